@@ -1,0 +1,50 @@
+# Formdesk developer tasks. Recipes are POSIX sh.
+#   make run [PORT=5001]   development server with reloader and debugger
+#   make test              test suite on SQLite; again on PostgreSQL when CI or
+#                          FORMDESK_TEST_POSTGRES_URL is set
+#   make lint              ruff check + format check
+#   make clean             remove instance data and test artifacts (keeps .venv)
+
+PORT ?= 5000
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST := $(PY) -m pytest -n 2 -p no:cacheprovider
+POSTGRES_URL_DEFAULT := postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint clean
+
+help:
+	@echo "targets: venv run test lint clean   (make run PORT=5001)"
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	FLASK_DEBUG=1 $(VENV)/bin/flask --app app run --host 127.0.0.1 --port $(PORT)
+
+test: venv
+	@echo "== tests on SQLite"
+	unset FORMDESK_TEST_DATABASE; $(PYTEST) tests
+	@if [ -n "$${CI:-}" ] || [ -n "$${FORMDESK_TEST_POSTGRES_URL:-}" ]; then \
+		echo "== tests on PostgreSQL"; \
+		FORMDESK_TEST_DATABASE=postgresql \
+		FORMDESK_TEST_POSTGRES_URL="$${FORMDESK_TEST_POSTGRES_URL:-$(POSTGRES_URL_DEFAULT)}" \
+		$(PYTEST) tests; \
+	else \
+		echo "== PostgreSQL run skipped (set CI or FORMDESK_TEST_POSTGRES_URL)"; \
+	fi
+
+lint: venv
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf instance test-results .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
