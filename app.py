@@ -1,0 +1,128 @@
+"""Formdesk: calls for applications and registrations, end to end."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+import models  # noqa: F401  (registers the tables)
+from config import Defaults, database_url_from_environment
+from extensions import babel, csrf, db, migrate
+from web import formatting
+from web.language import remember_choice, select_locale
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env()
+    if url := database_url_from_environment():
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        database = Path(app.instance_path) / "formdesk.db"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    _refuse_insecure_production(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from web.public import bp as public
+
+    app.register_blueprint(public)
+    app.before_request(remember_choice)
+    formatting.install(app)
+    _register_error_pages(app)
+    _register_cli(app)
+
+    if app.config["FORMDESK_AUTO_MIGRATE"]:
+        with app.app_context():
+            _prepare_database(app)
+    return app
+
+
+def _refuse_insecure_production(app: Flask) -> None:
+    if app.debug or app.testing:
+        return
+    if app.config["SECRET_KEY"] == Defaults.SECRET_KEY or len(app.config["SECRET_KEY"]) < 32:
+        raise RuntimeError(
+            "Set FLASK_SECRET_KEY to a random value of at least 32 characters "
+            "(python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or FLASK_DEBUG=1 for development."
+        )
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    """WAL lets readers run beside the writer; NORMAL sync is safe with WAL; the busy timeout
+    makes concurrent writers wait their turn instead of failing with 'database is locked'."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(os.environ.get('FORMDESK_SQLITE_BUSY_MS', 5000))}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _prepare_database(app: Flask) -> None:
+    """Embedded default: bring the schema up to date and publish the demo forms once."""
+    from flask_migrate import upgrade
+
+    from models import Form
+    from services.catalog import load_definitions
+
+    upgrade()
+    if app.config["FORMDESK_LOAD_FORMS_ON_START"] and db.session.query(Form.id).first() is None:
+        load_definitions()
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        # On a form page, show the answers again instead of losing them with a bare 400.
+        if request.endpoint == "public.page" and request.view_args:
+            from web.public import page
+
+            return page(**request.view_args, csrf_failed=True)
+        return render_template("errors/error.html", error=error, csrf=True), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error):
+        return render_template("errors/too_large.html", error=error), 413
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_template("errors/error.html", error=error), error.code
+
+
+def _register_cli(app: Flask) -> None:
+    @app.cli.group("forms")
+    def forms_group():
+        """Form definitions."""
+
+    @forms_group.command("load")
+    @click.option("--directory", default=None, help="Folder of *.yaml definitions.")
+    def load_command(directory: str | None):
+        """Validate the definition files and publish those that changed."""
+        from forms.schema import DefinitionError
+        from services.catalog import load_definitions
+
+        try:
+            report = load_definitions(directory)
+        except DefinitionError as exc:
+            raise click.ClickException(str(exc)) from exc
+        for line in report.lines():
+            click.echo(line)

@@ -1,0 +1,54 @@
+"""Configuration defaults. Every key can be overridden by a `FLASK_<KEY>` environment
+variable (Flask's `from_prefixed_env`); `DATABASE_URL` is accepted as the usual alias."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class Defaults:
+    # Development only: `app.create_app` refuses to start in production without a real key.
+    SECRET_KEY = "dev-only-not-secret"
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None → SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    # Whole-request limit; per-field upload limits are in the form definitions.
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+    MAX_FORM_PARTS = 2000
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: long forms take time
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    FORMDESK_LANGUAGES = ["en", "pl", "sv", "de", "lt"]
+
+    FORMDESK_FORMS_DIR = str(BASE_DIR / "forms" / "definitions")
+    FORMDESK_WORKFLOWS_DIR = str(BASE_DIR / "workflows" / "definitions")
+    FORMDESK_UPLOAD_DIR = str(BASE_DIR / "uploads")
+    # Minutes after `closes_at` in which a submission whose draft was started before the
+    # deadline is still accepted (a person pressing "Submit" at 23:59:58 is not turned away).
+    FORMDESK_GRACE_MINUTES = 15
+    # Load the definitions in FORMDESK_FORMS_DIR when the database has no form yet.
+    FORMDESK_LOAD_FORMS_ON_START = True
+    # Create missing tables on start (embedded default). Deployments run `flask db upgrade`.
+    FORMDESK_AUTO_MIGRATE = True
+    # Recently closed calls stay on the list of calls for this many days, marked closed.
+    FORMDESK_RECENTLY_CLOSED_DAYS = 30
+
+
+def database_url_from_environment() -> str | None:
+    """`DATABASE_URL` as Heroku-style hosts set it, normalised for SQLAlchemy + psycopg 3."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

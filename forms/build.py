@@ -1,0 +1,147 @@
+"""Turn one page of a form spec into a WTForms class for one language, and read the page's
+valid answers back out of a bound form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField
+from wtforms import Form as PlainForm
+from wtforms.validators import ValidationError
+
+from forms.conditions import visible_fields
+from forms.spec import FieldSpec, PageSpec
+
+
+class GroupItemForm(PlainForm):
+    """One item of a repeatable group; no CSRF of its own (the page form carries it)."""
+
+    specs: list[FieldSpec] = []
+
+
+class PageForm(FlaskForm):
+    specs: list[FieldSpec] = []
+    language: str = "en"
+
+    def page_answers(self) -> dict[str, Any]:
+        """What the person entered on this page, converted for storage. Unvalidated:
+        used to decide visibility and to keep input in the draft."""
+        answers = {}
+        for spec in self.specs:
+            if not spec.is_input or spec.type == "file":
+                continue
+            field = self[spec.name]
+            if spec.type == "group":
+                answers[spec.name] = [_item_answers(entry.form, self.language) for entry in field]
+            else:
+                answers[spec.name] = spec.kind.stored(field.data, spec, self.language)
+        return answers
+
+    def validate_visible(self, visible: set[str], answers: dict[str, Any]) -> bool:
+        """Validate only what is shown: hidden fields are neither required nor stored."""
+        success = self.csrf_token.validate(self) if "csrf_token" in self._fields else True
+        for spec in self.specs:
+            if not spec.is_input or spec.type == "file":
+                continue
+            field = self[spec.name]
+            if spec.name not in visible:
+                field.errors = []
+                continue
+            if spec.type == "group":
+                success &= _validate_group(field, spec, visible, answers)
+            else:
+                success &= field.validate(self)
+        return success
+
+
+def _item_answers(item: PlainForm, language: str) -> dict[str, Any]:
+    return {s.name: s.kind.stored(item[s.name].data, s, language) for s in item.specs}
+
+
+def _item_is_blank(values: dict) -> bool:
+    return all(value in (None, False, [], "") for value in values.values())
+
+
+def _validate_group(field: FieldList, spec: FieldSpec, visible: set, answers: dict) -> bool:
+    success = True
+    filled = 0
+    for entry in field:
+        item = entry.form
+        values = _item_answers(item, "")
+        if _item_is_blank(values):
+            continue  # an empty extra item is ignored, not an error
+        filled += 1
+        shown = visible_fields(item.specs, values, visible, answers)
+        for child in item.specs:
+            if child.name in shown:
+                success &= item[child.name].validate(item)
+            else:
+                item[child.name].errors = []
+    minimum, maximum = spec.options["min"], spec.options["max"]
+    if spec.required and filled == 0 or filled < minimum:
+        field.errors = [_("Add at least %(min)d.", min=max(minimum, 1))]
+        return False
+    if filled > maximum:
+        field.errors = [_("You can add at most %(max)d.", max=maximum)]
+        return False
+    field.errors = []
+    return success
+
+
+def visible_group_items(spec: FieldSpec, items: list[dict], visible: set, answers: dict) -> list:
+    """Group items as stored: blank items dropped, hidden sub-fields removed."""
+    kept = []
+    for values in items or []:
+        if _item_is_blank(values):
+            continue
+        shown = visible_fields(spec.children, values, visible, answers)
+        kept.append({k: v for k, v in values.items() if k in shown and v is not None})
+    return kept
+
+
+def _make_item_form(spec: FieldSpec, language: str) -> type[GroupItemForm]:
+    attributes = {c.name: c.kind.make_field(c, language) for c in spec.children if c.is_input}
+    attributes["specs"] = [c for c in spec.children if c.is_input]
+    return type(f"{spec.name}_item", (GroupItemForm,), attributes)
+
+
+def build_page_form(page: PageSpec, language: str) -> type[PageForm]:
+    attributes: dict[str, Any] = {"specs": page.fields, "language": language}
+    for spec in page.fields:
+        if not spec.is_input:
+            continue
+        if spec.type == "group":
+            attributes[spec.name] = FieldList(
+                FormField(_make_item_form(spec, language)),
+                label=spec.label(language),
+                min_entries=max(spec.options["min"], 1),
+            )
+        else:
+            attributes[spec.name] = spec.kind.make_field(spec, language)
+    return type(f"Page{page.index}", (PageForm,), attributes)
+
+
+def form_data_for(page: PageSpec, answers: dict[str, Any]) -> dict[str, Any]:
+    """Stored answers as WTForms `data=` to fill a page in again."""
+    data = {}
+    for spec in page.fields:
+        if not spec.is_input or spec.type == "file" or spec.name not in answers:
+            continue
+        value = answers[spec.name]
+        if spec.type == "group":
+            data[spec.name] = [
+                {c.name: c.kind.form_data(item.get(c.name)) for c in spec.children if c.is_input}
+                for item in value or []
+            ]
+        else:
+            data[spec.name] = spec.kind.form_data(value)
+    return data
+
+
+def raise_error(field, message: str) -> None:
+    field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+
+
+__all__ = ["ValidationError", "build_page_form", "form_data_for", "visible_group_items"]

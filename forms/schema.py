@@ -1,0 +1,281 @@
+"""Load and validate form definition files. Every problem is reported with the file, the
+place in it and the field name, all at once, so an author fixes a file in one go."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from forms.fields import REGISTRY
+from forms.texts import LANGUAGES, normalise_text
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")
+PREFIX = re.compile(r"[A-Z]{2,8}")
+COMMON_FIELD_KEYS = {
+    "name",
+    "type",
+    "label",
+    "help",
+    "required",
+    "show_if",
+    "identifying",
+    "pattern_message",
+}
+TOP_KEYS = {
+    "slug",
+    "reference_prefix",
+    "default_language",
+    "languages",
+    "title",
+    "description",
+    "organisation",
+    "contact",
+    "timezone",
+    "opens_at",
+    "closes_at",
+    "capacity",
+    "workflow",
+    "applicant_email_field",
+    "pages",
+}
+
+
+class DefinitionError(ValueError):
+    def __init__(self, source: str, problems: list[str]):
+        self.source, self.problems = source, problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+def load_file(path: Path) -> dict:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DefinitionError(str(path), [f"not valid YAML: {exc}"]) from exc
+    return validate(raw, str(path))
+
+
+def checksum(definition: dict) -> str:
+    canonical = json.dumps(definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def validate(raw: object, source: str) -> dict:
+    """Return the normalised definition or raise DefinitionError listing every problem."""
+    checker = _Checker()
+    definition = checker.definition(raw)
+    if checker.problems:
+        raise DefinitionError(source, checker.problems)
+    return definition
+
+
+class _Checker:
+    def __init__(self):
+        self.problems: list[str] = []
+        self.seen: dict[str, dict] = {}  # top-level input fields so far, for show_if
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}" if where else message)
+
+    def text(self, value, where: str, required: bool = False):
+        if value is None:
+            if required:
+                self.problem(where, "is required")
+            return None
+        try:
+            text = normalise_text(value)
+        except TypeError as exc:
+            self.problem(where, str(exc))
+            return None
+        unknown = set(text) - set(LANGUAGES) - {"*"}
+        if unknown:
+            self.problem(where, f"unknown language(s) {sorted(unknown)}")
+        return text
+
+    def definition(self, raw: object) -> dict:
+        if not isinstance(raw, dict):
+            self.problem("", "the file must be a mapping with slug, title, pages…")
+            return {}
+        for key in sorted(set(raw) - TOP_KEYS):
+            self.problem(key, "unknown key")
+        d: dict = {}
+        slug = str(raw.get("slug", ""))
+        if not SLUG.fullmatch(slug):
+            self.problem("slug", "must be lowercase letters, digits and '-'")
+        d["slug"] = slug
+        prefix = str(raw.get("reference_prefix", ""))
+        if not PREFIX.fullmatch(prefix):
+            self.problem("reference_prefix", "must be 2–8 capital letters, like MSAS")
+        d["reference_prefix"] = prefix
+        languages = raw.get("languages")
+        if not isinstance(languages, list) or not languages:
+            self.problem("languages", f"must be a list from {list(LANGUAGES)}")
+            languages = []
+        for language in languages:
+            if language not in LANGUAGES:
+                self.problem("languages", f"unknown language '{language}'")
+        d["languages"] = [str(lang) for lang in languages]
+        d["default_language"] = raw.get("default_language")
+        if d["default_language"] not in d["languages"]:
+            self.problem("default_language", "must be one of 'languages'")
+        d["title"] = self.text(raw.get("title"), "title", required=True)
+        d["description"] = self.text(raw.get("description"), "description")
+        d["organisation"] = self.organisation(raw.get("organisation"))
+        d["contact"] = self.contact(raw.get("contact"))
+        zone = self.timezone(raw.get("timezone"))
+        d["timezone"] = str(raw.get("timezone"))
+        d["opens_at"] = self.moment(raw.get("opens_at"), "opens_at", zone)
+        d["closes_at"] = self.moment(raw.get("closes_at"), "closes_at", zone)
+        if d["opens_at"] and d["closes_at"] and d["opens_at"] >= d["closes_at"]:
+            self.problem("closes_at", "must be after opens_at")
+        capacity = raw.get("capacity")
+        if capacity is not None and (
+            isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1
+        ):
+            self.problem("capacity", "must be a whole number ≥ 1")
+        d["capacity"] = capacity
+        workflow = raw.get("workflow")
+        if not isinstance(workflow, str) or not SLUG.fullmatch(workflow):
+            self.problem("workflow", "must name a workflow, like application-review")
+        d["workflow"] = workflow
+        pages = raw.get("pages")
+        if not isinstance(pages, list) or not pages:
+            self.problem("pages", "must be a non-empty list of pages with fields")
+            pages = []
+        d["pages"] = [self.page(page, f"pages[{i}]", i) for i, page in enumerate(pages)]
+        email_field = raw.get("applicant_email_field")
+        if email_field is not None:
+            if self.seen.get(email_field, {}).get("type") != "email":
+                self.problem("applicant_email_field", f"'{email_field}' is not an email field")
+            d["applicant_email_field"] = email_field
+        for key in ("opens_at", "closes_at"):
+            d[key] = d[key].isoformat() if d[key] else None
+        return d
+
+    def organisation(self, raw) -> dict:
+        if not isinstance(raw, dict):
+            self.problem("organisation", "needs 'name'")
+            return {}
+        return {
+            "name": self.text(raw.get("name"), "organisation.name", required=True),
+            "website": raw.get("website"),
+        }
+
+    def contact(self, raw) -> dict:
+        if not isinstance(raw, dict) or not raw.get("email"):
+            self.problem("contact", "needs at least 'email' (and usually 'name')")
+            return {}
+        return {k: str(raw[k]) for k in ("name", "email", "phone") if raw.get(k)}
+
+    def timezone(self, name) -> ZoneInfo | None:
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problem("timezone", f"unknown time zone '{name}', use e.g. Europe/Warsaw")
+            return None
+
+    def moment(self, value, where: str, zone: ZoneInfo | None) -> datetime | None:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, date):
+            moment = datetime.combine(value, time())
+        else:
+            try:
+                moment = datetime.fromisoformat(str(value))
+            except ValueError:
+                self.problem(where, "must be a date-time like 2027-01-21T23:59")
+                return None
+        if moment.tzinfo is None and zone is not None:
+            moment = moment.replace(tzinfo=zone)
+        return moment
+
+    def page(self, raw, where: str, index: int) -> dict:
+        if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list):
+            self.problem(where, "a page needs 'title' and a list of 'fields'")
+            return {"title": None, "fields": []}
+        fields = [
+            self.field(f, f"{where}.fields[{i}]", self.seen, f"_p{index}b{i}")
+            for i, f in enumerate(raw["fields"])
+        ]
+        return {"title": self.text(raw.get("title"), f"{where}.title"), "fields": fields}
+
+    def field(self, raw, where: str, scope: dict, block_name: str, in_group=False) -> dict:
+        if not isinstance(raw, dict):
+            self.problem(where, "a field must be a mapping with name and type")
+            return {}
+        kind = REGISTRY.get(raw.get("type"))
+        name = raw.get("name") or (None if kind and kind.is_input else block_name)
+        where = f"{where} ({name})" if name else where
+        if kind is None:
+            self.problem(where, f"unknown type '{raw.get('type')}' (known: {sorted(REGISTRY)})")
+            return {}
+        if in_group and kind.name in ("group", "file"):
+            self.problem(where, f"a group cannot contain a {kind.name} field")
+        if not isinstance(name, str) or not FIELD_NAME.fullmatch(name.lstrip("_")):
+            self.problem(where, "'name' must be lowercase letters, digits and '_'")
+        elif name in scope or (in_group and name in self.seen):
+            self.problem(where, f"the name '{name}' is used twice")
+        for key in sorted(set(raw) - COMMON_FIELD_KEYS - kind.keys):
+            self.problem(where, f"unknown key '{key}' for type '{kind.name}'")
+        field: dict = {"name": name, "type": kind.name}
+        if kind.is_input and kind.name != "consent":
+            field["label"] = self.text(raw.get("label"), f"{where}.label", required=True)
+        else:
+            field["label"] = self.text(raw.get("label"), f"{where}.label")
+        for key in ("help", "pattern_message", "text"):
+            if key in raw:
+                field[key] = self.text(raw[key], f"{where}.{key}")
+        for key in ("required", "identifying"):
+            if key in raw:
+                if not isinstance(raw[key], bool):
+                    self.problem(where, f"'{key}' must be true or false")
+                field[key] = bool(raw[key])
+        if "rows" in raw:
+            field["rows"] = raw["rows"]
+        field["options"] = kind.check(raw, lambda message: self.problem(where, message))
+        if "show_if" in raw:
+            field["show_if"] = self.condition(raw["show_if"], where, scope)
+        if kind.name == "group":
+            children = raw.get("fields")
+            if not isinstance(children, list) or not children:
+                self.problem(where, "a group needs a list of 'fields'")
+                children = []
+            inner: dict = {}
+            field["fields"] = [
+                self.field(c, f"{where}.fields[{i}]", inner, f"{name}_b{i}", in_group=True)
+                for i, c in enumerate(children)
+            ]
+        if kind.is_input and isinstance(name, str):
+            scope[name] = field
+        return field
+
+    def condition(self, raw, where: str, scope: dict) -> dict | None:
+        if not isinstance(raw, dict) or not raw:
+            self.problem(where, "'show_if' must map earlier field names to values")
+            return None
+        normalised: dict = {}
+        for key, expected in raw.items():
+            if key == "any":
+                if not isinstance(expected, list) or not expected:
+                    self.problem(where, "'show_if.any' must be a list of conditions")
+                    continue
+                normalised["any"] = [self.condition(alt, where, scope) or {} for alt in expected]
+                continue
+            values = expected if isinstance(expected, list) else [expected]
+            normalised[key] = values
+            target = scope.get(key) or self.seen.get(key)
+            if target is None:
+                self.problem(where, f"show_if refers to '{key}', which is not an earlier field")
+                continue
+            offered = [c["value"] for c in target.get("options", {}).get("choices", [])]
+            if target["type"] == "yesno":
+                offered = [True, False]
+            if offered and any(value not in offered for value in values):
+                self.problem(where, f"show_if: '{key}' never has the value(s) {values}")
+        return normalised

@@ -1,0 +1,150 @@
+"""The runtime view of a published definition: pages and fields with texts per language.
+Built from the normalised JSON that `forms.schema` produced and `FormVersion` stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from forms.fields import REGISTRY, FieldType
+from forms.texts import localise
+
+
+@dataclass
+class FieldSpec:
+    raw: dict
+    default_language: str
+    children: list[FieldSpec] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.raw["name"]
+
+    @property
+    def type(self) -> str:
+        return self.raw["type"]
+
+    @property
+    def kind(self) -> FieldType:
+        return REGISTRY[self.type]
+
+    @property
+    def is_input(self) -> bool:
+        return self.kind.is_input
+
+    @property
+    def required(self) -> bool:
+        return bool(self.raw.get("required"))
+
+    @property
+    def show_if(self) -> dict | None:
+        return self.raw.get("show_if")
+
+    @property
+    def identifying(self) -> bool:
+        return bool(self.raw.get("identifying"))
+
+    @property
+    def options(self) -> dict:
+        return self.raw.get("options", {})
+
+    def localise(self, text: dict | None, language: str) -> str:
+        return localise(text, language, self.default_language)
+
+    def text(self, key: str, language: str | None = None) -> str:
+        return self.localise(self.raw.get(key), language or self.default_language)
+
+    def label(self, language: str) -> str:
+        return self.text("label", language)
+
+    def display(self, value, language: str) -> str:
+        return self.kind.display(value, self, language)
+
+
+@dataclass
+class PageSpec:
+    index: int
+    raw: dict
+    fields: list[FieldSpec]
+
+    @property
+    def inputs(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.is_input]
+
+
+class FormSpec:
+    def __init__(self, definition: dict):
+        self.raw = definition
+        self.default_language: str = definition["default_language"]
+        self.pages = [
+            PageSpec(index, page, [self._field(f) for f in page["fields"]])
+            for index, page in enumerate(definition["pages"])
+        ]
+
+    def _field(self, raw: dict) -> FieldSpec:
+        children = [self._field(child) for child in raw.get("fields", [])]
+        return FieldSpec(raw, self.default_language, children)
+
+    @property
+    def slug(self) -> str:
+        return self.raw["slug"]
+
+    @property
+    def languages(self) -> list[str]:
+        return self.raw["languages"]
+
+    @property
+    def workflow(self) -> str:
+        return self.raw["workflow"]
+
+    @property
+    def capacity(self) -> int | None:
+        return self.raw.get("capacity")
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.raw["timezone"])
+
+    @property
+    def opens_at(self) -> datetime:
+        return datetime.fromisoformat(self.raw["opens_at"])
+
+    @property
+    def closes_at(self) -> datetime:
+        return datetime.fromisoformat(self.raw["closes_at"])
+
+    def text(self, key: str, language: str) -> str:
+        return localise(self.raw.get(key), language, self.default_language)
+
+    def localise(self, text: dict | None, language: str) -> str:
+        return localise(text, language, self.default_language)
+
+    def organisation_name(self, language: str) -> str:
+        return localise(self.raw["organisation"]["name"], language, self.default_language)
+
+    @property
+    def contact(self) -> dict:
+        return self.raw["contact"]
+
+    def language_for(self, wanted: str | None) -> str:
+        return wanted if wanted in self.languages else self.default_language
+
+    @cached_property
+    def all_fields(self) -> list[FieldSpec]:
+        """Every top-level field and block in form order, across pages."""
+        return [f for page in self.pages for f in page.fields]
+
+    @cached_property
+    def inputs(self) -> list[FieldSpec]:
+        return [f for f in self.all_fields if f.is_input]
+
+    def field(self, name: str) -> FieldSpec:
+        return next(f for f in self.all_fields if f.name == name)
+
+    @cached_property
+    def applicant_email_field(self) -> str | None:
+        if self.raw.get("applicant_email_field"):
+            return self.raw["applicant_email_field"]
+        return next((f.name for f in self.inputs if f.type == "email"), None)

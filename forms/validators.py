@@ -1,0 +1,179 @@
+"""Validators with messages in the person's language (WTForms' own messages are English)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from wtforms.validators import StopValidation, ValidationError
+
+
+def _is_blank(value: object) -> bool:
+    return (
+        value is None
+        or (isinstance(value, str | list | tuple) and not value)
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
+class Required:
+    """Stops the chain when the answer is missing, so the person sees one clear message."""
+
+    def __init__(self, message: str):
+        self.message = message
+        self.field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        if _is_blank(field.data):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
+class SkipIfBlank:
+    """For optional fields: an empty answer needs no further checks."""
+
+    def __call__(self, form, field):
+        if _is_blank(field.data):
+            field.errors[:] = []
+            raise StopValidation()
+
+
+class Length:
+    def __init__(self, minimum: int | None, maximum: int | None):
+        self.minimum, self.maximum = minimum, maximum
+
+    def __call__(self, form, field):
+        count = len(field.data or "")
+        if self.maximum is not None and count > self.maximum:
+            raise ValidationError(
+                _(
+                    "Use at most %(max)d characters (you used %(count)d).",
+                    max=self.maximum,
+                    count=count,
+                )
+            )
+        if self.minimum is not None and count < self.minimum:
+            raise ValidationError(
+                _(
+                    "Use at least %(min)d characters (you used %(count)d).",
+                    min=self.minimum,
+                    count=count,
+                )
+            )
+
+
+class Pattern:
+    def __init__(self, pattern: str, message: str | None):
+        self.regex = re.compile(pattern)
+        self.message = message
+
+    def __call__(self, form, field):
+        if not self.regex.fullmatch(field.data or ""):
+            raise ValidationError(self.message or _("The format of this answer is not valid."))
+
+
+class Email:
+    def __call__(self, form, field):
+        try:
+            validate_email(field.data or "", check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValidationError(
+                _("Enter an email address in the right format, like name@example.org.")
+            ) from exc
+
+
+PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-./]+")
+
+
+class Phone:
+    def __call__(self, form, field):
+        value = field.data or ""
+        digits = sum(ch.isdigit() for ch in value)
+        if not PHONE_CHARACTERS.fullmatch(value) or not 6 <= digits <= 20:
+            raise ValidationError(
+                _("Enter a telephone number, like +46 8 123 456 78 or 042 123 45 67.")
+            )
+
+
+def parse_number(text: str, integer: bool) -> int | float | None:
+    text = (text or "").strip().replace(",", ".").replace(" ", "")
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        return None
+
+
+class Number:
+    def __init__(self, integer: bool, minimum: float | None, maximum: float | None):
+        self.integer, self.minimum, self.maximum = integer, minimum, maximum
+
+    def __call__(self, form, field):
+        number = parse_number(field.data, self.integer)
+        if number is None:
+            raise StopValidation(
+                _("Enter a whole number.") if self.integer else _("Enter a number.")
+            )
+        too_small = self.minimum is not None and number < self.minimum
+        too_large = self.maximum is not None and number > self.maximum
+        if too_small or too_large:
+            if self.minimum is not None and self.maximum is not None:
+                message = _(
+                    "Enter a number from %(min)s to %(max)s.", min=self.minimum, max=self.maximum
+                )
+            elif too_small:
+                message = _("Enter a number of at least %(min)s.", min=self.minimum)
+            else:
+                message = _("Enter a number of at most %(max)s.", max=self.maximum)
+            raise ValidationError(message)
+
+
+def parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+class Date:
+    def __init__(self, earliest: str | None, latest: str | None):
+        self.earliest = date.fromisoformat(earliest) if earliest else None
+        self.latest = date.fromisoformat(latest) if latest else None
+
+    def __call__(self, form, field):
+        value = parse_date(field.data)
+        if value is None:
+            raise StopValidation(_("Enter a real date, for example 2027-03-14."))
+        if self.earliest and value < self.earliest:
+            raise ValidationError(
+                _("Enter a date on or after %(date)s.", date=self.earliest.isoformat())
+            )
+        if self.latest and value > self.latest:
+            raise ValidationError(
+                _("Enter a date on or before %(date)s.", date=self.latest.isoformat())
+            )
+
+
+class OfferedChoice:
+    """Only values the form offers; anything else means a tampered request or an old page."""
+
+    def __init__(self, values: list[str]):
+        self.values = set(values)
+
+    def __call__(self, form, field):
+        chosen = field.data if isinstance(field.data, list) else [field.data]
+        if any(value not in self.values for value in chosen):
+            raise StopValidation(_("Select one of the options offered."))
+
+
+class ChoiceCount:
+    def __init__(self, minimum: int | None, maximum: int | None):
+        self.minimum, self.maximum = minimum, maximum
+
+    def __call__(self, form, field):
+        count = len(field.data or [])
+        if self.minimum and count < self.minimum:
+            raise ValidationError(_("Select at least %(min)d options.", min=self.minimum))
+        if self.maximum and count > self.maximum:
+            raise ValidationError(_("Select at most %(max)d options.", max=self.maximum))

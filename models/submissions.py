@@ -1,0 +1,113 @@
+"""Drafts, submissions, their answers and attached files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.forms import Form, FormVersion
+from models.types import UTCDateTime, utcnow
+
+
+class Draft(db.Model):
+    """Answers in progress, kept on the server page by page so nothing typed is lost and a
+    person can resume later through a secret link."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(8))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Pages the person has passed with valid answers; "check your answers" needs all of them.
+    completed_pages: Mapped[list] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+
+    form_version: Mapped[FormVersion] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="draft")
+
+
+class Submission(db.Model):
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"))
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    # sha256 of the applicant's secret link token; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(40), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    applicant_email: Mapped[str | None] = mapped_column(String(320))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    form: Mapped[Form] = relationship()
+    form_version: Mapped[FormVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="Answer.position"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="submission")
+
+    def answers_by_field(self) -> dict:
+        return {answer.field: answer.value for answer in self.answers}
+
+
+class Answer(db.Model):
+    """One answered field. Groups store their items as one list value."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("submission_id", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    field: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(Integer)
+    value: Mapped[object] = mapped_column(JSON)
+
+    submission: Mapped[Submission] = relationship(back_populates="answers")
+
+
+class Attachment(db.Model):
+    """An uploaded file. It belongs to a draft while the form is filled in, then to the
+    submission. The stored name is random; the original name is kept only for display."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    field: Mapped[str] = mapped_column(String(120))
+    original_name: Mapped[str] = mapped_column(String(255))
+    storage_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    draft: Mapped[Draft | None] = relationship(back_populates="attachments")
+    submission: Mapped[Submission | None] = relationship(back_populates="attachments")
+
+
+class ReferenceCounter(db.Model):
+    """Last reference number used per form and year, incremented atomically."""
+
+    __tablename__ = "reference_counters"
+
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,118 @@
+"""Publishing form definitions and finding the calls people can see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from extensions import db
+from forms.schema import DefinitionError, checksum, load_file
+from forms.spec import FormSpec
+from models import Form, FormVersion
+from models.types import utcnow
+from workflows.engine import known_workflows
+
+
+@dataclass
+class LoadReport:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+    def lines(self) -> list[str]:
+        return (
+            [f"created {slug} (version 1)" for slug in self.created]
+            + [f"updated {slug}" for slug in self.updated]
+            + [f"unchanged {slug}" for slug in self.unchanged]
+        )
+
+
+def load_definitions(directory: str | None = None) -> LoadReport:
+    """Publish every definition file in `directory`; a changed file becomes a new version.
+    All files are validated first, so one broken file publishes nothing."""
+    directory = directory or current_app.config["FORMDESK_FORMS_DIR"]
+    definitions, problems = [], []
+    workflows = known_workflows()
+    for path in sorted(Path(directory).glob("*.y*ml")):
+        try:
+            definition = load_file(path)
+        except DefinitionError as exc:
+            problems.append(str(exc))
+            continue
+        if definition["workflow"] not in workflows:
+            problems.append(f"{path}: workflow: no workflow named '{definition['workflow']}'")
+        definitions.append(definition)
+    slugs = [d["slug"] for d in definitions]
+    for slug in {s for s in slugs if slugs.count(s) > 1}:
+        problems.append(f"{directory}: slug '{slug}' is used by more than one file")
+    if problems:
+        raise DefinitionError(directory, problems)
+
+    report = LoadReport([], [], [])
+    for definition in definitions:
+        publish(definition, report)
+    db.session.commit()
+    return report
+
+
+def publish(definition: dict, report: LoadReport) -> FormVersion | None:
+    digest = checksum(definition)
+    form = db.session.scalar(select(Form).where(Form.slug == definition["slug"]))
+    if form is None:
+        form = Form(slug=definition["slug"])
+        db.session.add(form)
+        db.session.flush()
+        report.created.append(form.slug)
+    elif form.current_version and form.current_version.checksum == digest:
+        report.unchanged.append(form.slug)
+        return None
+    else:
+        report.updated.append(f"{form.slug} (version {len(form.versions) + 1})")
+    version = FormVersion(
+        form=form,
+        number=len(form.versions) + 1,
+        definition=definition,
+        checksum=digest,
+        opens_at=datetime.fromisoformat(definition["opens_at"]),
+        closes_at=datetime.fromisoformat(definition["closes_at"]),
+    )
+    db.session.add(version)
+    db.session.flush()
+    form.current_version = version
+    return version
+
+
+@lru_cache(maxsize=256)
+def _spec(version_id: int, digest: str, definition_json: str) -> FormSpec:
+    import json
+
+    return FormSpec(json.loads(definition_json))
+
+
+def spec_for(version: FormVersion) -> FormSpec:
+    """Published versions never change, so their parsed spec is cached by id and checksum."""
+    import json
+
+    return _spec(version.id, version.checksum, json.dumps(version.definition))
+
+
+def find_form(slug: str) -> Form | None:
+    return db.session.scalar(select(Form).where(Form.slug == slug))
+
+
+def visible_calls(now: datetime | None = None) -> list[FormVersion]:
+    """Current versions of calls that are upcoming, open, or closed within the last days."""
+    now = now or utcnow()
+    recent = now - timedelta(days=current_app.config["FORMDESK_RECENTLY_CLOSED_DAYS"])
+    query = (
+        select(FormVersion)
+        .join(Form, Form.current_version_id == FormVersion.id)
+        .where(FormVersion.closes_at >= recent)
+        .order_by(FormVersion.closes_at)
+    )
+    return list(db.session.scalars(query))

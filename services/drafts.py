@@ -1,0 +1,46 @@
+"""Drafts: answers kept on the server page by page, resumable through a secret link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Draft, FormVersion
+from services.tokens import hash_token, new_token
+
+
+def start_draft(version: FormVersion, language: str) -> tuple[Draft, str]:
+    token, token_hash = new_token()
+    draft = Draft(form_version=version, token_hash=token_hash, language=language, answers={})
+    db.session.add(draft)
+    db.session.commit()
+    return draft, token
+
+
+def find_draft(token: str | None) -> Draft | None:
+    """The unsubmitted draft this token opens, if any."""
+    if not token or len(token) > 100:
+        return None
+    draft = db.session.scalar(select(Draft).where(Draft.token_hash == hash_token(token)))
+    return draft if draft and draft.submission_id is None else None
+
+
+def save_answers(
+    draft: Draft, answers: dict[str, Any], page_index: int | None = None, valid: bool = False
+) -> None:
+    """Merge one page's answers into the draft. Invalid input is kept too, so nothing typed
+    is lost; a page counts as completed only when it was valid."""
+    draft.answers = {**draft.answers, **answers}
+    if page_index is not None:
+        completed = set(draft.completed_pages or [])
+        completed = completed | {page_index} if valid else completed - {page_index}
+        draft.completed_pages = sorted(completed)
+    db.session.commit()
+
+
+def set_language(draft: Draft, language: str) -> None:
+    if draft.language != language:
+        draft.language = language
+        db.session.commit()

@@ -1,0 +1,132 @@
+"""Submitting a draft: one transaction writes the submission, its answers and files, its
+initial workflow state and the audit entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from extensions import db
+from models import Answer, AuditEntry, Draft, ReferenceCounter, Submission
+from models.types import utcnow
+from services.answers import answers_to_keep, first_page_with_problems
+from services.catalog import spec_for
+from services.deadlines import accepts_answers
+from services.tokens import hash_token, new_token
+from workflows.engine import get_workflow
+
+
+class SubmissionRefused(Exception):
+    """Raised with a reason code the web layer turns into a message for the person."""
+
+    def __init__(self, reason: str, page: int | None = None):
+        super().__init__(reason)
+        self.reason, self.page = reason, page
+
+
+@dataclass
+class Submitted:
+    submission: Submission
+    token: str  # for the applicant's secret link; shown once, never stored
+
+
+def submit(draft: Draft, now: datetime | None = None) -> Submitted:
+    now = now or utcnow()
+    version = draft.form_version
+    spec = spec_for(version)
+    if draft.submission_id is not None:
+        raise SubmissionRefused("already_submitted")
+    if not accepts_answers(version.opens_at, version.closes_at, draft.started_at, now):
+        raise SubmissionRefused("closed")
+    page = first_page_with_problems(spec, draft.answers, draft.language)
+    if page is not None:
+        raise SubmissionRefused("incomplete", page)
+
+    kept = answers_to_keep(spec, draft.answers)
+    token, token_hash = new_token()
+    workflow = get_workflow(spec.workflow)
+    submission = Submission(
+        form_id=version.form_id,
+        form_version_id=version.id,
+        reference=_next_reference(version.form_id, spec.raw["reference_prefix"], now, spec),
+        token_hash=token_hash,
+        state=workflow.initial,
+        language=draft.language,
+        applicant_email=kept.get(spec.applicant_email_field)
+        if spec.applicant_email_field
+        else None,
+        started_at=draft.started_at,
+        submitted_at=now,
+    )
+    submission.answers = [
+        Answer(field=name, position=position, value=value)
+        for position, (name, value) in enumerate(kept.items())
+    ]
+    db.session.add(submission)
+    db.session.flush()
+    _claim_attachments(draft, submission, kept)
+    draft.submission_id = submission.id
+    db.session.add(
+        AuditEntry(
+            submission_id=submission.id,
+            form_id=version.form_id,
+            action="submission.submitted",
+            actor_type="applicant",
+            to_state=submission.state,
+            data={"form_version": version.number, "reference": submission.reference},
+        )
+    )
+    db.session.commit()
+    return Submitted(submission, token)
+
+
+def _claim_attachments(draft: Draft, submission: Submission, kept: dict) -> None:
+    """Files still answering a shown field move to the submission; the rest are removed."""
+    from services.uploads import discard
+
+    wanted = set(_attachment_ids(kept))
+    for attachment in list(draft.attachments):
+        if attachment.id in wanted:
+            attachment.submission_id = submission.id
+            attachment.draft_id = None
+        else:
+            discard(attachment)
+
+
+def _attachment_ids(value):
+    if isinstance(value, dict):
+        if "attachment" in value:
+            yield value["attachment"]
+        else:
+            for item in value.values():
+                yield from _attachment_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _attachment_ids(item)
+
+
+def _next_reference(form_id: int, prefix: str, now: datetime, spec) -> str:
+    """`MSAS-2027-0007`: a per-form, per-year counter incremented atomically (the UPDATE takes
+    a row lock on PostgreSQL; SQLite serialises writers), so references never repeat."""
+    year = now.astimezone(spec.timezone).year
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(ReferenceCounter).values(form_id=form_id, year=year, last=0).on_conflict_do_nothing()
+    )
+    number = db.session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.form_id == form_id, ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    ).scalar_one()
+    return f"{prefix}-{year}-{number:04d}"
+
+
+def find_submission(token: str | None) -> Submission | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(select(Submission).where(Submission.token_hash == hash_token(token)))

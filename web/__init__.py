@@ -1,0 +1,1 @@
+"""Blueprints: HTTP only, thin. They call services and render templates."""

@@ -1,0 +1,37 @@
+"""Template helpers: times shown in the call's own time zone, in the page's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_datetime
+from flask import Flask
+from flask_babel import get_locale
+
+LANGUAGE_NAMES = {
+    "pl": "Polski",
+    "sv": "Svenska",
+    "en": "English",
+    "de": "Deutsch",
+    "lt": "Lietuvių",
+}
+
+
+def local_time(moment: datetime | None) -> str:
+    """`21 stycznia 2027, 23:59` — the moment in the zone it carries (the call's zone)."""
+    if moment is None:
+        return ""
+    return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=moment.tzinfo, locale=get_locale())
+
+
+def install(app: Flask) -> None:
+    app.add_template_filter(local_time)
+
+    @app.context_processor
+    def page_defaults():
+        return {
+            "language_names": LANGUAGE_NAMES,
+            "offered_languages": None,
+            "language": None,
+            "page_language": lambda: str(get_locale()),
+        }

@@ -1,0 +1,365 @@
+"""Public pages: the list of calls, a call's pages, check your answers, confirmation,
+save and resume. No account needed."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from forms.build import build_page_form, form_data_for
+from forms.spec import FormSpec
+from models import Draft, FormVersion
+from services import drafts as draft_service
+from services.answers import page_problems, visible_names
+from services.catalog import find_form, spec_for, visible_calls
+from services.deadlines import CallStatus, accepts_answers, call_status
+from services.submissions import SubmissionRefused, submit
+from services.uploads import UploadRefused, accept_upload, discard
+from web.language import preferred_language
+
+bp = Blueprint("public", __name__)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _load_call(slug: str) -> tuple[FormVersion, FormSpec]:
+    form = find_form(slug)
+    if form is None or form.current_version is None:
+        abort(404)
+    return form.current_version, spec_for(form.current_version)
+
+
+def _use_language(spec: FormSpec) -> str:
+    g.language = preferred_language(spec.languages) if spec.languages else spec.default_language
+    if g.language not in spec.languages:
+        g.language = spec.default_language
+    return g.language
+
+
+def _session_draft(slug: str) -> Draft | None:
+    token = session.get("drafts", {}).get(slug)
+    return draft_service.find_draft(token)
+
+
+def _remember_draft(slug: str, token: str) -> None:
+    session["drafts"] = {**session.get("drafts", {}), slug: token}
+
+
+def _forget_draft(slug: str) -> None:
+    session["drafts"] = {k: v for k, v in session.get("drafts", {}).items() if k != slug}
+
+
+def _shown_pages(spec: FormSpec, answers: dict) -> list[int]:
+    """Pages with at least one shown field: a page whose every field is hidden is skipped."""
+    visible = visible_names(spec, answers)
+    return [p.index for p in spec.pages if any(f.name in visible for f in p.fields)]
+
+
+def _neighbour(spec: FormSpec, answers: dict, index: int, step: int) -> int | None:
+    pages = _shown_pages(spec, answers)
+    later = [p for p in pages if (p - index) * step > 0]
+    if not later:
+        return None
+    return min(later) if step > 0 else max(later)
+
+
+def _page_url(slug: str, index: int, **args) -> str:
+    return url_for("public.page", slug=slug, number=index + 1, **args)
+
+
+# --- pages -----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def calls():
+    entries = []
+    for version in visible_calls():
+        spec = spec_for(version)
+        language = spec.language_for(preferred_language(spec.languages))
+        entries.append(
+            {
+                "slug": spec.slug,
+                "title": spec.text("title", language),
+                "organisation": spec.organisation_name(language),
+                "language": language,
+                "status": call_status(version.opens_at, version.closes_at).value,
+                "opens_at": version.opens_at.astimezone(spec.timezone),
+                "closes_at": version.closes_at.astimezone(spec.timezone),
+            }
+        )
+    groups = {
+        status.value: [e for e in entries if e["status"] == status.value] for status in CallStatus
+    }
+    return render_template("public/calls.html", groups=groups)
+
+
+@bp.get("/calls/<slug>")
+def call(slug: str):
+    version, spec = _load_call(slug)
+    language = _use_language(spec)
+    return render_template(
+        "public/call.html",
+        spec=spec,
+        language=language,
+        status=call_status(version.opens_at, version.closes_at).value,
+        opens_at=version.opens_at.astimezone(spec.timezone),
+        closes_at=version.closes_at.astimezone(spec.timezone),
+        draft=_session_draft(slug),
+    )
+
+
+@bp.route("/calls/<slug>/page/<int:number>", methods=["GET", "POST"])
+def page(slug: str, number: int, csrf_failed: bool = False):
+    version, _spec = _load_call(slug)
+    draft = _session_draft(slug)
+    if draft is not None:
+        version = draft.form_version  # a draft answers the version it was started on
+    spec = spec_for(version)
+    language = _use_language(spec)
+    if not 1 <= number <= len(spec.pages):
+        abort(404)
+    if not accepts_answers(
+        version.opens_at, version.closes_at, draft.started_at if draft else None
+    ):
+        return _closed(version, spec, language)
+    page_spec = spec.pages[number - 1]
+    form_class = build_page_form(page_spec, language)
+    answers = dict(draft.answers) if draft else {}
+
+    if request.method == "GET" or csrf_failed:
+        if csrf_failed:
+            form = form_class()  # what was sent, shown again but not trusted or saved
+        else:
+            form = form_class(formdata=None, data=form_data_for(page_spec, answers))
+            if request.args.get("review") and draft:
+                # Sent back from "check your answers": show what still needs an answer.
+                _attach_errors(form, page_problems(spec, page_spec, answers, language))
+        return _render_page(spec, page_spec, form, answers, draft, csrf_failed=csrf_failed)
+
+    action = request.form.get("action", "continue")
+    if draft is None:
+        draft, token = draft_service.start_draft(version, language)
+        _remember_draft(slug, token)
+    draft_service.set_language(draft, language)
+    form = form_class()
+    page_answers = form.page_answers()
+    file_errors = _take_files(draft, page_spec, action, page_answers)
+
+    group_change = _apply_group_action(page_spec, action, page_answers)
+    if group_change is not None:
+        draft_service.save_answers(draft, page_answers, page_spec.index, valid=False)
+        return redirect(_page_url(slug, page_spec.index, **_return_args()) + group_change)
+
+    merged = {**draft.answers, **page_answers}
+    visible = visible_names(spec, merged)
+    valid = form.validate_visible(visible, merged)
+    for field in page_spec.inputs:
+        if field.type == "file" and field.name in visible and field.required:
+            if not merged.get(field.name) and field.name not in file_errors:
+                file_errors[field.name] = _("Choose a file to upload.")
+    _attach_errors(form, {name: [message] for name, message in file_errors.items()})
+    valid = valid and not file_errors
+    draft_service.save_answers(draft, page_answers, page_spec.index, valid=valid)
+
+    if action == "save":
+        return redirect(url_for("public.saved", slug=slug))
+    if action == "back":
+        previous = _neighbour(spec, merged, page_spec.index, -1)
+        return redirect(
+            _page_url(slug, previous) if previous is not None else url_for("public.call", slug=slug)
+        )
+    if action.startswith("remove-file-"):
+        return redirect(_page_url(slug, page_spec.index, **_return_args()))
+    if not valid:
+        return _render_page(spec, page_spec, form, merged, draft)
+    following = _neighbour(spec, merged, page_spec.index, +1)
+    if following is None or request.args.get("return") == "check":
+        return redirect(url_for("public.check", slug=slug))
+    return redirect(_page_url(slug, following))
+
+
+def _return_args() -> dict:
+    return {"return": "check"} if request.args.get("return") == "check" else {}
+
+
+def _attach_errors(form, problems: dict[str, list[str]]) -> None:
+    for name, messages in problems.items():
+        if name in form._fields:
+            form[name].errors = list(form[name].errors or []) + list(messages)
+    form._errors = None  # recomputed by WTForms from the fields
+
+
+def _take_files(draft: Draft, page_spec, action: str, page_answers: dict) -> dict[str, str]:
+    """Store files uploaded on this page at once, so an error elsewhere never loses them."""
+    errors = {}
+    for field in page_spec.inputs:
+        if field.type != "file":
+            continue
+        if action == f"remove-file-{field.name}":
+            for attachment in [a for a in draft.attachments if a.field == field.name]:
+                discard(attachment)
+            page_answers[field.name] = None
+            continue
+        upload = request.files.get(field.name)
+        if upload is None or not upload.filename:
+            continue
+        try:
+            page_answers[field.name] = accept_upload(draft, field, upload, field.name)
+        except UploadRefused as refusal:
+            errors[field.name] = str(refusal)
+    return errors
+
+
+def _apply_group_action(page_spec, action: str, page_answers: dict) -> str | None:
+    """ "Add another" and "Remove" buttons of repeatable groups; returns the anchor to show."""
+    for field in page_spec.inputs:
+        if field.type != "group":
+            continue
+        items = list(page_answers.get(field.name) or [])
+        if action == f"add-{field.name}":
+            if len(items) < field.options["max"]:
+                items.append({})
+            page_answers[field.name] = items
+            return f"#{field.name}-{len(items) - 1}"
+        prefix = f"remove-{field.name}-"
+        if action.startswith(prefix) and action[len(prefix) :].isdigit():
+            index = int(action[len(prefix) :])
+            if 0 <= index < len(items):
+                items.pop(index)
+            page_answers[field.name] = items
+            return f"#{field.name}"
+    return None
+
+
+def _render_page(spec, page_spec, form, answers, draft, csrf_failed=False, status=None):
+    language = g.language
+    shown = _shown_pages(spec, answers)
+    visible = visible_names(spec, answers)
+    has_errors = csrf_failed or any(field.errors for field in form)
+    return (
+        render_template(
+            "public/page.html",
+            spec=spec,
+            page=page_spec,
+            form=form,
+            language=language,
+            answers=answers,
+            visible=visible,
+            step=shown.index(page_spec.index) + 1
+            if page_spec.index in shown
+            else page_spec.index + 1,
+            steps=len(shown),
+            draft=draft,
+            csrf_failed=csrf_failed,
+            has_errors=has_errors,
+            return_to_check=request.args.get("return") == "check",
+        ),
+        status or (400 if csrf_failed else 200),
+    )
+
+
+def _closed(version, spec, language):
+    status = call_status(version.opens_at, version.closes_at).value
+    return (
+        render_template(
+            "public/closed.html",
+            spec=spec,
+            language=language,
+            status=status,
+            opens_at=version.opens_at.astimezone(spec.timezone),
+            closes_at=version.closes_at.astimezone(spec.timezone),
+        ),
+        403,
+    )
+
+
+@bp.route("/calls/<slug>/check", methods=["GET", "POST"])
+def check(slug: str):
+    _load_call(slug)
+    draft = _session_draft(slug)
+    if draft is None:
+        return redirect(url_for("public.call", slug=slug))
+    version = draft.form_version
+    spec = spec_for(version)
+    language = _use_language(spec)
+    if not accepts_answers(version.opens_at, version.closes_at, draft.started_at):
+        return _closed(version, spec, language)
+    if request.method == "POST":
+        try:
+            result = submit(draft)
+        except SubmissionRefused as refusal:
+            if refusal.reason == "incomplete":
+                return redirect(_page_url(slug, refusal.page, review=1))
+            if refusal.reason == "closed":
+                return _closed(version, spec, language)
+            abort(409)
+        _forget_draft(slug)
+        session["confirmation"] = {"slug": slug, "reference": result.submission.reference}
+        return redirect(url_for("public.confirmation", slug=slug))
+
+    for page_spec in spec.pages:
+        if page_problems(spec, page_spec, draft.answers, language):
+            return redirect(_page_url(slug, page_spec.index, review=1))
+    visible = visible_names(spec, draft.answers)
+    return render_template(
+        "public/check.html",
+        spec=spec,
+        language=language,
+        answers=draft.answers,
+        visible=visible,
+        pages=[spec.pages[i] for i in _shown_pages(spec, draft.answers)],
+    )
+
+
+@bp.get("/calls/<slug>/confirmation")
+def confirmation(slug: str):
+    _version, spec = _load_call(slug)
+    language = _use_language(spec)
+    confirmed = session.get("confirmation") or {}
+    if confirmed.get("slug") != slug:
+        return redirect(url_for("public.call", slug=slug))
+    return render_template(
+        "public/confirmation.html", spec=spec, language=language, reference=confirmed["reference"]
+    )
+
+
+@bp.get("/calls/<slug>/saved")
+def saved(slug: str):
+    _version, spec = _load_call(slug)
+    language = _use_language(spec)
+    token = session.get("drafts", {}).get(slug)
+    draft = draft_service.find_draft(token)
+    if draft is None:
+        return redirect(url_for("public.call", slug=slug))
+    version = draft.form_version
+    return render_template(
+        "public/saved.html",
+        spec=spec,
+        language=language,
+        resume_url=url_for("public.resume", token=token, _external=True),
+        closes_at=version.closes_at.astimezone(spec.timezone),
+    )
+
+
+@bp.get("/resume/<token>")
+def resume(token: str):
+    draft = draft_service.find_draft(token)
+    if draft is None:
+        return render_template("public/resume_invalid.html"), 404
+    slug = draft.form_version.form.slug
+    _remember_draft(slug, token)
+    spec = spec_for(draft.form_version)
+    for index in _shown_pages(spec, draft.answers):
+        if index not in (draft.completed_pages or []):
+            return redirect(_page_url(slug, index))
+    return redirect(url_for("public.check", slug=slug))

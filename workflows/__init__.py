@@ -1,0 +1,1 @@
+"""The workflow engine: declarative definitions in `workflows/definitions/*.yaml`."""
