@@ -20,7 +20,12 @@ from web.language import remember_choice, select_locale
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # FORMDESK_INSTANCE_PATH moves the instance folder (SQLite file, outbox .eml files).
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=_absolute(os.environ.get("FORMDESK_INSTANCE_PATH")),
+    )
     app.config.from_object(Defaults)
     app.config.from_prefixed_env()
     if url := database_url_from_environment():
@@ -50,6 +55,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         with app.app_context():
             _prepare_database(app)
     return app
+
+
+def _absolute(path: str | None) -> str | None:
+    return os.path.abspath(path) if path else None
 
 
 def _refuse_insecure_production(app: Flask) -> None:

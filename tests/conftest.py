@@ -1,0 +1,174 @@
+"""Fixtures: the real app on a real database (SQLite, or PostgreSQL when
+FORMDESK_TEST_DATABASE=postgresql), factories for forms, and a client that carries the CSRF
+token like a browser does.
+
+On CI (CI set) a missing service is a failure, never a silent skip."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_FORMS = ROOT / "forms" / "definitions"
+ON_CI = bool(os.environ.get("CI"))
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally when a service is missing; fail on CI, where everything must run."""
+    if condition:
+        return
+    if ON_CI:
+        pytest.fail(f"required on CI: {reason}")
+    pytest.skip(reason)
+
+
+def _postgres_url(worker: str) -> str:
+    import psycopg
+
+    base = os.environ.get(
+        "FORMDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    name = f"formdesk_test_{worker}"
+    plain = base.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, worker_id) -> str:
+    if os.environ.get("FORMDESK_TEST_DATABASE") == "postgresql":
+        try:
+            return _postgres_url(worker_id)
+        except Exception as exc:  # any connection problem: report it plainly
+            pytest.fail(f"PostgreSQL requested but not reachable: {exc}")
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'formdesk.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    from app import create_app
+
+    application = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "FORMDESK_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+            "FORMDESK_LOAD_FORMS_ON_START": False,
+            "SERVER_NAME": "formdesk.test",
+        }
+    )
+    return application
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request, app):
+    """Every test starts from empty tables (the schema is migrated once per session)."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    from extensions import db
+
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                connection.execute(text("UPDATE forms SET current_version_id = NULL"))
+                for table in tables:
+                    connection.execute(text(f"DELETE FROM {table}"))
+    yield
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+
+
+def demo_definition(slug: str) -> dict:
+    for path in DEMO_FORMS.glob("*.yaml"):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if raw["slug"] == slug:
+            return raw
+    raise KeyError(slug)
+
+
+@pytest.fixture
+def create_form(app):
+    """Publish a definition (a dict as in a YAML file) and return its FormVersion id."""
+    from forms.schema import validate
+    from services.catalog import LoadReport, publish
+
+    def factory(definition: dict, **overrides):
+        raw = copy.deepcopy(definition)
+        raw.update(overrides)
+        with app.app_context():
+            from extensions import db
+
+            version = publish(validate(raw, "test"), LoadReport([], [], []))
+            db.session.commit()
+            return version.id if version else None
+
+    return factory
+
+
+@pytest.fixture
+def client(app):
+    return FormClient(app.test_client())
+
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+class FormClient:
+    """A test client that reads the CSRF token from the page it is on, like a browser."""
+
+    def __init__(self, client):
+        self.client = client
+        self.last_html = ""
+
+    def get(self, url: str, **kwargs):
+        response = self.client.get(url, **kwargs)
+        self.last_html = response.get_data(as_text=True)
+        return response
+
+    def csrf_token(self) -> str:
+        match = CSRF.search(self.last_html)
+        assert match, "the page has no CSRF token"
+        return match.group(1) or match.group(2)
+
+    def post(self, url: str, data: dict | None = None, csrf: bool = True, **kwargs):
+        """GET the page first when no token is known yet, then POST like a browser."""
+        data = dict(data or {})
+        if csrf and "csrf_token" not in data:
+            if "csrf_token" not in self.last_html:
+                self.get(url)
+            data["csrf_token"] = self.csrf_token()
+        response = self.client.post(url, data=data, **kwargs)
+        self.last_html = response.get_data(as_text=True)
+        return response
+
+    def fill(self, slug: str, page: int, data: dict, action: str = "continue", **kwargs):
+        url = f"/calls/{slug}/page/{page}"
+        self.get(url)
+        return self.post(url, {**data, "action": action}, **kwargs)
+
+
+def errors_in(html: str) -> list[str]:
+    """The messages shown beside fields, in page order."""
+    found = re.findall(
+        r'class="error-message"[^>]*>\s*<span class="visually-hidden">[^<]*</span>\s*([^<]*?)\s*</p>',
+        html,
+    )
+    return [m.replace("&#39;", "'").replace("&amp;", "&") for m in found]
