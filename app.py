@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -93,9 +94,13 @@ def _prepare_database(app: Flask) -> None:
     from models import Form
     from services.catalog import load_definitions
 
-    upgrade()
-    if app.config["FORMDESK_LOAD_FORMS_ON_START"] and db.session.query(Form.id).first() is None:
-        load_definitions()
+    # Several gunicorn workers start at once: one migrates and loads, the others wait.
+    # (Across machines, run `flask db upgrade` once per deployment instead.)
+    with open(Path(app.instance_path) / ".startup.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        upgrade()
+        if app.config["FORMDESK_LOAD_FORMS_ON_START"] and not db.session.query(Form.id).first():
+            load_definitions()
 
 
 def _register_error_pages(app: Flask) -> None:

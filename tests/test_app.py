@@ -1,0 +1,109 @@
+"""The application factory: configuration from the environment, SQLite tuning, refusing an
+insecure production start, and serving under gunicorn."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_KEY = "k" * 40
+
+
+def make(tmp_path, **config):
+    return create_app({"TESTING": True, "SECRET_KEY": TEST_KEY,
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.db'}",
+                       "FORMDESK_LOAD_FORMS_ON_START": False, **config})
+
+
+def test_flask_prefixed_environment_variables_configure_the_app(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_FORMDESK_GRACE_MINUTES", "7")
+    monkeypatch.setenv("FLASK_MAX_CONTENT_LENGTH", "1234")
+    app = make(tmp_path)
+    assert app.config["FORMDESK_GRACE_MINUTES"] == 7
+    assert app.config["MAX_CONTENT_LENGTH"] == 1234
+
+
+def test_database_url_is_accepted_as_alias(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://someone@db.example.org:5432/formdesk")
+    app = create_app({"TESTING": True, "FORMDESK_AUTO_MIGRATE": False})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        "postgresql+psycopg://someone@db.example.org:5432/formdesk"
+    )
+
+
+def test_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMDESK_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"TESTING": True, "FORMDESK_LOAD_FORMS_ON_START": False})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'formdesk.db'}"
+    assert (tmp_path / "inst" / "formdesk.db").exists()
+
+
+def test_every_sqlite_connection_uses_wal_normal_sync_and_a_busy_timeout(tmp_path):
+    app = make(tmp_path)
+    from extensions import db
+
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+        create_app({"SECRET_KEY": "short", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_demo_forms_are_published_on_first_start(tmp_path):
+    app = make(tmp_path, FORMDESK_LOAD_FORMS_ON_START=True)
+    from models import Form
+
+    with app.app_context():
+        slugs = {form.slug for form in Form.query.all()}
+    assert {"msas", "tolerance-requests", "study-visit-2027"} <= slugs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gunicorn_serves_the_factory(tmp_path):
+    port = free_port()
+    env = {**os.environ, "FLASK_SECRET_KEY": TEST_KEY, "FORMDESK_INSTANCE_PATH": str(tmp_path),
+           "FLASK_FORMDESK_UPLOAD_DIR": str(tmp_path / "uploads")}
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    body = response.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert "International Neighbourhood Activity Zone" in body or "Strefy" in body
+    finally:
+        server.terminate()
+        server.wait(10)
