@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
@@ -50,7 +51,7 @@ class FieldType:
     def stored(self, data: Any, field: FieldSpec, language: str) -> Any:
         """The value kept for a valid answer; None when unanswered."""
         if isinstance(data, str):
-            data = data.strip()
+            data = data.strip().replace("\r\n", "\n")  # browsers send line breaks as CRLF
         return data if data not in (None, "", []) else None
 
     def form_data(self, value: Any) -> Any:
@@ -102,7 +103,9 @@ class Text(FieldType):
     def validators(self, field):
         checks = [v.Length(field.options.get("min_length"), field.options["max_length"])]
         if field.options.get("pattern"):
-            checks.append(v.Pattern(field.options["pattern"], field.text("pattern_message")))
+            # The author's message in the page's language, chosen when it is shown.
+            message = lambda: field.text("pattern_message", str(get_locale()))  # noqa: E731
+            checks.append(v.Pattern(field.options["pattern"], message))
         return checks
 
     def make_field(self, field, language):
@@ -225,6 +228,11 @@ class Date(FieldType):
 
     def validators(self, field):
         return [v.Date(field.options.get("min"), field.options.get("max"))]
+
+    def stored(self, data, field, language):
+        text = super().stored(data, field, language)
+        day = v.parse_date(text) if text else None
+        return day.isoformat() if day else text  # always YYYY-MM-DD, however it was typed
 
     def make_field(self, field, language):
         attributes = {k: field.options[k] for k in ("min", "max") if k in field.options}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
@@ -13,6 +15,7 @@ from wtforms.validators import StopValidation, ValidationError
 def _is_blank(value: object) -> bool:
     return (
         value is None
+        or value is False  # an unticked box
         or (isinstance(value, str | list | tuple) and not value)
         or (isinstance(value, str) and not value.strip())
     )
@@ -45,7 +48,7 @@ class Length:
         self.minimum, self.maximum = minimum, maximum
 
     def __call__(self, form, field):
-        count = len(field.data or "")
+        count = len((field.data or "").replace("\r\n", "\n"))  # a line break is one character
         if self.maximum is not None and count > self.maximum:
             raise ValidationError(
                 _(
@@ -65,13 +68,14 @@ class Length:
 
 
 class Pattern:
-    def __init__(self, pattern: str, message: str | None):
+    def __init__(self, pattern: str, message: str | Callable[[], str] | None):
         self.regex = re.compile(pattern)
         self.message = message
 
     def __call__(self, form, field):
         if not self.regex.fullmatch(field.data or ""):
-            raise ValidationError(self.message or _("The format of this answer is not valid."))
+            message = self.message() if callable(self.message) else self.message
+            raise ValidationError(message or _("The format of this answer is not valid."))
 
 
 class Email:
@@ -100,9 +104,10 @@ class Phone:
 def parse_number(text: str, integer: bool) -> int | float | None:
     text = (text or "").strip().replace(",", ".").replace(" ", "")
     try:
-        return int(text) if integer else float(text)
+        number = int(text) if integer else float(text)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None  # no nan, inf
 
 
 class Number:
