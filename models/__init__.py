@@ -2,10 +2,28 @@
 
 from models.audit import AuditEntry
 from models.forms import Form, FormVersion
-from models.submissions import Answer, Attachment, Draft, ReferenceCounter, Submission
+from models.review import ConflictOfInterest, InternalComment, Score, SubmissionTag, Tag
+from models.submissions import (
+    Answer,
+    Attachment,
+    Draft,
+    ReferenceCounter,
+    Submission,
+    SubmissionRevision,
+)
+from models.users import ROLES, ReviewerAssignment, User
 
 __all__ = [
+    "ROLES",
     "Answer",
+    "ConflictOfInterest",
+    "InternalComment",
+    "ReviewerAssignment",
+    "Score",
+    "SubmissionRevision",
+    "SubmissionTag",
+    "Tag",
+    "User",
     "Attachment",
     "AuditEntry",
     "Draft",

@@ -20,6 +20,9 @@ class Form(db.Model):
         ForeignKey("form_versions.id", use_alter=True)
     )
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Bumped by every change that needs the form's places counted consistently: updating
+    # this row first takes its row lock (PostgreSQL) or the write lock (SQLite).
+    lock_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     current_version: Mapped[FormVersion | None] = relationship(
         foreign_keys=[current_version_id], post_update=True

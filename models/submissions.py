@@ -50,6 +50,12 @@ class Submission(db.Model):
     # sha256 of the applicant's secret link token; the token itself is never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(40), index=True)
+    # Places this submission takes when it holds any (participants registered at once).
+    seats: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # An offered place (from the waiting list) must be confirmed before this moment.
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Incremented on every edit by the applicant; revisions keep the earlier answers.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     language: Mapped[str] = mapped_column(String(8))
     applicant_email: Mapped[str | None] = mapped_column(String(320))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -65,6 +71,19 @@ class Submission(db.Model):
 
     def answers_by_field(self) -> dict:
         return {answer.field: answer.value for answer in self.answers}
+
+
+class SubmissionRevision(db.Model):
+    """The answers as they were before an edit, so a reviewer sees what changed."""
+
+    __tablename__ = "submission_revisions"
+    __table_args__ = (UniqueConstraint("submission_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Answer(db.Model):

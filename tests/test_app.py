@@ -107,3 +107,15 @@ def test_gunicorn_serves_the_factory(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_migrations_match_the_models(app, app_context):
+    """A model changed without a migration would break every deployment's `db upgrade`."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from extensions import db
+
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
