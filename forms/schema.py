@@ -44,6 +44,9 @@ TOP_KEYS = {
     "workflow",
     "applicant_email_field",
     "pages",
+    "seats_field",
+    "rubric",
+    "blind_review",
 }
 
 
@@ -154,9 +157,45 @@ class _Checker:
             if self.seen.get(email_field, {}).get("type") != "email":
                 self.problem("applicant_email_field", f"'{email_field}' is not an email field")
             d["applicant_email_field"] = email_field
+        seats_field = raw.get("seats_field")
+        if seats_field is not None:
+            if self.seen.get(seats_field, {}).get("type") not in ("group", "number"):
+                self.problem("seats_field", f"'{seats_field}' is not a group or number field")
+            d["seats_field"] = seats_field
+        d["rubric"] = self.rubric(raw.get("rubric"))
+        d["blind_review"] = bool(raw.get("blind_review", False))
         for key in ("opens_at", "closes_at"):
             d[key] = d[key].isoformat() if d[key] else None
         return d
+
+    def rubric(self, raw) -> list[dict]:
+        """Scoring criteria: each scored 1–5 by every reviewer, weighted in the average."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem("rubric", "must be a list of {key, label, weight}")
+            return []
+        criteria, keys = [], set()
+        for index, item in enumerate(raw):
+            where = f"rubric[{index}]"
+            if not isinstance(item, dict) or not FIELD_NAME.fullmatch(str(item.get("key", ""))):
+                self.problem(where, "needs a 'key' of lowercase letters, digits and '_'")
+                continue
+            if item["key"] in keys:
+                self.problem(where, f"the key '{item['key']}' is used twice")
+            keys.add(item["key"])
+            weight = item.get("weight", 1)
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+                self.problem(where, "'weight' must be a positive number")
+                weight = 1
+            criteria.append(
+                {
+                    "key": item["key"],
+                    "label": self.text(item.get("label"), f"{where}.label", required=True),
+                    "weight": weight,
+                }
+            )
+        return criteria
 
     def organisation(self, raw) -> dict:
         if not isinstance(raw, dict):

@@ -13,9 +13,11 @@ from extensions import db
 from models import Answer, AuditEntry, Draft, ReferenceCounter, Submission
 from models.types import utcnow
 from services.answers import answers_to_keep, first_page_with_problems
+from services.capacity import lock_form, seats_wanted
 from services.catalog import spec_for
 from services.deadlines import accepts_answers
 from services.tokens import hash_token, new_token
+from services.transitions import initial_state
 from workflows.engine import get_workflow
 
 
@@ -48,12 +50,13 @@ def submit(draft: Draft, now: datetime | None = None) -> Submitted:
     kept = answers_to_keep(spec, draft.answers)
     token, token_hash = new_token()
     workflow = get_workflow(spec.workflow)
+    lock_form(version.form_id)  # places and references are counted under the form's lock
     submission = Submission(
         form_id=version.form_id,
         form_version_id=version.id,
         reference=_next_reference(version.form_id, spec.raw["reference_prefix"], now, spec),
         token_hash=token_hash,
-        state=workflow.initial,
+        seats=seats_wanted(spec, kept),
         language=draft.language,
         applicant_email=kept.get(spec.applicant_email_field)
         if spec.applicant_email_field
@@ -65,6 +68,8 @@ def submit(draft: Draft, now: datetime | None = None) -> Submitted:
         Answer(field=name, position=position, value=value)
         for position, (name, value) in enumerate(kept.items())
     ]
+    submission.form_version = version
+    submission.state = initial_state(submission, workflow)
     db.session.add(submission)
     db.session.flush()
     _claim_attachments(draft, submission, kept)

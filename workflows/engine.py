@@ -1,9 +1,10 @@
-"""Load workflow definitions and answer what state a new submission starts in.
-Transitions, guards and effects arrive with the review dashboard."""
+"""Workflow definitions: states, transitions (who may take them, from where, to where),
+guards and effects. Pure data and rules; services/transitions.py applies them in a
+transaction with the locks and the audit log."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -12,19 +13,157 @@ from flask import current_app
 
 from forms.texts import localise, normalise_text
 
+ACTORS = ("applicant", "reviewer", "admin", "system")
+GUARDS = ("capacity",)
+# Effects with a target (`email:accepted`) are hooks the mail and document layers fill in;
+# the others are follow-ups the transition service runs itself.
+BUILTIN_EFFECTS = ("fill_freed_places", "start_offer_clock")
+EFFECT_KINDS = ("email", "document")
+
 
 class WorkflowError(ValueError):
     pass
 
 
 @dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: tuple[str, ...]
+    target: str
+    actors: tuple[str, ...]
+    label: dict | None = None
+    guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    comment_required: bool = False
+    needs_date: bool = False
+
+    def title(self, language: str) -> str:
+        return localise(self.label, language, "en") or self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class InitialChoice:
+    target: str
+    guards: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Capacity:
+    holds: tuple[str, ...]
+    waitlist: str | None = None
+    promote: str | None = None
+
+
+@dataclass(frozen=True)
 class Workflow:
     name: str
-    initial: str
+    initial: tuple[InitialChoice, ...]
     states: dict[str, dict]
+    transitions: tuple[Transition, ...] = ()
+    capacity: Capacity | None = None
+    offer_hours: int = 48
+    extra: dict = field(default_factory=dict)
 
     def state_label(self, state: str, language: str) -> str:
         return localise(self.states.get(state, {}).get("label"), language, "en") or state
+
+    def is_final(self, state: str) -> bool:
+        return bool(self.states.get(state, {}).get("final"))
+
+    def transition(self, name: str) -> Transition | None:
+        return next((t for t in self.transitions if t.name == name), None)
+
+    def available(self, state: str, actor: str) -> list[Transition]:
+        return [t for t in self.transitions if state in t.sources and actor in t.actors]
+
+
+def parse(raw: dict, source: str) -> Workflow:
+    """Validate a definition; every problem names the file and the place."""
+    problems: list[str] = []
+
+    def problem(where: str, message: str) -> None:
+        problems.append(f"{source}: {where}: {message}")
+
+    if not isinstance(raw, dict):
+        raise WorkflowError(f"{source}: must be a mapping")
+    states = {}
+    for state, spec in (raw.get("states") or {}).items():
+        spec = spec or {}
+        states[state] = {
+            "label": normalise_text(spec.get("label", state)),
+            "final": bool(spec.get("final")),
+        }
+    if not states:
+        problem("states", "at least one state is needed")
+
+    initial_raw = raw.get("initial")
+    choices = initial_raw if isinstance(initial_raw, list) else [{"to": initial_raw}]
+    initial = []
+    for index, choice in enumerate(choices):
+        target = choice.get("to") if isinstance(choice, dict) else None
+        if target not in states:
+            problem(f"initial[{index}]", f"'{target}' is not a state")
+        guards = tuple(choice.get("guards", ())) if isinstance(choice, dict) else ()
+        initial.append(InitialChoice(target, guards))
+
+    transitions = []
+    names = set()
+    for index, spec in enumerate(raw.get("transitions") or []):
+        where = f"transitions[{index}] ({spec.get('name')})"
+        name = spec.get("name")
+        if not name or name in names:
+            problem(where, "each transition needs a unique 'name'")
+        names.add(name)
+        sources = tuple(spec.get("from") or ())
+        for state in (*sources, spec.get("to")):
+            if state not in states:
+                problem(where, f"'{state}' is not a state")
+        actors = tuple(spec.get("by") or ())
+        if not actors or set(actors) - set(ACTORS):
+            problem(where, f"'by' must list some of {list(ACTORS)}")
+        guards = tuple(spec.get("guards") or ())
+        if set(guards) - set(GUARDS):
+            problem(where, f"unknown guard(s) {sorted(set(guards) - set(GUARDS))}")
+        effects = tuple(spec.get("effects") or ())
+        for effect in effects:
+            kind = effect.split(":", 1)[0]
+            if effect not in BUILTIN_EFFECTS and (kind not in EFFECT_KINDS or ":" not in effect):
+                problem(where, f"unknown effect '{effect}'")
+        transitions.append(
+            Transition(
+                name=name,
+                sources=sources,
+                target=spec.get("to"),
+                actors=actors,
+                label=normalise_text(spec.get("label")),
+                guards=guards,
+                effects=effects,
+                comment_required=spec.get("comment") == "required",
+                needs_date=bool(spec.get("needs_date")),
+            )
+        )
+
+    capacity = None
+    if raw.get("capacity"):
+        spec = raw["capacity"]
+        capacity = Capacity(
+            tuple(spec.get("holds") or ()), spec.get("waitlist"), spec.get("promote")
+        )
+        for state in (*capacity.holds, capacity.waitlist):
+            if state is not None and state not in states:
+                problem("capacity", f"'{state}' is not a state")
+        if capacity.promote and capacity.promote not in names:
+            problem("capacity.promote", f"no transition named '{capacity.promote}'")
+    if problems:
+        raise WorkflowError("\n".join(problems))
+    return Workflow(
+        name=raw.get("name") or Path(source).stem,
+        initial=tuple(initial),
+        states=states,
+        transitions=tuple(transitions),
+        capacity=capacity,
+        offer_hours=int(raw.get("offer_hours", 48)),
+    )
 
 
 @cache
@@ -32,14 +171,7 @@ def _load(directory: str, name: str) -> Workflow:
     path = Path(directory) / f"{name}.yaml"
     if not path.is_file():
         raise WorkflowError(f"no workflow named '{name}' in {directory}")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    states = {
-        state: {"label": normalise_text((spec or {}).get("label", state))}
-        for state, spec in raw["states"].items()
-    }
-    if raw.get("initial") not in states:
-        raise WorkflowError(f"{path}: 'initial' must be one of the states")
-    return Workflow(name=raw["name"], initial=raw["initial"], states=states)
+    return parse(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
 
 
 def get_workflow(name: str) -> Workflow:
