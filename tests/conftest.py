@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_FORMS = ROOT / "forms" / "definitions"
 ON_CI = bool(os.environ.get("CI"))
 
+# The browser and the live server (tests/conftest_browser.py).
+pytest_plugins = ["tests.conftest_browser"]
+
 
 def need(condition: bool, reason: str) -> None:
     """Skip locally when a service is missing; fail on CI, where everything must run."""
@@ -29,28 +32,34 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def _postgres_url(worker: str) -> str:
+POSTGRES_BASE = os.environ.get(
+    "FORMDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _admin_execute(*statements: str) -> None:
     import psycopg
 
-    base = os.environ.get(
-        "FORMDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    name = f"formdesk_test_{worker}"
-    plain = base.replace("postgresql+psycopg://", "postgresql://")
+    plain = POSTGRES_BASE.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return base.rsplit("/", 1)[0] + "/" + name
+        for statement in statements:
+            connection.execute(statement)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory, worker_id) -> str:
-    if os.environ.get("FORMDESK_TEST_DATABASE") == "postgresql":
-        try:
-            return _postgres_url(worker_id)
-        except Exception as exc:  # any connection problem: report it plainly
-            pytest.fail(f"PostgreSQL requested but not reachable: {exc}")
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'formdesk.db'}"
+def database_url(tmp_path_factory):
+    """One database per test process (xdist workers, or two developers' runs at once),
+    created next to the configured one and dropped at the end."""
+    if os.environ.get("FORMDESK_TEST_DATABASE") != "postgresql":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'formdesk.db'}"
+        return
+    name = f"formdesk_test_{os.getpid()}"
+    try:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # any connection problem: report it plainly
+        pytest.fail(f"PostgreSQL requested but not reachable: {exc}")
+    yield POSTGRES_BASE.rsplit("/", 1)[0] + "/" + name
+    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 
 
 def remember_choice() -> None:
@@ -20,5 +20,10 @@ def preferred_language(offered: list[str] | None = None) -> str:
 
 
 def select_locale() -> str:
-    """Flask-Babel's selector: a form page pins its language in `g.language`."""
-    return getattr(g, "language", None) or preferred_language()
+    """Flask-Babel's selector: a form page pins its language in `g.language`; jobs and the
+    command line (no request) set `g.language` or get the default."""
+    if getattr(g, "language", None):
+        return g.language
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return preferred_language()
