@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 import models  # noqa: F401  (registers the tables)
 from config import Defaults, database_url_from_environment
-from extensions import babel, csrf, db, migrate
+from extensions import babel, csrf, db, limiter, login_manager, migrate
 from web import formatting
 from web.language import remember_choice, select_locale
 
@@ -43,10 +43,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    limiter.init_app(app)
 
+    from services.users import load_user
+    from web.auth import bp as auth
+    from web.dashboard import bp as dashboard
     from web.public import bp as public
 
+    login_manager.user_loader(load_user)
     app.register_blueprint(public)
+    app.register_blueprint(auth)
+    app.register_blueprint(dashboard)
     app.before_request(remember_choice)
     formatting.install(app)
     _register_error_pages(app)
@@ -140,3 +148,36 @@ def _register_cli(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         for line in report.lines():
             click.echo(line)
+
+    @app.cli.group("users")
+    def users_group():
+        """Staff accounts."""
+
+    @users_group.command("create")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(["reviewer", "admin"]), required=True)
+    @click.option("--name", default="", help="Full name shown in the audit log.")
+    @click.option("--all-forms", is_flag=True, help="Reviewer of every form.")
+    @click.option("--form", "forms", multiple=True, help="Slug of a form to review (repeat).")
+    def create_user_command(email, role, name, all_forms, forms):
+        """Create a staff account. The password is asked twice (or read as two lines from
+        standard input when it is not a terminal, so scripts can pipe it)."""
+        from services.users import AccountError, create_user
+
+        password = _read_new_password()
+        try:
+            user = create_user(email, password, role, name, all_forms, tuple(forms))
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"created {user.role} {user.email}")
+
+
+def _read_new_password() -> str:
+    import sys
+
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    lines = sys.stdin.read().splitlines()
+    if len(lines) < 2 or lines[0] != lines[1]:
+        raise click.ClickException("give the password twice, on two lines, identical")
+    return lines[0]

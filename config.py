@@ -39,6 +39,11 @@ class Defaults:
     FORMDESK_LOAD_FORMS_ON_START = True
     # Create missing tables on start (embedded default). Deployments run `flask db upgrade`.
     FORMDESK_AUTO_MIGRATE = True
+    # Sign-in throttling (Flask-Limiter syntax): per account, and per client address.
+    FORMDESK_LOGIN_LIMIT = "5 per minute;20 per hour"
+    FORMDESK_LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
     # Recently closed calls stay on the list of calls for this many days, marked closed.
     FORMDESK_RECENTLY_CLOSED_DAYS = 30
 

@@ -96,6 +96,9 @@ def clean_database(request, app):
                 connection.execute(text("UPDATE forms SET current_version_id = NULL"))
                 for table in tables:
                     connection.execute(text(f"DELETE FROM {table}"))
+    from extensions import limiter
+
+    limiter.reset()  # throttling counts belong to one test
     yield
 
 

@@ -1,0 +1,100 @@
+"""Staff accounts: creation, sign-in check, password change. Passwords are hashed with
+scrypt (werkzeug); no default password exists anywhere."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from extensions import db
+from models import ROLES, Form, ReviewerAssignment, User
+from models.types import utcnow
+
+MIN_PASSWORD_LENGTH = 12
+# Compared against when the email is unknown, so a wrong email costs the same time as a
+# wrong password and does not reveal which accounts exist.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-0000", method="scrypt")
+
+
+class AccountError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field  # the form field the message belongs beside
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _("Use at least %(min)d characters for the password.", min=MIN_PASSWORD_LENGTH),
+            field="new",
+        )
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(
+    email: str,
+    password: str,
+    role: str,
+    name: str = "",
+    all_forms: bool = False,
+    form_slugs: tuple[str, ...] = (),
+) -> User:
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if "@" not in email:
+        raise AccountError("not an email address")
+    if find_user(email):
+        raise AccountError(f"a user with the email {email} exists already")
+    check_password_rules(password)
+    user = User(
+        email=email.strip().lower(),
+        name=name,
+        role=role,
+        all_forms=all_forms,
+        password_hash=generate_password_hash(password, method="scrypt"),
+    )
+    db.session.add(user)
+    for slug in form_slugs:
+        form = db.session.scalar(select(Form).where(Form.slug == slug))
+        if form is None:
+            raise AccountError(f"no form with the slug {slug}")
+        user.assignments.append(ReviewerAssignment(form_id=form.id))
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user(email or "")
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current or ""):
+        raise AccountError(_("The current password is not right."), field="current")
+    check_password_rules(new)
+    user.password_hash = generate_password_hash(new, method="scrypt")
+    user.session_version += 1  # signs out every other session of this account
+    db.session.commit()
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the id carries the session version, see User.get_id."""
+    try:
+        raw_id, version = user_id.split(":")
+        user = db.session.get(User, int(raw_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or str(user.session_version) != version:
+        return None
+    return user

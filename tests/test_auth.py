@@ -1,0 +1,141 @@
+"""Staff accounts: the CLI, signing in and out, throttling, password change."""
+
+import pytest
+
+from tests.conftest import FormClient
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def reviewer(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Rita@Example.org",
+            "--role",
+            "reviewer",
+            "--name",
+            "Rita Reviewer",
+        ],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    return "rita@example.org"
+
+
+def sign_in(client: FormClient, email: str, password: str = PASSWORD, next_url: str = ""):
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    client.get(url)
+    return client.post(url, {"email": email, "password": password})
+
+
+def test_cli_creates_a_user_with_a_hashed_password(app, reviewer):
+    from models import User
+
+    with app.app_context():
+        user = User.query.one()
+    assert user.email == reviewer and user.role == "reviewer" and user.name == "Rita Reviewer"
+    assert PASSWORD not in user.password_hash and user.password_hash.startswith("scrypt:")
+
+
+@pytest.mark.parametrize(
+    ("args", "typed", "message"),
+    [
+        (["--role", "reviewer"], "one-password-long\nanother-password\n", "twice"),
+        (["--role", "reviewer"], "short\nshort\n", "at least 12"),
+        (["--role", "boss"], f"{PASSWORD}\n{PASSWORD}\n", "Invalid value for '--role'"),
+        (["--role", "reviewer", "--form", "nope"], f"{PASSWORD}\n{PASSWORD}\n", "no form"),
+    ],
+)
+def test_cli_refuses_bad_accounts(app, args, typed, message):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "x@example.org", *args], input=typed
+    )
+    assert result.exit_code != 0
+    assert message in result.output
+    from models import User
+
+    with app.app_context():
+        assert User.query.count() == 0
+
+
+def test_cli_refuses_a_second_account_with_the_same_email(app, reviewer):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "RITA@example.org", "--role", "admin"],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code != 0 and "exists already" in result.output
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_sign_in_and_out(client, reviewer):
+    response = sign_in(client, "RITA@example.org")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard/")
+    assert "Your calls" in client.get("/dashboard/").get_data(as_text=True)
+    # Signing out needs the CSRF token, like every state change.
+    assert client.client.post("/logout").status_code == 400
+    client.post("/logout", {})
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part(client, reviewer):
+    response = sign_in(client, reviewer, "wrong password!!")
+    assert response.status_code == 401
+    assert "The email address or the password is not right." in client.last_html
+    unknown = sign_in(client, "nobody@example.org", "wrong password!!")
+    assert unknown.status_code == 401
+
+
+def test_sign_in_never_redirects_to_another_site(client, reviewer):
+    response = sign_in(client, reviewer, next_url="//evil.example.com/x")
+    assert response.headers["Location"].endswith("/dashboard/")
+    response = sign_in(
+        FormClient(client.client.application.test_client()), reviewer, next_url="/dashboard/?page=2"
+    )
+    assert response.headers["Location"].endswith("/dashboard/?page=2")
+
+
+def test_repeated_wrong_passwords_are_throttled(app, reviewer):
+    client = FormClient(app.test_client())
+    codes = [sign_in(client, reviewer, f"guess number {i}").status_code for i in range(7)]
+    assert codes[:5] == [401] * 5
+    assert codes[5:] == [429, 429]
+    assert "Too many attempts" in client.last_html
+    # Even the right password waits: the limit is per account.
+    assert sign_in(client, reviewer).status_code == 429
+
+
+def test_password_change_signs_out_other_sessions(app, reviewer):
+    here, elsewhere = FormClient(app.test_client()), FormClient(app.test_client())
+    sign_in(here, reviewer)
+    sign_in(elsewhere, reviewer)
+    here.get("/account/password")
+    short = here.post("/account/password", {"current": PASSWORD, "new": "short", "repeat": "short"})
+    assert short.status_code == 200 and "at least 12" in here.last_html
+    wrong = here.post(
+        "/account/password",
+        {
+            "current": "not it at all",
+            "new": "a much better password",
+            "repeat": "a much better password",
+        },
+    )
+    assert "The current password is not right." in here.last_html and wrong.status_code == 200
+    here.post(
+        "/account/password",
+        {"current": PASSWORD, "new": "a much better password", "repeat": "a much better password"},
+    )
+    assert "Your password is changed" in here.last_html
+    assert here.get("/dashboard/").status_code == 200
+    assert elsewhere.get("/dashboard/").status_code == 302
+    assert (
+        sign_in(FormClient(app.test_client()), reviewer, "a much better password").status_code
+        == 302
+    )
