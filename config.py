@@ -11,7 +11,7 @@ BASE_DIR = Path(__file__).resolve().parent
 
 class Defaults:
     # Development only: `app.create_app` refuses to start in production without a real key.
-    SECRET_KEY = "dev-only-not-secret"
+    SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused outside development)
     SQLALCHEMY_DATABASE_URI: str | None = None  # None → SQLite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = 5000

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Form, Submission, User
 from services.access import reviewable_form_ids
-from services.catalog import spec_for
 from services.capacity import seats_taken
+from services.catalog import spec_for
 from workflows.engine import get_workflow
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import FormClient
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105
 
 
 @pytest.fixture
