@@ -47,14 +47,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
 
     from services.users import load_user
+    from web.applicant import bp as applicant
     from web.auth import bp as auth
     from web.dashboard import bp as dashboard
+    from web.exports import bp as exports
     from web.public import bp as public
+    from web.review_detail import bp as review
 
     login_manager.user_loader(load_user)
-    app.register_blueprint(public)
-    app.register_blueprint(auth)
-    app.register_blueprint(dashboard)
+    for blueprint in (public, applicant, auth, dashboard, review, exports):
+        app.register_blueprint(blueprint)
     app.before_request(remember_choice)
     formatting.install(app)
     _register_error_pages(app)
