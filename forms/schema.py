@@ -230,7 +230,9 @@ class _Checker:
             except ValueError:
                 self.problem(where, "must be a date-time like 2027-01-21T23:59")
                 return None
-        if moment.tzinfo is None and zone is not None:
+        if moment.tzinfo is None:
+            if zone is None:
+                return None  # the time zone is already reported; a naive time means nothing
             moment = moment.replace(tzinfo=zone)
         return moment
 

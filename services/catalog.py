@@ -36,6 +36,8 @@ def load_definitions(directory: str | None = None) -> LoadReport:
     """Publish every definition file in `directory`; a changed file becomes a new version.
     All files are validated first, so one broken file publishes nothing."""
     directory = directory or current_app.config["FORMDESK_FORMS_DIR"]
+    if not Path(directory).is_dir():  # a mistyped folder must not look like "nothing changed"
+        raise DefinitionError(directory, ["no such folder of form definitions"])
     definitions, problems = [], []
     workflows = known_workflows()
     for path in sorted(Path(directory).glob("*.y*ml")):
