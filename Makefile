@@ -3,6 +3,9 @@
 #   make test              test suite on SQLite; again on PostgreSQL when CI or
 #                          FORMDESK_TEST_POSTGRES_URL is set
 #   make lint              ruff check + format check
+#   make translations      compile translations/*/LC_MESSAGES/*.mo (run and test do it)
+#   make messages          re-extract UI strings and update every catalog; then translate
+#                          the empty msgstr in translations/*/LC_MESSAGES/messages.po
 #   make clean             remove instance data and test artifacts (keeps .venv)
 
 PORT ?= 5000
@@ -11,12 +14,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m pytest -n 2 -p no:cacheprovider
 POSTGRES_URL_DEFAULT := postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYBABEL := $(VENV)/bin/pybabel
+# The extraction tests/test_translations.py repeats: keep the two in step.
+EXTRACT := $(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	--project Formdesk --copyright-holder "Formdesk contributors"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint clean
+.PHONY: help venv run test lint clean translations messages
 
 help:
-	@echo "targets: venv run test lint clean   (make run PORT=5001)"
+	@echo "targets: venv run test lint clean translations messages   (make run PORT=5001)"
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -27,10 +34,19 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 
 venv: $(STAMP)
 
-run: venv
+# The .mo files are build artefacts (ignored by git), compiled from the committed .po files.
+translations: venv
+	$(PYBABEL) -q compile -d translations -f
+
+messages: venv
+	$(EXTRACT) -o translations/messages.pot .
+	$(PYBABEL) -q update -i translations/messages.pot -d translations --no-fuzzy-matching
+	@echo "now translate every empty msgstr in translations/*/LC_MESSAGES/messages.po, then make translations"
+
+run: venv translations
 	FLASK_DEBUG=1 $(VENV)/bin/flask --app app run --host 127.0.0.1 --port $(PORT)
 
-test: venv
+test: venv translations
 	@echo "== tests on SQLite"
 	unset FORMDESK_TEST_DATABASE; $(PYTEST) tests
 	@if [ -n "$${CI:-}" ] || [ -n "$${FORMDESK_TEST_POSTGRES_URL:-}" ]; then \
