@@ -269,7 +269,7 @@ class _Checker:
             field["label"] = self.text(raw.get("label"), f"{where}.label", required=True)
         else:
             field["label"] = self.text(raw.get("label"), f"{where}.label")
-        for key in ("help", "pattern_message", "text"):
+        for key in ("help", "pattern_message", "text", "item_label"):
             if key in raw:
                 field[key] = self.text(raw[key], f"{where}.{key}")
         for key in ("required", "identifying"):
