@@ -327,7 +327,7 @@ def test_an_answer_to_a_field_hidden_by_a_later_change_is_not_stored(app, client
 # --- over HTTP: group items ------------------------------------------------------------
 
 
-def to_page_3(client, first: dict | None = None):
+def to_page_3(client):
     assert goes_to(fill(client, 1, PAGE_1_MEETING), page_url(2))
     assert goes_to(fill(client, 2, {"visit_focus": "Networks"}), page_url(3))
 
@@ -465,7 +465,7 @@ def test_remove_takes_out_that_item_only(app, client, multi):
 def test_a_tampered_group_action_changes_nothing_and_fails_nothing(app, client, multi, action):
     to_page_3(client)
     response = fill(client, 3, participant(0, "Ada", "none"), action=action)
-    assert response.status_code in (200, 302)
+    assert response.status_code == 302
     page = client.get(page_url(3)).get_data(as_text=True)
     assert item_names(page) == ["Ada"]
 
