@@ -74,7 +74,7 @@ def test_demo_forms_are_published_on_first_start(tmp_path):
 
     with app.app_context():
         slugs = {form.slug for form in Form.query.all()}
-    assert {"msas", "tolerance-requests", "study-visit-2027"} <= slugs
+    assert {"msas", "tolerance-requests", "study-visit-stralsund"} <= slugs
 
 
 def free_port() -> int:

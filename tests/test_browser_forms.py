@@ -112,7 +112,7 @@ def test_a_tolerance_request_goes_from_the_list_of_calls_to_a_reference(live_ser
     question(page, "Which target groups is the request about?").get_by_label(
         "Teachers and other school staff"
     ).check()
-    page.get_by_label("Preferred date", exact=True).fill("2027-03-15")
+    page.get_by_label("Preferred date", exact=True).fill("2030-03-15")
     page.get_by_label("Number of participants").fill("12")
     page.get_by_label("Message", exact=True).fill("Vi planerar resan till Kraków i maj.")
     press(page, "Continue")
@@ -138,7 +138,7 @@ def test_a_tolerance_request_goes_from_the_list_of_calls_to_a_reference(live_ser
     links.first.click()
     expect(departure).to_be_focused()
 
-    departure.fill("2027-05-04")
+    departure.fill("2030-05-04")
     press(page, "Continue")
 
     # --- page 2 ---------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def test_a_tolerance_request_goes_from_the_list_of_calls_to_a_reference(live_ser
 
 
 def test_a_second_participant_is_added_and_removed_in_the_study_visit_form(live_server, page):
-    page.goto(live_server.url + "/calls/study-visit-2027")
+    page.goto(live_server.url + "/calls/study-visit-stralsund")
     page.get_by_role("button", name="Start now").click()
     page.get_by_label("Country").select_option(label="Sweden")
     page.get_by_label("Organisation", exact=True).fill("Exempelby kommun")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from babel.dates import format_datetime
-from flask import Flask
+from flask import Flask, request
 from flask_babel import get_locale
 
 LANGUAGE_NAMES = {
@@ -24,6 +25,13 @@ def local_time(moment: datetime | None) -> str:
     return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=moment.tzinfo, locale=get_locale())
 
 
+def language_url(code: str) -> str:
+    """This page in another language, keeping the rest of its query (e.g. ?return=check)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return request.path + "?" + urlencode(args, doseq=True)
+
+
 def install(app: Flask) -> None:
     app.add_template_filter(local_time)
 
@@ -34,4 +42,5 @@ def install(app: Flask) -> None:
             "offered_languages": None,
             "language": None,
             "page_language": lambda: str(get_locale()),
+            "language_url": language_url,
         }

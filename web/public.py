@@ -304,7 +304,11 @@ def check(slug: str):
                 return _closed(version, spec, language)
             abort(409)
         _forget_draft(slug)
-        session["confirmation"] = {"slug": slug, "reference": result.submission.reference}
+        session["confirmation"] = {
+            "slug": slug,
+            "reference": result.submission.reference,
+            "token": result.token,  # the applicant's link; the database keeps only its hash
+        }
         return redirect(url_for("public.confirmation", slug=slug))
 
     for page_spec in spec.pages:
@@ -328,8 +332,13 @@ def confirmation(slug: str):
     confirmed = session.get("confirmation") or {}
     if confirmed.get("slug") != slug:
         return redirect(url_for("public.call", slug=slug))
+    token = confirmed.get("token")
     return render_template(
-        "public/confirmation.html", spec=spec, language=language, reference=confirmed["reference"]
+        "public/confirmation.html",
+        spec=spec,
+        language=language,
+        reference=confirmed["reference"],
+        applicant_url=url_for("applicant.status", token=token, _external=True) if token else None,
     )
 
 
@@ -358,6 +367,7 @@ def resume(token: str):
         return render_template("public/resume_invalid.html"), 404
     slug = draft.form_version.form.slug
     _remember_draft(slug, token)
+    session["lang"] = draft.language  # continue in the language the person was using
     spec = spec_for(draft.form_version)
     for index in _shown_pages(spec, draft.answers):
         if index not in (draft.completed_pages or []):
