@@ -1,0 +1,145 @@
+"""Real parallel HTTP requests against a gunicorn server on the test database: 200 people
+register for 30 seats at once, and two reviewers take the last place at once."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import sys
+import threading
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.browser import ROOT, ServerProcess, free_port, server_environment
+from tests.definitions import base
+
+SEATS, PEOPLE = 30, 200
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+@pytest.fixture
+def gunicorn(database_url, tmp_path, app):
+    """4 worker processes × 4 threads: requests really run at the same time."""
+    port = free_port()
+    env = server_environment(tmp_path / "instance", tmp_path / "uploads")
+    env["DATABASE_URL"] = database_url
+    env["FLASK_FORMDESK_LOAD_FORMS_ON_START"] = "false"
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "4",
+        "--threads",
+        "4",
+        "-b",
+        f"127.0.0.1:{port}",
+        "app:create_app()",
+    ]
+    server = ServerProcess(command, ROOT, env, port, tmp_path / "gunicorn.log").start(60)
+    yield server
+    server.stop()
+
+
+class Browserless:
+    """One person: a cookie jar and the CSRF token of the last page seen."""
+
+    def __init__(self, base_url: str):
+        self.base = base_url
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.html = ""
+
+    def get(self, path: str) -> int:
+        with self.opener.open(self.base + path, timeout=60) as response:
+            self.html = response.read().decode()
+            return response.status
+
+    def post(self, path: str, data: dict) -> tuple[int, str]:
+        match = CSRF.search(self.html)
+        body = urllib.parse.urlencode({**data, "csrf_token": match.group(1) or match.group(2)})
+        with self.opener.open(self.base + path, body.encode(), timeout=60) as response:
+            self.html = response.read().decode()
+            return response.status, response.url
+
+
+def register(server_url: str, index: int, barrier: threading.Barrier) -> str:
+    person = Browserless(server_url)
+    person.get("/calls/race/page/1")
+    person.post("/calls/race/page/1", {"name": f"Person {index}", "action": "continue"})
+    person.get("/calls/race/check")
+    barrier.wait(timeout=120)  # everyone presses "Send" together
+    status, url = person.post("/calls/race/check", {})
+    assert status == 200, person.html[:300]
+    return url
+
+
+def states(app, slug: str) -> list[str]:
+    from models import Form, Submission
+
+    with app.app_context():
+        form = Form.query.filter_by(slug=slug).one()
+        return [s.state for s in Submission.query.filter_by(form_id=form.id)]
+
+
+def test_200_racing_registrations_for_30_seats(app, create_form, gunicorn):
+    create_form(
+        base(
+            "race",
+            [
+                {
+                    "title": "You",
+                    "fields": [{"name": "name", "type": "text", "label": "Name", "required": True}],
+                }
+            ],
+            capacity=SEATS,
+            workflow="event-registration",
+        )
+    )
+    barrier = threading.Barrier(PEOPLE)
+    with ThreadPoolExecutor(PEOPLE) as pool:
+        urls = list(pool.map(lambda i: register(gunicorn.url, i, barrier), range(PEOPLE)))
+    assert all(url.endswith("/calls/race/confirmation") for url in urls)
+    result = states(app, "race")
+    assert len(result) == PEOPLE  # none lost
+    assert result.count("confirmed") == SEATS
+    assert result.count("waitlisted") == PEOPLE - SEATS
+
+
+def test_two_reviewers_accepting_the_last_place_at_once(app, create_form):
+    """The last of 3 places: two decisions arrive together, exactly one wins."""
+    from services.transitions import Actor, TransitionRefused, transition
+
+    create_form(
+        base(
+            "last",
+            [{"title": "You", "fields": [{"name": "name", "type": "text", "label": "Name"}]}],
+            capacity=1,
+        )
+    )
+    from tests.test_workflows import send, submissions
+
+    send(app, "last", {"name": "A"})
+    send(app, "last", {"name": "B"})
+    ids = [s[0] for s in submissions(app, "last")]
+    with app.app_context():
+        for submission_id in ids:
+            transition(submission_id, "start_review", Actor("reviewer", None))
+    barrier = threading.Barrier(2)
+
+    def accept(submission_id: int) -> str:
+        with app.app_context():
+            barrier.wait(timeout=30)
+            try:
+                return transition(submission_id, "accept", Actor("reviewer", None)).state
+            except TransitionRefused as refusal:
+                return str(refusal)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(accept, ids))
+    assert outcomes == ["All 1 places are taken.", "accepted"]
+    assert sorted(states(app, "last")) == ["accepted", "in_review"]
