@@ -1,5 +1,364 @@
-"""Placeholder blueprint; filled in by its own change."""
+"""The applicant's own page, opened by the secret link from the receipt (no account): state
+and the organiser's message, their answers and files, the actions open to them (each behind
+a confirmation page), and changing the answers while nothing is decided.
 
-from flask import Blueprint
+An unknown token is a plain 404, the same as any unknown address: nothing tells whether a
+link ever existed. These pages carry the token in their address, so they are never cached
+and never send it on as a referrer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from forms.build import build_page_form, form_data_for
+from forms.spec import FormSpec
+from models import Draft, Submission
+from models.types import utcnow
+from services import applicant as service
+from services import drafts as draft_service
+from services.answers import page_problems, visible_names
+from services.catalog import spec_for
+from services.submissions import find_submission
+from services.transitions import TransitionRefused, workflow_of
+from storage import get_storage
+
+# The page helpers of the public form, shared so an edit behaves exactly like the first time.
+from web.public import _apply_group_action, _attach_errors, _shown_pages, _take_files
 
 bp = Blueprint("applicant", __name__, url_prefix="/s")
+
+EDIT_KEY = "applicant_edit"
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _load(token: str) -> tuple[Submission, FormSpec, str]:
+    submission = find_submission(token)
+    if submission is None:
+        abort(404)
+    spec = spec_for(submission.form_version)
+    # The language the person applied in, unless they chose another with the switcher.
+    chosen = session.get("lang")
+    g.language = chosen if chosen in spec.languages else spec.language_for(submission.language)
+    return submission, spec, g.language
+
+
+def _status_url(token: str) -> str:
+    return url_for("applicant.status", token=token)
+
+
+def _question(name: str, reference: str, title: str) -> str:
+    questions = {
+        "withdraw": _("Are you sure you want to withdraw %(reference)s?", reference=reference),
+        "cancel": _(
+            "Are you sure you want to cancel the registration %(reference)s?", reference=reference
+        ),
+        "leave_waitlist": _(
+            "Are you sure you want to leave the waiting list (%(reference)s)?",
+            reference=reference,
+        ),
+        "confirm_offer": _(
+            "Do you want to confirm the place offered to %(reference)s?", reference=reference
+        ),
+        "resubmit": _(
+            "Are you sure you want to send %(reference)s for review again?", reference=reference
+        ),
+    }
+    return questions.get(name) or _(
+        "Are you sure: %(action)s (%(reference)s)?", action=title, reference=reference
+    )
+
+
+def _edit_started(submission: Submission) -> datetime | None:
+    """When this browser began the edit in progress, if it is one of this revision."""
+    entry = (session.get(EDIT_KEY) or {}).get(str(submission.id)) or {}
+    if entry.get("revision") != submission.revision:
+        return None
+    try:
+        return datetime.fromisoformat(entry["started"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _remember_edit(submission: Submission) -> None:
+    """One entry per submission, so two applications edited side by side keep their
+    changes; the oldest entries go first."""
+    entries = dict(session.get(EDIT_KEY) or {})
+    entries.pop(str(submission.id), None)
+    entries[str(submission.id)] = {
+        "revision": submission.revision,
+        "started": utcnow().isoformat(),
+    }
+    session[EDIT_KEY] = dict(list(entries.items())[-5:])
+
+
+def _forget_edit(submission: Submission) -> None:
+    entries = dict(session.get(EDIT_KEY) or {})
+    if entries.pop(str(submission.id), None) is not None:
+        session[EDIT_KEY] = entries
+
+
+def _workspace(submission: Submission) -> Draft:
+    """The edit in progress; a new one (from the submitted answers) when this browser has
+    none for the current revision."""
+    draft = service.edit_workspace(submission) if _edit_started(submission) else None
+    if draft is None:
+        draft = service.open_edit(submission)
+        _remember_edit(submission)
+    return draft
+
+
+def _refused(spec, language, submission, message: str, status: int):
+    return (
+        render_template(
+            "applicant/refused.html",
+            spec=spec,
+            language=language,
+            submission=submission,
+            token=request.view_args["token"],
+            message=message,
+        ),
+        status,
+    )
+
+
+# --- the page --------------------------------------------------------------------------
+
+
+@bp.get("/<token>")
+def status(token: str):
+    submission, spec, language = _load(token)
+    state = service.status_of(submission, language)
+    attachments = service.current_attachments(submission)
+    answers = submission.answers_by_field()
+    return render_template(
+        "applicant/status.html",
+        spec=spec,
+        language=language,
+        submission=submission,
+        token=token,
+        status=state,
+        scheduled_for=format_date(state.scheduled_for, "d MMMM y", locale=get_locale())
+        if state.scheduled_for
+        else None,
+        offer_expires_at=state.offer_expires_at.astimezone(spec.timezone)
+        if state.offer_expires_at
+        else None,
+        submitted_at=submission.submitted_at.astimezone(spec.timezone),
+        answers=answers,
+        visible=visible_names(spec, answers),
+        pages=[spec.pages[i] for i in _shown_pages(spec, answers)],
+        attachments=attachments,
+        downloads={a.id for a in attachments},
+    )
+
+
+@bp.get("/<token>/attachments/<int:attachment_id>")
+def attachment(token: str, attachment_id: int):
+    submission, _spec, _language = _load(token)
+    found = service.attachment_of(submission, attachment_id)
+    if found is None:
+        abort(404)
+    try:
+        stream = get_storage().open(found.storage_name)
+    except (OSError, ValueError):
+        abort(404)
+    response = send_file(
+        stream,
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.original_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.route("/<token>/actions/<name>", methods=["GET", "POST"])
+def action(token: str, name: str):
+    submission, spec, language = _load(token)
+    step = service.transition_for(submission, name)
+    if request.method == "POST":
+        expected = request.form.get("expected_state") or None
+        try:
+            service.act(submission.id, name, expected)
+        except TransitionRefused as refusal:
+            return _refused(spec, language, submission, str(refusal), 409)
+        workflow_state = service.status_of(submission, language)
+        flash(_("Done. The status is now: %(state)s.", state=workflow_state.state_label))
+        return redirect(_status_url(token))
+    if step is None:
+        return _refused(
+            spec,
+            language,
+            submission,
+            _("This action is not possible in the current state."),
+            409,
+        )
+    workflow = workflow_of(submission)
+    holds = workflow.capacity.holds if workflow.capacity else ()
+    return render_template(
+        "applicant/confirm.html",
+        spec=spec,
+        language=language,
+        submission=submission,
+        token=token,
+        step=step,
+        title=step.title(language),
+        question=_question(step.name, submission.reference, step.title(language)),
+        final=workflow.is_final(step.target),
+        frees_place=submission.state in holds and step.target not in holds,
+    )
+
+
+# --- changing the answers --------------------------------------------------------------
+
+
+def _edit_refusal(submission, spec, language):
+    reason = service.edit_refusal(submission, _edit_started(submission))
+    if reason is None:
+        return None
+    _forget_edit(submission)
+    return _refused(spec, language, submission, reason, 403)
+
+
+@bp.get("/<token>/edit")
+def edit(token: str):
+    submission, spec, language = _load(token)
+    if (refusal := _edit_refusal(submission, spec, language)) is not None:
+        return refusal
+    draft = _workspace(submission)
+    for page_spec in spec.pages:
+        if page_problems(spec, page_spec, draft.answers, language):
+            return redirect(
+                url_for("applicant.edit_page", token=token, number=page_spec.index + 1, review=1)
+            )
+    return render_template(
+        "applicant/edit_check.html",
+        spec=spec,
+        language=language,
+        submission=submission,
+        token=token,
+        answers=draft.answers,
+        visible=visible_names(spec, draft.answers),
+        pages=[spec.pages[i] for i in _shown_pages(spec, draft.answers)],
+        completing=submission.state == service.COMPLETION_STATE,
+    )
+
+
+@bp.post("/<token>/edit")
+def save(token: str):
+    submission, spec, language = _load(token)
+    try:
+        expected = int(request.form.get("revision", ""))
+    except ValueError:
+        expected = -1
+    try:
+        result = service.save_edit(submission.id, expected, _edit_started(submission))
+    except service.EditRefused as refusal:
+        if refusal.page is not None:
+            return redirect(
+                url_for("applicant.edit_page", token=token, number=refusal.page + 1, review=1)
+            )
+        return _refused(spec, language, submission, str(refusal), 409)
+    except TransitionRefused as refusal:
+        return _refused(spec, language, submission, str(refusal), 409)
+    _forget_edit(submission)
+    if result.resubmitted:
+        flash(_("Your changes are saved and your application was sent to the organiser again."))
+    else:
+        flash(_("Your changes are saved."))
+    return redirect(_status_url(token))
+
+
+@bp.post("/<token>/edit/discard")
+def discard(token: str):
+    submission, _spec, _language = _load(token)
+    _forget_edit(submission)  # the next edit starts again from the saved answers
+    flash(_("Your changes were not saved. Your application is as it was."))
+    return redirect(_status_url(token))
+
+
+@bp.route("/<token>/edit/<int:number>", methods=["GET", "POST"])
+def edit_page(token: str, number: int):
+    submission, spec, language = _load(token)
+    if not 1 <= number <= len(spec.pages):
+        abort(404)
+    if (refusal := _edit_refusal(submission, spec, language)) is not None:
+        return refusal
+    draft = _workspace(submission)
+    page_spec = spec.pages[number - 1]
+    form_class = build_page_form(page_spec, language)
+    answers = dict(draft.answers)
+    if request.method == "GET":
+        form = form_class(formdata=None, data=form_data_for(page_spec, answers))
+        if request.args.get("review"):
+            _attach_errors(form, page_problems(spec, page_spec, answers, language))
+        return _render_page(token, submission, spec, page_spec, form, answers, draft)
+
+    action = request.form.get("action", "continue")
+    form = form_class()
+    page_answers = form.page_answers()
+    file_errors = _take_files(draft, page_spec, action, page_answers)
+    group_change = _apply_group_action(page_spec, action, page_answers)
+    if group_change is not None:
+        draft_service.save_answers(draft, page_answers, page_spec.index, valid=False)
+        return redirect(url_for("applicant.edit_page", token=token, number=number) + group_change)
+
+    merged = {**draft.answers, **page_answers}
+    visible = visible_names(spec, merged)
+    valid = form.validate_visible(visible, merged)
+    for field in page_spec.inputs:
+        if field.type == "file" and field.name in visible and field.required:
+            if not merged.get(field.name) and field.name not in file_errors:
+                file_errors[field.name] = _("Choose a file to upload.")
+    _attach_errors(form, {name: [message] for name, message in file_errors.items()})
+    valid = valid and not file_errors
+    draft_service.save_answers(draft, page_answers, page_spec.index, valid=valid)
+    if action.startswith("remove-file-"):
+        return redirect(url_for("applicant.edit_page", token=token, number=number))
+    if not valid:
+        return _render_page(token, submission, spec, page_spec, form, merged, draft)
+    return redirect(url_for("applicant.edit", token=token))
+
+
+def _render_page(token, submission, spec, page_spec, form, answers, draft):
+    return render_template(
+        "applicant/edit_page.html",
+        spec=spec,
+        language=g.language,
+        submission=submission,
+        token=token,
+        page=page_spec,
+        form=form,
+        answers=answers,
+        visible=visible_names(spec, answers),
+        draft=draft,
+        has_errors=any(field.errors for field in form),
+    )
