@@ -47,6 +47,7 @@ TOP_KEYS = {
     "seats_field",
     "rubric",
     "blind_review",
+    "hide_scores_until_scored",
 }
 
 
@@ -164,6 +165,11 @@ class _Checker:
             d["seats_field"] = seats_field
         d["rubric"] = self.rubric(raw.get("rubric"))
         d["blind_review"] = bool(raw.get("blind_review", False))
+        # Default true; stored only when given, so other definitions keep their checksum.
+        if "hide_scores_until_scored" in raw:
+            if not isinstance(raw["hide_scores_until_scored"], bool):
+                self.problem("hide_scores_until_scored", "must be true or false")
+            d["hide_scores_until_scored"] = bool(raw["hide_scores_until_scored"])
         for key in ("opens_at", "closes_at"):
             d[key] = d[key].isoformat() if d[key] else None
         return d
