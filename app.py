@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 import models  # noqa: F401  (registers the tables)
 from config import Defaults, database_url_from_environment
-from extensions import babel, csrf, db, limiter, login_manager, migrate
+from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from web import formatting
 from web.language import remember_choice, select_locale
 
@@ -45,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
+    from mail import events as _mail_events  # noqa: F401  (registers email effects)
 
     from services.users import load_user
     from web.applicant import bp as applicant
@@ -65,7 +67,27 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["FORMDESK_AUTO_MIGRATE"]:
         with app.app_context():
             _prepare_database(app)
+    if _runs_background_sender(app):
+        from mail.delivery import start_background_sender
+
+        start_background_sender(app)
     return app
+
+
+def _runs_background_sender(app: Flask) -> bool:
+    """Embedded default: each serving process delivers the outbox. Not in tests (they
+    deliver explicitly), not in the debug reloader's watcher process, not in CLI commands."""
+    if not app.config["FORMDESK_MAIL_BACKGROUND"] or app.testing:
+        return False
+    if os.environ.get("FLASK_RUN_FROM_CLI") and not _is_serving_command():
+        return False
+    return not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
+
+
+def _is_serving_command() -> bool:
+    import sys
+
+    return "run" in sys.argv[1:3] or sys.argv[-1:] == ["run"]
 
 
 def _absolute(path: str | None) -> str | None:
@@ -150,6 +172,27 @@ def _register_cli(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         for line in report.lines():
             click.echo(line)
+
+    @app.cli.group("mail")
+    def mail_group():
+        """The outbox."""
+
+    @mail_group.command("send")
+    def send_command():
+        """Deliver every message that is due now (the background sender does this too)."""
+        from mail.delivery import deliver_due
+
+        report = deliver_due(limit=10_000)
+        click.echo(
+            f"sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}"
+        )
+
+    @mail_group.command("digest")
+    def digest_command():
+        """Queue the daily digest for reviewers who chose one (run once a day)."""
+        from mail.events import send_digests
+
+        click.echo(f"queued {send_digests()} digest(s)")
 
     @app.cli.group("users")
     def users_group():

@@ -44,6 +44,26 @@ class Defaults:
     FORMDESK_LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Email: Flask-Mail's own keys (FLASK_MAIL_SERVER=…). With no MAIL_SERVER, messages are
+    # written as .eml files in instance/outbox/ and stay visible in the outbox view.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "formdesk@localhost"
+    # Deliver the outbox from a background thread in each web process (embedded default).
+    FORMDESK_MAIL_BACKGROUND = True
+    FORMDESK_MAIL_POLL_SECONDS = 5.0
+    FORMDESK_MAIL_RETRY_SECONDS = 30.0  # first retry; doubles each time
+    FORMDESK_MAIL_RETRY_MAX_SECONDS = 6 * 3600.0
+    FORMDESK_MAIL_MAX_ATTEMPTS = 12
+    # Key that derives applicants' links (defaults to SECRET_KEY). Set it separately so that
+    # rotating SECRET_KEY (which signs sessions) keeps the links in sent emails working.
+    FORMDESK_TOKEN_KEY: str | None = None
+    # Absolute address of the service, for links in emails (else taken from the request).
+    FORMDESK_PUBLIC_URL: str | None = None
     # Recently closed calls stay on the list of calls for this many days, marked closed.
     FORMDESK_RECENTLY_CLOSED_DAYS = 30
 

@@ -4,6 +4,7 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -27,3 +28,4 @@ login_manager.login_view = "auth.login"
 login_manager.session_protection = "strong"
 # Memory storage by default; FLASK_RATELIMIT_STORAGE_URI=redis://… shares counts across workers.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+mail = Mail()

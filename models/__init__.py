@@ -2,6 +2,7 @@
 
 from models.audit import AuditEntry
 from models.forms import Form, FormVersion
+from models.outbox import EmailTemplate, OutboxMessage
 from models.review import ConflictOfInterest, InternalComment, Score, SubmissionTag, Tag
 from models.submissions import (
     Answer,
@@ -17,6 +18,8 @@ __all__ = [
     "ROLES",
     "Answer",
     "ConflictOfInterest",
+    "EmailTemplate",
+    "OutboxMessage",
     "InternalComment",
     "ReviewerAssignment",
     "Score",

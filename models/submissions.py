@@ -49,6 +49,8 @@ class Submission(db.Model):
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     # sha256 of the applicant's secret link token; the token itself is never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # With the server's token key this gives the link again for later emails (services.tokens).
+    token_nonce: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(40), index=True)
     # Places this submission takes when it holds any (participants registered at once).
     seats: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

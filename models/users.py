@@ -27,6 +27,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Changed on password change, so other sessions of this user end (Flask-Login's id).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # New-submission notices: "immediate", "daily" (one digest a day) or "none".
+    notify: Mapped[str] = mapped_column(String(20), default="immediate", server_default="immediate")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

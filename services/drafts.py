@@ -44,3 +44,12 @@ def set_language(draft: Draft, language: str) -> None:
     if draft.language != language:
         draft.language = language
         db.session.commit()
+
+
+def save_for_later(draft: Draft, token: str) -> None:
+    """The person chose "save and continue later": email the resume link once, when the
+    answers so far include their email address."""
+    from mail import events as mail_events
+
+    mail_events.draft_saved(draft, token)
+    db.session.commit()

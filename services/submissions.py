@@ -10,13 +10,14 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
+from mail import events as mail_events
 from models import Answer, AuditEntry, Draft, ReferenceCounter, Submission
 from models.types import utcnow
 from services.answers import answers_to_keep, first_page_with_problems
 from services.capacity import lock_form, seats_wanted
 from services.catalog import spec_for
 from services.deadlines import accepts_answers
-from services.tokens import hash_token, new_token
+from services.tokens import hash_token, new_submission_token
 from services.transitions import initial_state
 from workflows.engine import get_workflow
 
@@ -48,7 +49,7 @@ def submit(draft: Draft, now: datetime | None = None) -> Submitted:
         raise SubmissionRefused("incomplete", page)
 
     kept = answers_to_keep(spec, draft.answers)
-    token, token_hash = new_token()
+    nonce, token, token_hash = new_submission_token()
     workflow = get_workflow(spec.workflow)
     lock_form(version.form_id)  # places and references are counted under the form's lock
     submission = Submission(
@@ -56,6 +57,7 @@ def submit(draft: Draft, now: datetime | None = None) -> Submitted:
         form_version_id=version.id,
         reference=_next_reference(version.form_id, spec.raw["reference_prefix"], now, spec),
         token_hash=token_hash,
+        token_nonce=nonce,
         seats=seats_wanted(spec, kept),
         language=draft.language,
         applicant_email=kept.get(spec.applicant_email_field)
@@ -84,6 +86,7 @@ def submit(draft: Draft, now: datetime | None = None) -> Submitted:
             data={"form_version": version.number, "reference": submission.reference},
         )
     )
+    mail_events.submission_received(submission)  # outbox rows, same transaction
     db.session.commit()
     return Submitted(submission, token)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from babel.dates import format_datetime
 from flask import Flask, request
 from flask_babel import get_locale
+
+from moments import local_time_in
 
 LANGUAGE_NAMES = {
     "pl": "Polski",
@@ -19,10 +20,8 @@ LANGUAGE_NAMES = {
 
 
 def local_time(moment: datetime | None) -> str:
-    """`21 stycznia 2027, 23:59` — the moment in the zone it carries (the call's zone)."""
-    if moment is None:
-        return ""
-    return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=moment.tzinfo, locale=get_locale())
+    """The moment in the zone it carries (the call's zone), in the page's language."""
+    return local_time_in(moment, None, str(get_locale()))
 
 
 def language_url(code: str) -> str:

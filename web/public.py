@@ -172,6 +172,7 @@ def page(slug: str, number: int, csrf_failed: bool = False):
     draft_service.save_answers(draft, page_answers, page_spec.index, valid=valid)
 
     if action == "save":
+        draft_service.save_for_later(draft, session["drafts"][slug])
         return redirect(url_for("public.saved", slug=slug))
     if action == "back":
         previous = _neighbour(spec, merged, page_spec.index, -1)

@@ -1,0 +1,63 @@
+"""Files attached to a message at delivery time, described in the outbox row: generated
+documents (made by a job after the submission commits) and calendar invitations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_mail import Message
+
+from models import OutboxMessage
+
+# kind → function(spec) returning (filename, content_type, bytes) or None when not ready.
+Provider = Callable[[dict], tuple[str, str, bytes] | None]
+_providers: dict[str, Provider] = {}
+
+
+class AttachmentNotReady(Exception):
+    """The document is not made yet: delivery waits and retries."""
+
+
+def register(kind: str, provider: Provider) -> None:
+    _providers[kind] = provider
+
+
+def attach_all(email: Message, message: OutboxMessage) -> None:
+    for spec in message.attachments or []:
+        provider = _providers.get(spec.get("kind"))
+        if provider is None:
+            continue
+        made = provider(spec)
+        if made is None:
+            raise AttachmentNotReady(f"{spec} is not ready")
+        filename, content_type, data = made
+        email.attach(filename=filename, content_type=content_type, data=data)
+
+
+def calendar_invitation(spec: dict) -> tuple[str, str, bytes]:
+    """An .ics event (RFC 5545) for registrations with dates."""
+
+    def escape(text: str) -> str:
+        return (
+            text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+        )
+
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Formdesk//EN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{spec['uid']}",
+        f"DTSTAMP:{spec['stamp']}",
+        f"DTSTART;VALUE=DATE:{spec['start'].replace('-', '')}",
+        f"DTEND;VALUE=DATE:{spec['end'].replace('-', '')}",
+        f"SUMMARY:{escape(spec['summary'])}",
+    ]
+    if spec.get("location"):
+        lines.append(f"LOCATION:{escape(spec['location'])}")
+    lines += ["END:VEVENT", "END:VCALENDAR", ""]
+    return "event.ics", "text/calendar; charset=utf-8; method=PUBLISH", "\r\n".join(lines).encode()
+
+
+register("ics", calendar_invitation)

@@ -1,0 +1,197 @@
+"""Delivering the outbox: claim a message (so two senders never send the same one), send
+it through SMTP with Flask-Mail — or, with no SMTP server configured, write it as an .eml
+file in the instance folder — and record the outcome. Temporary failures are retried with
+exponential backoff; permanent ones wait in the admin's outbox view for a resend."""
+
+from __future__ import annotations
+
+import smtplib
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import formataddr
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_mail import Message
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
+
+from extensions import db, mail
+from mail.attachments import AttachmentNotReady, attach_all
+from models import OutboxMessage
+from models.outbox import AWAITING_RETRY, FAILED, QUEUED, SENDING, SENT
+from models.types import utcnow
+
+CLAIM_SECONDS = 300  # a sender that died mid-message is replaced after this
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+def _due(now: datetime):
+    return or_(
+        (OutboxMessage.status.in_((QUEUED, AWAITING_RETRY)))
+        & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == SENDING) & (OutboxMessage.claimed_until < now),
+    )
+
+
+def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryReport:
+    report = DeliveryReport()
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
+    ).all()
+    db.session.rollback()  # end the read; each claim is its own short transaction
+    for message_id in candidates:
+        if _claim(message_id, now):
+            deliver_one(message_id, report)
+    return report
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    """Conditional update: only one sender's UPDATE matches, however many run."""
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, _due(now))
+        .values(status=SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def deliver_one(message_id: int, report: DeliveryReport) -> None:
+    message = db.session.get(OutboxMessage, message_id)
+    message.attempts += 1
+    try:
+        _send(message)
+    except AttachmentNotReady as error:
+        _schedule_retry(message, error)
+        message.attempts -= 1  # waiting for a document is not a failed attempt
+        report.retrying.append(message_id)
+    except PermanentFailure as error:
+        message.status, message.last_error = FAILED, str(error)[:2000]
+        report.failed.append(message_id)
+    except (OSError, smtplib.SMTPException) as error:
+        _schedule_retry(message, error)
+        (report.failed if message.status == FAILED else report.retrying).append(message_id)
+    else:
+        message.status, message.sent_at, message.last_error = SENT, utcnow(), None
+        report.sent.append(message_id)
+    message.claimed_until = None
+    db.session.commit()
+
+
+def _schedule_retry(message: OutboxMessage, error: Exception) -> None:
+    config = current_app.config
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if message.attempts >= config["FORMDESK_MAIL_MAX_ATTEMPTS"]:
+        message.status = FAILED
+        return
+    delay = min(
+        config["FORMDESK_MAIL_RETRY_SECONDS"] * 2 ** (message.attempts - 1),
+        config["FORMDESK_MAIL_RETRY_MAX_SECONDS"],
+    )
+    message.status = AWAITING_RETRY
+    message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+
+
+def build(message: OutboxMessage) -> Message:
+    config = current_app.config
+    sender = config.get("MAIL_DEFAULT_SENDER") or "formdesk@localhost"
+    if isinstance(sender, tuple | list):
+        sender = sender[-1]
+    email = Message(
+        subject=message.subject,
+        recipients=[message.recipient],
+        body=message.text_body,
+        html=message.html_body,
+        # formataddr quotes a name with commas and encodes Polish and Swedish letters.
+        sender=formataddr((message.sender_name, sender)) if message.sender_name else sender,
+        reply_to=message.reply_to,
+        charset="utf-8",
+    )
+    email.msgId = message.message_id  # stable across retries, set when queued
+    attach_all(email, message)
+    return email
+
+
+def _send(message: OutboxMessage) -> None:
+    email = build(message)
+    if not current_app.config.get("MAIL_SERVER"):
+        _write_eml(message, email)
+        return
+    try:
+        with mail.connect() as connection:
+            connection.send(email)
+    except smtplib.SMTPRecipientsRefused as error:
+        raise PermanentFailure(f"recipient refused: {error.recipients}") from error
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+        raise
+
+
+def _write_eml(message: OutboxMessage, email: Message) -> None:
+    """Embedded default: what would be sent, as a file a mail program opens."""
+    folder = Path(current_app.instance_path) / "outbox"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{message.id:06d}-{message.kind}.eml"
+    path.write_bytes(email.as_bytes())
+
+
+# --- the embedded background sender ------------------------------------------------------
+
+_wake = threading.Event()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop("outbox_written", False):
+        _wake.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("outbox_written", None)
+
+
+def start_background_sender(app: Flask) -> threading.Thread:
+    """Delivers outside the request: woken on every commit that wrote a message, and every
+    few seconds for retries. Several processes may each run one: claims keep them apart."""
+
+    def loop() -> None:
+        interval = app.config["FORMDESK_MAIL_POLL_SECONDS"]
+        while True:
+            _wake.wait(interval)
+            _wake.clear()
+            try:
+                with app.app_context():
+                    deliver_due()
+            except Exception:  # keep the sender alive; the message stays in the outbox
+                app.logger.exception("outbox delivery failed")
+
+    thread = threading.Thread(target=loop, name="formdesk-outbox", daemon=True)
+    thread.start()
+    return thread
+
+
+def resend(message_id: int) -> bool:
+    """An admin's resend of a failed message: queued again, attempts start over."""
+    changed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)
+        .values(status=QUEUED, attempts=0, next_attempt_at=utcnow(), last_error=None)
+    ).rowcount
+    db.session.commit()
+    _wake.set()
+    return changed == 1

@@ -1,0 +1,241 @@
+"""The emails that events cause. Each function runs inside the caller's transaction and
+only writes outbox rows (mail.outbox.enqueue); delivery happens after the commit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import select
+
+from extensions import db
+from forms.spec import FormSpec
+from mail.outbox import enqueue
+from models import Draft, ReviewerAssignment, Submission, User
+from models.types import utcnow
+from moments import local_time_in
+from services.catalog import spec_for
+from services.tokens import submission_token
+from workflows import effects
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """Links in emails: FORMDESK_PUBLIC_URL when set, else the address of the request."""
+    base = current_app.config.get("FORMDESK_PUBLIC_URL")
+    if base is None and has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return (base or "http://127.0.0.1:5000").rstrip("/") + path
+
+
+def applicant_name(spec: FormSpec, answers: dict) -> str:
+    """A name to greet: the form's `applicant_name_field`, else the first answered text
+    field called *name* or *contact*, else nothing."""
+    names = [spec.raw.get("applicant_name_field")] + [
+        f.name
+        for f in spec.inputs
+        if f.type == "text" and ("name" in f.name or "contact" in f.name)
+    ]
+    for name in names:
+        if name and isinstance(answers.get(name), str):
+            return answers[name]
+    return ""
+
+
+def answers_summary(spec: FormSpec, answers: dict, language: str) -> str:
+    lines = []
+    for field in spec.inputs:
+        if field.name not in answers:
+            continue
+        value = answers[field.name]
+        label = field.label(language) or field.text("text", language)
+        if field.type == "group":
+            item_label = field.text("item_label", language)
+            for number, item in enumerate(value, start=1):
+                shown = ", ".join(
+                    f"{child.label(language)}: {child.display(item[child.name], language)}"
+                    for child in field.children
+                    if child.is_input and child.name in item
+                )
+                lines.append(f"- {label} – {item_label} {number}: {shown}")
+        else:
+            lines.append(f"- {label}: {field.display(value, language)}")
+    return "\n".join(lines)
+
+
+def _common(submission: Submission, spec: FormSpec, language: str) -> dict[str, str]:
+    answers = submission.answers_by_field()
+    token = submission_token(submission.token_nonce) if submission.token_nonce else None
+    return {
+        "reference": submission.reference,
+        "name": applicant_name(spec, answers) or (submission.applicant_email or ""),
+        "form_title": spec.text("title", language),
+        "organisation": spec.organisation_name(language),
+        "contact_email": spec.contact["email"],
+        "status_link": absolute_url(
+            "applicant.status", token=submission_token(submission.token_nonce)
+        )
+        if submission.token_nonce
+        else "",
+        "deadline": local_time_in(spec.closes_at, spec.timezone, language),
+    }
+
+
+def _sender(spec: FormSpec, language: str) -> dict:
+    return {"sender_name": spec.organisation_name(language), "reply_to": spec.contact["email"]}
+
+
+def submission_received(submission: Submission) -> None:
+    """The applicant's receipt, and a notice to reviewers who want one at once."""
+    spec = spec_for(submission.form_version)
+    language = submission.language
+    if submission.applicant_email:
+        values = _common(submission, spec, language)
+        values["answers"] = answers_summary(spec, submission.answers_by_field(), language)
+        enqueue(
+            key=f"receipt:{submission.id}",
+            kind="receipt",
+            recipient=submission.applicant_email,
+            language=language,
+            values=values,
+            form_id=submission.form_id,
+            submission_id=submission.id,
+            attachments=_receipt_attachments(submission, spec),
+            **_sender(spec, language),
+        )
+    for reviewer in _reviewers(submission.form_id, notify="immediate"):
+        reviewer_language = current_app.config["BABEL_DEFAULT_LOCALE"]
+        values = _common(submission, spec, reviewer_language)
+        values["review_link"] = absolute_url("review.show", submission_id=submission.id)
+        enqueue(
+            key=f"new_submission:{submission.id}:{reviewer.id}",
+            kind="new_submission",
+            recipient=reviewer.email,
+            language=reviewer_language,
+            values=values,
+            form_id=submission.form_id,
+            submission_id=submission.id,
+        )
+
+
+def _receipt_attachments(submission: Submission, spec: FormSpec) -> list[dict]:
+    """Filled in by the documents layer once it exists (PDF and DOCX copies)."""
+    attachments = []
+    for provider in _receipt_attachment_providers:
+        attachments += provider(submission, spec)
+    return attachments
+
+
+_receipt_attachment_providers: list = []
+
+
+def _reviewers(form_id: int, notify: str) -> list[User]:
+    assigned = select(ReviewerAssignment.user_id).where(ReviewerAssignment.form_id == form_id)
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.active.is_(True),
+                User.notify == notify,
+                (User.role == "admin") | User.all_forms.is_(True) | User.id.in_(assigned),
+            )
+        )
+    )
+
+
+def transition_email(event: str, *, submission: Submission, transition, comment=None, **_) -> None:
+    """The `email:<event>` effect of a workflow transition."""
+    if not submission.applicant_email:
+        return
+    from services.transitions import workflow_of
+
+    spec = spec_for(submission.form_version)
+    language = submission.language
+    values = _common(submission, spec, language)
+    values["state"] = workflow_of(submission).state_label(submission.state, language)
+    values["comment"] = (comment or "").strip()
+    if submission.offer_expires_at:
+        values["offer_deadline"] = local_time_in(
+            submission.offer_expires_at, spec.timezone, language
+        )
+    enqueue(
+        # One message per state change: the audit entry just written is this event.
+        key=f"transition:{submission.id}:{transition.name}:{_last_audit_id(submission.id)}",
+        kind=event,
+        recipient=submission.applicant_email,
+        language=language,
+        values=values,
+        form_id=submission.form_id,
+        submission_id=submission.id,
+        **_sender(spec, language),
+    )
+
+
+def _last_audit_id(submission_id: int) -> int:
+    from sqlalchemy import func
+
+    from models import AuditEntry
+
+    return db.session.scalar(
+        select(func.max(AuditEntry.id)).where(AuditEntry.submission_id == submission_id)
+    )
+
+
+def draft_saved(draft: Draft, token: str) -> None:
+    """The resume link, once per draft, when the answers so far include an email."""
+    spec = spec_for(draft.form_version)
+    email = draft.answers.get(spec.applicant_email_field or "")
+    if not isinstance(email, str) or "@" not in email:
+        return
+    language = draft.language
+    enqueue(
+        key=f"resume:{draft.id}",
+        kind="resume",
+        recipient=email,
+        language=language,
+        values={
+            "form_title": spec.text("title", language),
+            "organisation": spec.organisation_name(language),
+            "deadline": local_time_in(spec.closes_at, spec.timezone, language),
+            "resume_link": absolute_url("public.resume", token=token),
+        },
+        form_id=draft.form_version.form_id,
+        **_sender(spec, language),
+    )
+
+
+def send_digests(now=None) -> int:
+    """One message per reviewer who chose a daily digest, listing yesterday's submissions."""
+    now = now or utcnow()
+    since = now - timedelta(days=1)
+    count = 0
+    for reviewer in db.session.scalars(select(User).where(User.notify == "daily", User.active)):
+        from services.access import reviewable_form_ids
+
+        ids = reviewable_form_ids(reviewer)
+        query = select(Submission).where(Submission.submitted_at > since)
+        if ids is not None:
+            query = query.where(Submission.form_id.in_(ids or [-1]))
+        new = list(db.session.scalars(query.order_by(Submission.submitted_at)))
+        if not new:
+            continue
+        language = current_app.config["BABEL_DEFAULT_LOCALE"]
+        lines = [
+            f"- {s.reference}: {spec_for(s.form_version).text('title', language)}" for s in new
+        ]
+        enqueue(
+            key=f"digest:{reviewer.id}:{now.date().isoformat()}",
+            kind="digest",
+            recipient=reviewer.email,
+            language=language,
+            values={
+                "count": str(len(new)),
+                "submissions": "\n".join(lines),
+                "review_link": absolute_url("dashboard.index"),
+            },
+        )
+        count += 1
+    db.session.commit()
+    return count
+
+
+effects.register("email", transition_email)

@@ -1,0 +1,74 @@
+"""Writing messages to the outbox, inside the caller's transaction (never committing):
+the message exists exactly when the event that caused it does."""
+
+from __future__ import annotations
+
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from extensions import db
+from mail.texts import fill, text_for, to_html
+from models import OutboxMessage
+
+
+def enqueue(
+    *,
+    key: str,
+    kind: str,
+    recipient: str,
+    language: str,
+    values: dict[str, str],
+    form_id: int | None = None,
+    submission_id: int | None = None,
+    sender_name: str = "",
+    reply_to: str | None = None,
+    attachments: list | None = None,
+) -> None:
+    """Queue one message. `key` names the event (e.g. `receipt:42`); enqueuing the same key
+    again does nothing, so retried requests and two workers never make two messages."""
+    text = text_for(kind, language, form_id)
+    body = fill(text.body, values)
+    row = {
+        "idempotency_key": key[:200],
+        "kind": kind,
+        "submission_id": submission_id,
+        "language": language,
+        "recipient": recipient,
+        "sender_name": sender_name[:200],
+        "reply_to": reply_to,
+        "subject": " ".join(fill(text.subject, values).split())[:300],
+        "text_body": body,
+        "html_body": to_html(body),
+        "attachments": attachments or [],
+        "message_id": make_msgid(domain=mail_domain()),
+        "status": "queued",
+        "attempts": 0,
+    }
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(OutboxMessage)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    db.session.info["outbox_written"] = True  # mail.delivery wakes the sender on commit
+
+
+def mail_domain() -> str:
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "formdesk@localhost"
+    if isinstance(sender, tuple | list):
+        sender = sender[-1]
+    return sender.rpartition("@")[2].strip(">") or "localhost"
+
+
+def pending_count() -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status.in_(("queued", "awaiting_retry", "sending")))
+    )

@@ -1,0 +1,131 @@
+"""Email texts: the defaults in mail/defaults.yaml, admins' overrides per form, event and
+language, and placeholder filling. Placeholders are plain `{name}` substitutions — no
+expressions, attributes or filters — so an admin's template cannot reach anything but the
+values given to it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from html import escape
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from extensions import db
+from models import EmailTemplate
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+PLACEHOLDERS = {
+    "reference": "the submission's reference, e.g. MSAS-2030-0007",
+    "name": "the applicant's name (or email when the form asks no name)",
+    "form_title": "the call's title",
+    "organisation": "the organising body",
+    "contact_email": "the call's contact address",
+    "status_link": "the applicant's private link to their submission",
+    "state": "the new state, e.g. Accepted",
+    "comment": "the reviewer's message to the applicant (may be empty)",
+    "deadline": "the call's closing time",
+    "answers": "a summary of the answers",
+    "scheduled_for": "the date agreed for a request",
+    "offer_deadline": "until when an offered place must be confirmed",
+    "resume_link": "the link to continue saved answers",
+    "review_link": "the dashboard link for reviewers",
+    "count": "number of submissions in a digest",
+    "submissions": "list of submissions in a digest",
+}
+# Events a transition can name (`email:<event>`) use the `decision` text unless an admin
+# wrote one for the event itself.
+EVENTS = (
+    "receipt",
+    "resume",
+    "new_submission",
+    "digest",
+    "offered",
+    "accepted",
+    "waitlisted",
+    "rejected",
+    "promoted",
+    "completion_requested",
+    "withdrawn",
+    "scheduled",
+    "declined",
+    "cancelled",
+    "confirmed",
+    "offer_expired",
+)
+DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+URL = re.compile(r"https?://[^\s<>\"]+")
+
+
+@dataclass(frozen=True)
+class Text:
+    subject: str
+    body: str
+
+
+@cache
+def _defaults() -> dict:
+    return yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+
+
+def default_text(event: str, language: str) -> Text:
+    defaults = _defaults()
+    texts = defaults.get(event) or defaults["decision"]
+    chosen = texts.get(language) or texts["en"]
+    return Text(chosen["subject"], chosen["body"])
+
+
+def text_for(event: str, language: str, form_id: int | None) -> Text:
+    """The admin's text for this form, else for every form, else the default."""
+    for owner in (form_id, None):
+        template = db.session.scalar(
+            select(EmailTemplate).where(
+                EmailTemplate.form_id.is_(None)
+                if owner is None
+                else EmailTemplate.form_id == owner,
+                EmailTemplate.event == event,
+                EmailTemplate.language == language,
+            )
+        )
+        if template is not None:
+            return Text(template.subject, template.body)
+    return default_text(event, language)
+
+
+def problems(subject: str, body: str) -> list[str]:
+    """What is wrong with an admin's text; checked when it is saved."""
+    found = []
+    for part in (subject, body):
+        unknown = sorted(set(PLACEHOLDER.findall(part)) - set(PLACEHOLDERS))
+        if unknown:
+            found.append("unknown placeholder(s): " + ", ".join("{" + u + "}" for u in unknown))
+        stripped = PLACEHOLDER.sub("", part)
+        if "{" in stripped or "}" in stripped:
+            found.append("a brace that is not part of a {placeholder}")
+    if "\n" in subject or "\r" in subject:
+        found.append("the subject must be one line")
+    return sorted(set(found))
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), text)
+
+
+def to_html(text: str) -> str:
+    """The HTML part from the same text: escaped, paragraphs, line breaks, links."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [_linkify(escape(line)) for line in block.splitlines()]
+        paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
+    return (
+        '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">'
+        + "\n".join(paragraphs)
+        + "</body></html>"
+    )
+
+
+def _linkify(escaped_line: str) -> str:
+    return URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped_line)
