@@ -48,6 +48,8 @@ TOP_KEYS = {
     "rubric",
     "blind_review",
     "hide_scores_until_scored",
+    "event",
+    "applicant_name_field",
 }
 
 
@@ -165,6 +167,13 @@ class _Checker:
             d["seats_field"] = seats_field
         d["rubric"] = self.rubric(raw.get("rubric"))
         d["blind_review"] = bool(raw.get("blind_review", False))
+        if raw.get("event") is not None:
+            d["event"] = self.event(raw["event"])
+        name_field = raw.get("applicant_name_field")
+        if name_field is not None:
+            if self.seen.get(name_field, {}).get("type") != "text":
+                self.problem("applicant_name_field", f"'{name_field}' is not a text field")
+            d["applicant_name_field"] = name_field
         # Default true; stored only when given, so other definitions keep their checksum.
         if "hide_scores_until_scored" in raw:
             if not isinstance(raw["hide_scores_until_scored"], bool):
@@ -173,6 +182,22 @@ class _Checker:
         for key in ("opens_at", "closes_at"):
             d[key] = d[key].isoformat() if d[key] else None
         return d
+
+    def event(self, raw) -> dict | None:
+        """The dates of an event people register for: receipts carry a calendar file."""
+        if not isinstance(raw, dict):
+            self.problem("event", "must have 'start' and 'end' dates and may have 'location'")
+            return None
+        dates = {}
+        for key in ("start", "end"):
+            try:
+                dates[key] = date.fromisoformat(str(raw.get(key)))
+            except ValueError:
+                self.problem(f"event.{key}", "must be a date like 2030-04-19")
+        if len(dates) == 2 and dates["end"] < dates["start"]:
+            self.problem("event.end", "is before the start")
+        location = self.text(raw.get("location"), "event.location")
+        return {**{k: v.isoformat() for k, v in dates.items()}, "location": location}
 
     def rubric(self, raw) -> list[dict]:
         """Scoring criteria: each scored 1–5 by every reviewer, weighted in the average."""

@@ -3,7 +3,7 @@ only writes outbox rows (mail.outbox.enqueue); delivery happens after the commit
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import select
@@ -119,8 +119,22 @@ def submission_received(submission: Submission) -> None:
 
 
 def _receipt_attachments(submission: Submission, spec: FormSpec) -> list[dict]:
-    """Filled in by the documents layer once it exists (PDF and DOCX copies)."""
+    """A calendar entry for events with dates, and what the documents layer adds."""
     attachments = []
+    if spec.raw.get("event") and submission.state not in ("waitlisted",):
+        event = spec.raw["event"]
+        attachments.append(
+            {
+                "kind": "ics",
+                "uid": f"{submission.reference}@{spec.slug}.formdesk",
+                "stamp": submission.submitted_at.strftime("%Y%m%dT%H%M%SZ"),
+                "start": event["start"],
+                # DTEND of an all-day event is the day after the last day (RFC 5545).
+                "end": (date.fromisoformat(event["end"]) + timedelta(days=1)).isoformat(),
+                "summary": spec.text("title", submission.language),
+                "location": spec.localise(event.get("location"), submission.language),
+            }
+        )
     for provider in _receipt_attachment_providers:
         attachments += provider(submission, spec)
     return attachments

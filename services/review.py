@@ -1,27 +1,47 @@
-"""Read models for the dashboard: what a reviewer may see, counted and listed."""
+"""Read models for the dashboard: what a reviewer may see, counted and listed; and moving
+several submissions at once. Nothing here touches `request`: the web layer passes plain
+values in (the user, the query-string arguments as a mapping, the language)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from math import ceil
 
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from extensions import db
-from models import Form, Submission, User
+from forms.spec import FieldSpec, FormSpec
+from models import (
+    Answer,
+    Form,
+    FormVersion,
+    Submission,
+    SubmissionTag,
+    Tag,
+    User,
+)
+from models.types import utcnow
 from services.access import reviewable_form_ids
 from services.capacity import seats_taken
 from services.catalog import spec_for
-from workflows.engine import get_workflow
+from services.scoring import weighted_average
+from services.search import clean_query, submission_matches
+from services.transitions import Actor, TransitionRefused, transition, workflow_of
+from workflows.engine import Workflow, get_workflow
+
+PER_PAGE = 50
+CHART_DAYS = 30
+SORTS = ("submitted", "reference", "state")
+ORDERS = ("asc", "desc")
+SUMMARY_FIELDS = 2  # short text answers shown as the "who" of a submission
+BULK_LIMIT = 500  # submissions moved in one bulk action
 
 
-@dataclass
-class FormOverview:
-    form: Form
-    title: str
-    counts: dict[str, int]
-    state_labels: dict[str, str]
-    capacity: int | None
-    seats_taken: int
+# --- Who sees what ----------------------------------------------------------------------
 
 
 def visible_forms(user: User) -> list[Form]:
@@ -32,7 +52,63 @@ def visible_forms(user: User) -> list[Form]:
     return list(db.session.scalars(query))
 
 
-def form_overviews(user: User, language: str = "en") -> list[FormOverview]:
+def hides_identity(user: User, spec: FormSpec) -> bool:
+    """Blind review: reviewers do not see answers marked `identifying` (admins, who
+    coordinate the call and contact applicants, do)."""
+    return bool(spec.raw.get("blind_review")) and not user.is_admin
+
+
+def _identifies(field: FieldSpec) -> bool:
+    return field.identifying or any(_identifies(child) for child in field.children)
+
+
+def identifying_fields(spec: FormSpec) -> set[str]:
+    """Answers that identify the applicant; a group counts when any of its fields does."""
+    return {f.name for f in spec.inputs if _identifies(f)}
+
+
+def actor_for(user: User) -> Actor:
+    return Actor("admin" if user.is_admin else "reviewer", user.id)
+
+
+# --- Overview -----------------------------------------------------------------------------
+
+
+@dataclass
+class FormOverview:
+    form: Form
+    title: str
+    counts: dict[str, int]
+    state_labels: dict[str, str]
+    capacity: int | None
+    seats_taken: int
+    timezone: str = "UTC"
+    per_day: list[tuple[date, int]] = field(default_factory=list)
+
+
+def submissions_per_day(
+    form_id: int, spec: FormSpec, days: int = CHART_DAYS, now: datetime | None = None
+) -> list[tuple[date, int]]:
+    """Submissions per calendar day in the call's time zone, the last `days` days up to
+    today, oldest first; days without submissions count 0."""
+    zone = spec.timezone
+    today = (now or utcnow()).astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    since = datetime.combine(first, time(), zone)
+    moments = db.session.scalars(
+        select(Submission.submitted_at).where(
+            Submission.form_id == form_id, Submission.submitted_at >= since
+        )
+    )
+    counts = Counter(moment.astimezone(zone).date() for moment in moments)
+    return [
+        (first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)
+    ]
+
+
+def form_overviews(
+    user: User, language: str = "en", now: datetime | None = None
+) -> list[FormOverview]:
     overviews = []
     for form in visible_forms(user):
         spec = spec_for(form.current_version)
@@ -52,6 +128,439 @@ def form_overviews(user: User, language: str = "en") -> list[FormOverview]:
                 state_labels={s: workflow.state_label(s, language) for s in workflow.states},
                 capacity=spec.capacity,
                 seats_taken=seats_taken(form.id, workflow),
+                timezone=str(spec.timezone),
+                per_day=submissions_per_day(form.id, spec, now=now),
             )
         )
     return overviews
+
+
+# --- The list: filters ----------------------------------------------------------------------
+
+
+@dataclass
+class FormInfo:
+    form: Form
+    spec: FormSpec  # of the current version
+    workflow: Workflow
+    title: str
+
+
+@dataclass
+class ListChoices:
+    """What the filters may name, limited to the user's forms."""
+
+    forms: list[FormInfo]
+    states: list[tuple[str, str]]  # (state, label), in workflow order
+    tags: list[str]
+
+    @property
+    def form_ids(self) -> list[int]:
+        return [info.form.id for info in self.forms]
+
+    def form_info(self, form_id: int) -> FormInfo | None:
+        return next((i for i in self.forms if i.form.id == form_id), None)
+
+
+def list_choices(user: User, language: str) -> ListChoices:
+    infos = []
+    for form in visible_forms(user):
+        spec = spec_for(form.current_version)
+        infos.append(
+            FormInfo(form, spec, get_workflow(spec.workflow), spec.text("title", language))
+        )
+    states: dict[str, str] = {}
+    for info in infos:
+        for state in info.workflow.states:
+            states.setdefault(state, info.workflow.state_label(state, language))
+    form_ids = [i.form.id for i in infos]
+    tags = db.session.scalars(
+        select(Tag.name)
+        .join(SubmissionTag, SubmissionTag.tag_id == Tag.id)
+        .join(Submission, Submission.id == SubmissionTag.submission_id)
+        .where(Submission.form_id.in_(form_ids))
+        .distinct()
+        .order_by(Tag.name)
+    ).all()
+    return ListChoices(infos, list(states.items()), list(tags))
+
+
+@dataclass
+class ListFilters:
+    form_id: int | None = None
+    state: str | None = None
+    date_from: date | None = None  # submitted on or after, in the call's time zone
+    date_to: date | None = None  # submitted on or before, in the call's time zone
+    tag: str | None = None
+    q: str = ""
+    sort: str = "submitted"
+    order: str = "desc"
+    page: int = 1
+
+    def args(self, choices: ListChoices, **changes) -> dict[str, str]:
+        """The query string for these filters (for links), without the defaults."""
+        filters = replace(self, **changes)
+        info = choices.form_info(filters.form_id) if filters.form_id else None
+        raw = {
+            "form": info.form.slug if info else None,
+            "state": filters.state,
+            "from": filters.date_from.isoformat() if filters.date_from else None,
+            "to": filters.date_to.isoformat() if filters.date_to else None,
+            "tag": filters.tag,
+            "q": filters.q,
+            "sort": filters.sort if filters.sort != "submitted" else None,
+            "order": filters.order if filters.order != "desc" else None,
+            "page": str(filters.page) if filters.page != 1 else None,
+        }
+        return {key: value for key, value in raw.items() if value}
+
+
+def _date(value: str) -> date | None:
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return day if 1900 <= day.year <= 2999 else None
+
+
+def read_filters(args: Mapping[str, str], choices: ListChoices) -> tuple[ListFilters, list[str]]:
+    """Filters from query-string values. What cannot be used is left out, with a message
+    for the person; nothing here raises."""
+    filters, problems = ListFilters(), []
+    slug = (args.get("form") or "").strip()
+    if slug:
+        info = next((i for i in choices.forms if i.form.slug == slug), None)
+        if info is None:
+            problems.append(_("There is no such call among yours; showing all your calls."))
+        else:
+            filters.form_id = info.form.id
+    state = (args.get("state") or "").strip()
+    if state:
+        if state in dict(choices.states):
+            filters.state = state
+        else:
+            problems.append(_("Unknown state; showing every state."))
+    for key, label in (("from", _("Submitted from")), ("to", _("Submitted until"))):
+        raw = (args.get(key) or "").strip()
+        if not raw:
+            continue
+        day = _date(raw)
+        if day is None:
+            problems.append(
+                _("“%(label)s” is not a date like 2027-01-21; it is ignored.", label=label)
+            )
+        elif key == "from":
+            filters.date_from = day
+        else:
+            filters.date_to = day
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        problems.append(_("The first date is after the last one; the dates are ignored."))
+        filters.date_from = filters.date_to = None
+    tag = (args.get("tag") or "").strip()
+    if tag:
+        if tag in choices.tags:
+            filters.tag = tag
+        else:
+            problems.append(_("No submission of yours has this tag; showing every tag."))
+    filters.q = clean_query(args.get("q") or "")
+    if args.get("sort") in SORTS:
+        filters.sort = args["sort"]
+    if args.get("order") in ORDERS:
+        filters.order = args["order"]
+    try:
+        filters.page = max(1, min(int(args.get("page") or 1), 10**6))
+    except ValueError:
+        filters.page = 1
+    return filters, problems
+
+
+# --- The list: rows ------------------------------------------------------------------------
+
+
+@dataclass
+class ListRow:
+    submission: Submission
+    form_title: str
+    summary: str | None  # None: hidden by blind review
+    state_label: str
+    submitted_at: datetime  # in the call's time zone
+    has_rubric: bool
+    score: float | None = None  # mean of the reviewers' weighted means (services.scoring)
+    scorers: int = 0
+    score_hidden: bool = False  # scored, but not for this user's eyes (yet)
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SubmissionPage:
+    rows: list[ListRow]
+    total: int
+    page: int
+    pages: int
+    per_page: int = PER_PAGE
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * self.per_page, self.total)
+
+
+def hidden_fields(user: User, form_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Per form version, the answers blind review hides from this user."""
+    hidden = {}
+    versions = db.session.scalars(select(FormVersion).where(FormVersion.form_id.in_(form_ids)))
+    for version in versions:
+        spec = spec_for(version)
+        if hides_identity(user, spec):
+            hidden[version.id] = identifying_fields(spec)
+    return hidden
+
+
+def _conditions(user: User, filters: ListFilters, choices: ListChoices) -> list:
+    conditions = [Submission.form_id.in_(choices.form_ids)]
+    if filters.form_id is not None:
+        conditions.append(Submission.form_id == filters.form_id)
+    if filters.state:
+        conditions.append(Submission.state == filters.state)
+    if filters.date_from or filters.date_to:
+        conditions.append(or_(*_submitted_between(filters, choices)))
+    if filters.tag:
+        conditions.append(
+            exists(
+                select(SubmissionTag.submission_id)
+                .join(Tag, Tag.id == SubmissionTag.tag_id)
+                .where(SubmissionTag.submission_id == Submission.id, Tag.name == filters.tag)
+            )
+        )
+    if filters.q:
+        conditions.append(submission_matches(filters.q, hidden_fields(user, choices.form_ids)))
+    return conditions
+
+
+def _submitted_between(filters: ListFilters, choices: ListChoices) -> list:
+    """Dates are calendar days in each call's own time zone (the zone its times are
+    shown in), so the condition is one range per form."""
+    ranges = []
+    for info in choices.forms:
+        zone = info.spec.timezone
+        parts = [Submission.form_id == info.form.id]
+        if filters.date_from:
+            parts.append(
+                Submission.submitted_at >= datetime.combine(filters.date_from, time(), zone)
+            )
+        if filters.date_to:
+            end = datetime.combine(filters.date_to + timedelta(days=1), time(), zone)
+            parts.append(Submission.submitted_at < end)
+        ranges.append(and_(*parts))
+    return ranges or [Submission.id.is_(None)]
+
+
+def _order(filters: ListFilters, choices: ListChoices) -> list:
+    if filters.sort == "reference":
+        key = Submission.reference
+    elif filters.sort == "state":
+        # In workflow order (submitted, in review, …), which reads better than A–Z.
+        positions = {state: index for index, (state, _label) in enumerate(choices.states)}
+        key = (
+            case(positions, value=Submission.state, else_=len(positions))
+            if positions
+            else (Submission.state)
+        )
+    else:
+        key = Submission.submitted_at
+    if filters.order == "desc":
+        return [key.desc(), Submission.id.desc()]
+    return [key.asc(), Submission.id.asc()]
+
+
+def list_submissions(
+    user: User, filters: ListFilters, choices: ListChoices, language: str = "en"
+) -> SubmissionPage:
+    conditions = _conditions(user, filters, choices)
+    total = db.session.scalar(select(func.count(Submission.id)).where(*conditions)) or 0
+    pages = max(1, ceil(total / PER_PAGE))
+    page = min(filters.page, pages)
+    submissions = db.session.scalars(
+        select(Submission)
+        .where(*conditions)
+        .order_by(*_order(filters, choices))
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return SubmissionPage(_rows(user, submissions, choices, language), total, page, pages)
+
+
+def _rows(
+    user: User, submissions: list[Submission], choices: ListChoices, language: str
+) -> list[ListRow]:
+    if not submissions:
+        return []
+    ids = [s.id for s in submissions]
+    specs = {s.id: spec_for(s.form_version) for s in submissions}
+    summary_fields = {sid: _summary_fields(user, spec) for sid, spec in specs.items()}
+    wanted = {name for fields in summary_fields.values() if fields for name in fields}
+    answers: dict[int, dict] = defaultdict(dict)
+    if wanted:
+        for sid, name, value in db.session.execute(
+            select(Submission.id, Answer.field, Answer.value)
+            .join(Answer, Answer.submission_id == Submission.id)
+            .where(Submission.id.in_(ids), Answer.field.in_(sorted(wanted)))
+        ):
+            answers[sid][name] = value
+    tags: dict[int, list[str]] = defaultdict(list)
+    for sid, name in db.session.execute(
+        select(SubmissionTag.submission_id, Tag.name)
+        .join(Tag, Tag.id == SubmissionTag.tag_id)
+        .where(SubmissionTag.submission_id.in_(ids))
+        .order_by(Tag.name)
+    ):
+        tags[sid].append(name)
+    with_rubric = [s.id for s in submissions if specs[s.id].raw.get("rubric")]
+    scores = weighted_average(with_rubric, for_user=user) if with_rubric else {}
+    rows = []
+    for submission in submissions:
+        spec = specs[submission.id]
+        info = choices.form_info(submission.form_id)
+        workflow = info.workflow if info else workflow_of(submission)
+        fields = summary_fields[submission.id]
+        summary = None
+        if fields is not None:
+            values = answers[submission.id]
+            summary = " – ".join(
+                spec.field(name).display(values[name], language)
+                for name in fields
+                if values.get(name) not in (None, "")
+            )
+            if not summary and not hides_identity(user, spec):
+                summary = submission.applicant_email or ""
+        score, scorers = scores.get(submission.id, (None, 0))
+        rows.append(
+            ListRow(
+                submission=submission,
+                form_title=info.title if info else spec.text("title", language),
+                summary=summary,
+                state_label=workflow.state_label(submission.state, language),
+                submitted_at=submission.submitted_at.astimezone(spec.timezone),
+                has_rubric=bool(spec.raw.get("rubric")),
+                score=score,
+                scorers=scorers,
+                score_hidden=score is None and scorers > 0,
+                tags=tags[submission.id],
+            )
+        )
+    return rows
+
+
+def _summary_fields(user: User, spec: FormSpec) -> list[str] | None:
+    """The first short text answers; None when blind review hides every one of them."""
+    blind = hides_identity(user, spec)
+    texts = [f for f in spec.inputs if f.type == "text"]
+    shown = [f.name for f in texts if not (blind and _identifies(f))]
+    if blind and not shown:
+        return None
+    return shown[:SUMMARY_FIELDS]
+
+
+# --- Bulk transitions --------------------------------------------------------------------------
+
+
+@dataclass
+class BulkChoice:
+    name: str
+    label: str
+    comment_required: bool
+
+
+def bulk_choices(user: User, choices: ListChoices, language: str) -> list[BulkChoice]:
+    """Transitions the user may take in the workflows of their forms (or of the filtered
+    form). Those that need a date are made one at a time on the submission's page."""
+    kind = actor_for(user).kind
+    found: dict[str, BulkChoice] = {}
+    for info in choices.forms:
+        for step in info.workflow.transitions:
+            if kind in step.actors and not step.needs_date and step.name not in found:
+                found[step.name] = BulkChoice(
+                    step.name, step.title(language), step.comment_required
+                )
+    return list(found.values())
+
+
+def reviewable_submissions(user: User, ids: Iterable[int]) -> list[Submission]:
+    """The submissions among `ids` that the user reviews; other ids are dropped silently
+    (a forged id neither acts nor tells whether it exists)."""
+    ids = sorted(set(ids))[:BULK_LIMIT]
+    if not ids:
+        return []
+    query = select(Submission).where(Submission.id.in_(ids)).order_by(Submission.reference)
+    form_ids = reviewable_form_ids(user)
+    if form_ids is not None:
+        query = query.where(Submission.form_id.in_(form_ids or [-1]))
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class BulkItem:
+    submission: Submission
+    form_title: str
+    state_label: str
+    can: bool  # the transition exists from this state for this user
+
+
+def bulk_preview(user: User, ids: Iterable[int], name: str, language: str) -> list[BulkItem]:
+    kind = actor_for(user).kind
+    items = []
+    for submission in reviewable_submissions(user, ids):
+        workflow = workflow_of(submission)
+        step = workflow.transition(name)
+        items.append(
+            BulkItem(
+                submission=submission,
+                form_title=spec_for(submission.form_version).text("title", language),
+                state_label=workflow.state_label(submission.state, language),
+                can=step is not None and submission.state in step.sources and kind in step.actors,
+            )
+        )
+    return items
+
+
+@dataclass
+class BulkOutcome:
+    submission_id: int
+    reference: str
+    done: bool
+    message: str  # the new state's label, or why it was refused
+
+
+def apply_bulk(
+    user: User,
+    name: str,
+    expected_states: Mapping[int, str],
+    comment: str | None,
+    language: str,
+) -> tuple[list[BulkOutcome], int]:
+    """Apply transition `name` to each submission, each in its own transaction, from the
+    state the person confirmed (`expected_states`). Returns an outcome per submission and
+    how many ids were left out because the user does not review them."""
+    allowed = [(s.id, s.reference) for s in reviewable_submissions(user, expected_states.keys())]
+    left_out = len(set(expected_states)) - len(allowed)
+    actor = actor_for(user)
+    outcomes = []
+    for submission_id, reference in allowed:
+        try:
+            moved = transition(
+                submission_id,
+                name,
+                actor,
+                comment=comment,
+                expected_state=expected_states[submission_id],
+            )
+        except TransitionRefused as refusal:
+            db.session.rollback()
+            outcomes.append(BulkOutcome(submission_id, reference, False, str(refusal)))
+        else:
+            label = workflow_of(moved).state_label(moved.state, language)
+            outcomes.append(BulkOutcome(submission_id, reference, True, label))
+    return outcomes, left_out

@@ -20,7 +20,7 @@ DEMO_FORMS = ROOT / "forms" / "definitions"
 ON_CI = bool(os.environ.get("CI"))
 
 # The browser and the live server (tests/conftest_browser.py).
-pytest_plugins = ["tests.conftest_browser"]
+pytest_plugins = ["tests.conftest_browser", "tests.conftest_mail"]
 
 
 def need(condition: bool, reason: str) -> None:

@@ -1,0 +1,85 @@
+"""A real SMTP server in the test process (aiosmtpd), and the app pointed at it."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.browser import free_port
+
+
+class Inbox:
+    """Collects what arrives; `fail_with` makes the server answer every message with an
+    SMTP error (e.g. 451 for a temporary problem)."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes = []
+        self.fail_with: str | None = None
+        self.delay = 0.0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        if self.delay:
+            time.sleep(self.delay)
+        if self.fail_with:
+            return self.fail_with
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(parsed)
+            self.envelopes.append(envelope)
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 20) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.messages) < count:
+            time.sleep(0.05)
+        return self.messages
+
+
+class SmtpServer:
+    def __init__(self, port: int | None = None):
+        self.inbox = Inbox()
+        self.port = port or free_port()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+
+def point_mail_at(app, port: int | None) -> None:
+    """Flask-Mail reads its settings once, at init: configure, then init again."""
+    from extensions import mail
+
+    app.config.update(
+        MAIL_SERVER="127.0.0.1" if port else None,
+        MAIL_PORT=port or 25,
+        MAIL_SUPPRESS_SEND=False,
+        MAIL_DEFAULT_SENDER="calls@formdesk.example.org",
+    )
+    mail.init_app(app)
+
+
+@pytest.fixture
+def smtp(app):
+    server = SmtpServer().start()
+    point_mail_at(app, server.port)
+    yield server
+    server.stop()
+    point_mail_at(app, None)
+
+
+def deliver(app) -> object:
+    from mail.delivery import deliver_due
+
+    with app.app_context():
+        return deliver_due()

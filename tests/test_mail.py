@@ -1,0 +1,322 @@
+"""Email through a real SMTP server (aiosmtpd), read back with Python's email package."""
+
+import email
+import email.policy
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import parseaddr
+from pathlib import Path
+
+import pytest
+
+from tests.browser import free_port
+from tests.conftest import FormClient
+from tests.conftest_mail import SmtpServer, deliver, point_mail_at
+from tests.definitions import base
+
+PAGE = [
+    {
+        "title": "You",
+        "fields": [
+            {
+                "name": "contact_name",
+                "type": "text",
+                "label": {"en": "Name", "pl": "Imię i nazwisko", "sv": "Namn"},
+                "required": True,
+            },
+            {"name": "email", "type": "email", "label": "Email", "required": True},
+            {
+                "name": "motivation",
+                "type": "textarea",
+                "label": {"en": "Why", "pl": "Dlaczego", "sv": "Varför"},
+            },
+        ],
+    }
+]
+
+
+def call(**extra):
+    return base(
+        "mailcall",
+        PAGE,
+        title={"en": "Zone call", "pl": "Nabór do strefy", "sv": "Ansökan om zon"},
+        organisation={"name": "Fundacja Przykładowa Łódź, Oddział Śródmieście"},
+        contact={"name": "Anna Przykładowa", "email": "msas@example.org"},
+        **extra,
+    )
+
+
+def apply(app, language="en", name="Łucja Żółć", email="lucja@example.org", **more) -> str:
+    client = FormClient(app.test_client())
+    client.get(f"/calls/mailcall/page/1?lang={language}")
+    client.post(
+        "/calls/mailcall/page/1",
+        {
+            "contact_name": name,
+            "email": email,
+            "motivation": "Åsa & Łukasz ąćęłńóśźż",
+            **more,
+            "action": "continue",
+        },
+    )
+    client.get("/calls/mailcall/check")
+    response = client.post("/calls/mailcall/check", {})
+    assert response.status_code == 302, client.last_html[:400]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    return re.search(r"TEST-\d{4}-\d{4}", page).group(0)
+
+
+def body_of(message, subtype="plain") -> str:
+    return message.get_body(preferencelist=(subtype,)).get_content()
+
+
+@pytest.mark.parametrize(
+    ("language", "subject_words", "greeting"),
+    [
+        ("en", "we received your application", "Hello Łucja Żółć"),
+        ("pl", "otrzymaliśmy Twoje zgłoszenie", "Dzień dobry, Łucja Żółć"),
+        ("sv", "vi har tagit emot din ansökan", "Hej Łucja Żółć"),
+    ],
+)
+def test_the_receipt_arrives_in_the_applicants_language(
+    app, create_form, smtp, language, subject_words, greeting
+):
+    create_form(call())
+    reference = apply(app, language)
+    report = deliver(app)
+    assert len(report.sent) == 1
+    [message] = smtp.inbox.wait_for(1)
+    assert subject_words in message["Subject"] and reference in message["Subject"]
+    text = body_of(message)
+    assert greeting in text and reference in text
+    assert "Åsa & Łukasz ąćęłńóśźż" in text  # the answers summary
+    html = body_of(message, "html")
+    assert "Åsa &amp; Łukasz ąćęłńóśźż" in html and "<p>" in html
+    link = re.search(r"http://\S+/s/[A-Za-z0-9_-]{43}", text).group(0)
+    assert f'<a href="{link}">' in html
+    # The link in the email really opens the applicant's page.
+    page = app.test_client().get(link.split("formdesk.test", 1)[-1])
+    assert page.status_code == 200 and reference in page.get_data(as_text=True)
+
+
+def test_headers_are_complete_and_encoded_right(app, create_form, smtp):
+    create_form(call())
+    apply(app, "pl")
+    deliver(app)
+    [message] = smtp.inbox.wait_for(1)
+    name, address = parseaddr(str(message["From"]))
+    assert name == "Fundacja Przykładowa Łódź, Oddział Śródmieście"
+    assert address == "calls@formdesk.example.org"
+    assert str(message["Reply-To"]) == "msas@example.org"
+    assert str(message["To"]) == "lucja@example.org"
+    assert re.fullmatch(r"<[^@>]+@formdesk\.example\.org>", str(message["Message-ID"]))
+    assert message["Date"] is not None
+    raw = smtp.inbox.envelopes[0].content
+    assert "Łódź".encode() not in raw.split(b"\r\n\r\n", 1)[0]  # headers are RFC 2047-encoded
+    from models import OutboxMessage
+
+    with app.app_context():
+        row = OutboxMessage.query.one()
+        assert str(message["Message-ID"]) == row.message_id and row.status == "sent"
+
+
+def test_a_decision_email_carries_the_reviewers_comment(app, create_form, smtp):
+    create_form(call(capacity=3))
+    reference = apply(app, "sv")
+    from models import Submission
+    from services.transitions import Actor, transition
+
+    with app.app_context():
+        submission_id = Submission.query.filter_by(reference=reference).one().id
+        transition(submission_id, "start_review", Actor("reviewer", None))
+        transition(
+            submission_id,
+            "accept",
+            Actor("reviewer", None),
+            comment="Välkommen! Vi hörs i januari.",
+        )
+    deliver(app)
+    messages = smtp.inbox.wait_for(2)
+    decision = messages[-1]
+    assert "Antagen" in decision["Subject"] and reference in decision["Subject"]
+    assert "Välkommen! Vi hörs i januari." in body_of(decision)
+
+
+def test_without_smtp_messages_are_written_as_eml_files(app, create_form):
+    point_mail_at(app, None)
+    create_form(call())
+    reference = apply(app)
+    report = deliver(app)
+    assert len(report.sent) == 1
+    files = (Path(app.instance_path) / "outbox").glob("*-receipt.eml")
+    subjects = [
+        email.message_from_bytes(f.read_bytes(), policy=email.policy.default)["Subject"]
+        for f in files
+    ]
+    assert any(reference in subject for subject in subjects)
+
+
+def test_temporary_failures_retry_with_backoff_then_deliver(app, create_form, smtp):
+    create_form(call())
+    apply(app)
+    smtp.inbox.fail_with = "451 4.3.0 Try again later"
+    from models import OutboxMessage
+
+    first = deliver(app)
+    assert first.retrying and not first.sent
+    with app.app_context():
+        row = OutboxMessage.query.one()
+        assert row.status == "awaiting_retry" and row.attempts == 1
+        assert "451" in row.last_error
+        first_delay = (row.next_attempt_at - row.created_at).total_seconds()
+    assert deliver(app).sent == []  # not due yet: backoff
+    smtp.inbox.fail_with = None
+    with app.app_context():
+        from extensions import db
+
+        row = db.session.get(OutboxMessage, row.id)
+        row.next_attempt_at = row.created_at  # time passes
+        db.session.commit()
+    assert len(deliver(app).sent) == 1
+    assert first_delay >= app.config["FORMDESK_MAIL_RETRY_SECONDS"] - 1
+    assert len(smtp.inbox.wait_for(1)) == 1
+
+
+def test_permanent_failures_wait_for_a_resend(app, create_form, smtp):
+    create_form(call())
+    apply(app)
+    smtp.inbox.fail_with = "550 5.1.1 No such user"
+    report = deliver(app)
+    assert report.failed
+    from mail.delivery import resend
+    from models import OutboxMessage
+
+    smtp.inbox.fail_with = None
+    with app.app_context():
+        row = OutboxMessage.query.one()
+        assert row.status == "failed" and "550" in row.last_error
+        assert resend(row.id)
+    assert len(deliver(app).sent) == 1
+
+
+def test_one_event_queues_one_message_and_two_senders_send_it_once(app, create_form, smtp):
+    create_form(call())
+    for index in range(6):
+        apply(app, email=f"person{index}@example.org")
+    from mail.outbox import enqueue
+    from models import OutboxMessage
+
+    with app.app_context():
+        from extensions import db
+
+        for _ in range(2):  # the same event twice
+            enqueue(
+                key="receipt:1", kind="receipt", recipient="x@example.org", language="en", values={}
+            )
+        db.session.commit()
+        assert OutboxMessage.query.count() == 6
+    with ThreadPoolExecutor(3) as pool:
+        reports = list(pool.map(lambda _: deliver(app), range(3)))
+    sent = [i for r in reports for i in r.sent]
+    assert sorted(sent) == sorted(set(sent)) and len(sent) == 6
+    messages = smtp.inbox.wait_for(6)
+    time.sleep(0.3)
+    assert len(smtp.inbox.messages) == 6
+    assert len({m["Message-ID"] for m in messages}) == 6
+
+
+def test_smtp_down_during_50_submissions_then_exactly_50_receipts(app, create_form):
+    """The fault test: submitting never waits for SMTP, and nothing is lost or doubled."""
+    port = free_port()
+    point_mail_at(app, port)  # nothing listens there: connection refused
+    app.config["FORMDESK_MAIL_RETRY_SECONDS"] = 0.0
+    try:
+        create_form(call())
+        for index in range(50):
+            apply(app, email=f"applicant{index}@example.org")  # each answered with its reference
+        from models import OutboxMessage
+
+        with app.app_context():
+            # The requests never tried SMTP: delivery happens outside them.
+            assert [m.attempts for m in OutboxMessage.query] == [0] * 50
+        report = deliver(app)
+        assert len(report.retrying) == 50 and not report.sent
+        server = SmtpServer(port).start()  # the mail server comes back
+        try:
+            for _ in range(5):
+                deliver(app)
+            messages = server.inbox.wait_for(50)
+            time.sleep(0.3)
+            assert len(server.inbox.messages) == 50
+            recipients = sorted(str(m["To"]) for m in messages)
+            assert recipients == sorted(f"applicant{i}@example.org" for i in range(50))
+        finally:
+            server.stop()
+    finally:
+        app.config["FORMDESK_MAIL_RETRY_SECONDS"] = 30.0
+        point_mail_at(app, None)
+    with app.app_context():
+        assert {m.status for m in OutboxMessage.query} == {"sent"}
+
+
+def test_saving_for_later_emails_the_resume_link_once(app, create_form, smtp):
+    create_form(call())
+    client = FormClient(app.test_client())
+    for _ in range(2):
+        client.fill(
+            "mailcall", 1, {"contact_name": "Ola", "email": "ola@example.org"}, action="save"
+        )
+    deliver(app)
+    [message] = smtp.inbox.wait_for(1)
+    time.sleep(0.2)
+    assert len(smtp.inbox.messages) == 1
+    link = re.search(r"http://\S+/resume/\S+", body_of(message)).group(0)
+    resumed = FormClient(app.test_client()).get(link.split("formdesk.test", 1)[-1])
+    assert resumed.status_code == 302
+
+
+def test_registrations_with_dates_get_a_calendar_file(app, create_form, smtp):
+    create_form(
+        call(
+            workflow="event-registration",
+            capacity=5,
+            event={"start": "2030-04-19", "end": "2030-04-22", "location": "Stralsund, Rathaus"},
+        )
+    )
+    apply(app)
+    deliver(app)
+    [message] = smtp.inbox.wait_for(1)
+    [ics] = [part for part in message.iter_attachments()]
+    assert ics.get_content_type() == "text/calendar" and ics.get_filename() == "event.ics"
+    content = ics.get_content()
+    content = content.decode() if isinstance(content, bytes) else content
+    assert "DTSTART;VALUE=DATE:20300419" in content and "DTEND;VALUE=DATE:20300423" in content
+    assert "LOCATION:Stralsund\\, Rathaus" in content
+
+
+def test_reviewers_get_notices_or_a_daily_digest(app, create_form, smtp):
+    create_form(call())
+    runner = app.test_cli_runner()
+    password = "a long enough password"  # noqa: S105
+    for address, notify in (("now@example.org", "immediate"), ("daily@example.org", "daily")):
+        result = runner.invoke(
+            args=["users", "create", address, "--role", "reviewer", "--all-forms"],
+            input=f"{password}\n{password}\n",
+        )
+        assert result.exit_code == 0
+        from extensions import db
+        from models import User
+
+        with app.app_context():
+            user = User.query.filter_by(email=address).one()
+            user.notify = notify
+            db.session.commit()
+    reference = apply(app)
+    assert runner.invoke(args=["mail", "digest"]).output.strip() == "queued 1 digest(s)"
+    deliver(app)
+    messages = smtp.inbox.wait_for(3)
+    by_recipient = {str(m["To"]): m for m in messages}
+    assert reference in by_recipient["now@example.org"]["Subject"]
+    assert reference in body_of(by_recipient["daily@example.org"])
+    assert "lucja@example.org" in by_recipient
