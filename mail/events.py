@@ -72,11 +72,7 @@ def _common(submission: Submission, spec: FormSpec, language: str) -> dict[str, 
         "form_title": spec.text("title", language),
         "organisation": spec.organisation_name(language),
         "contact_email": spec.contact["email"],
-        "status_link": absolute_url(
-            "applicant.status", token=submission_token(submission.token_nonce)
-        )
-        if submission.token_nonce
-        else "",
+        "status_link": absolute_url("applicant.status", token=token) if token else "",
         "deadline": local_time_in(spec.closes_at, spec.timezone, language),
     }
 
