@@ -47,8 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     mail.init_app(app)
     from mail import events as _mail_events  # noqa: F401  (registers email effects)
-
     from services.users import load_user
+    from web.admin import bp as admin
     from web.applicant import bp as applicant
     from web.auth import bp as auth
     from web.dashboard import bp as dashboard
@@ -57,7 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web.review_detail import bp as review
 
     login_manager.user_loader(load_user)
-    for blueprint in (public, applicant, auth, dashboard, review, exports):
+    for blueprint in (public, applicant, auth, dashboard, review, exports, admin):
         app.register_blueprint(blueprint)
     app.before_request(remember_choice)
     formatting.install(app)
@@ -67,27 +67,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["FORMDESK_AUTO_MIGRATE"]:
         with app.app_context():
             _prepare_database(app)
-    if _runs_background_sender(app):
-        from mail.delivery import start_background_sender
+    if app.config["FORMDESK_MAIL_BACKGROUND"] and not app.testing:
+        from mail.delivery import ensure_background_sender
 
-        start_background_sender(app)
+        # Started by the first request of each serving process: after gunicorn forks, and
+        # never in CLI commands or in the debug reloader's watcher.
+        app.before_request(lambda: ensure_background_sender(app))
     return app
-
-
-def _runs_background_sender(app: Flask) -> bool:
-    """Embedded default: each serving process delivers the outbox. Not in tests (they
-    deliver explicitly), not in the debug reloader's watcher process, not in CLI commands."""
-    if not app.config["FORMDESK_MAIL_BACKGROUND"] or app.testing:
-        return False
-    if os.environ.get("FLASK_RUN_FROM_CLI") and not _is_serving_command():
-        return False
-    return not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
-
-
-def _is_serving_command() -> bool:
-    import sys
-
-    return "run" in sys.argv[1:3] or sys.argv[-1:] == ["run"]
 
 
 def _absolute(path: str | None) -> str | None:

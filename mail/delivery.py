@@ -5,6 +5,7 @@ exponential backoff; permanent ones wait in the admin's outbox view for a resend
 
 from __future__ import annotations
 
+import os
 import smtplib
 import threading
 from dataclasses import dataclass, field
@@ -163,6 +164,21 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop("outbox_written", None)
+
+
+_started_in: int | None = None
+_start_lock = threading.Lock()
+
+
+def ensure_background_sender(app: Flask) -> None:
+    """Start this process's sender once (a forked worker starts its own)."""
+    global _started_in
+    if _started_in == os.getpid():
+        return
+    with _start_lock:
+        if _started_in != os.getpid():
+            start_background_sender(app)
+            _started_in = os.getpid()
 
 
 def start_background_sender(app: Flask) -> threading.Thread:

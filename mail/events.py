@@ -13,7 +13,7 @@ from forms.spec import FormSpec
 from mail.outbox import enqueue
 from models import Draft, ReviewerAssignment, Submission, User
 from models.types import utcnow
-from moments import local_time_in
+from moments import local_date, local_time_in
 from services.catalog import spec_for
 from services.tokens import submission_token
 from workflows import effects
@@ -167,9 +167,11 @@ def transition_email(event: str, *, submission: Submission, transition, comment=
         values["offer_deadline"] = local_time_in(
             submission.offer_expires_at, spec.timezone, language
         )
+    entry = _last_audit_entry(submission.id)  # the state change this message is about
+    if scheduled := (entry.data or {}).get("scheduled_for"):
+        values["scheduled_for"] = local_date(scheduled, language)
     enqueue(
-        # One message per state change: the audit entry just written is this event.
-        key=f"transition:{submission.id}:{transition.name}:{_last_audit_id(submission.id)}",
+        key=f"transition:{submission.id}:{transition.name}:{entry.id}",
         kind=event,
         recipient=submission.applicant_email,
         language=language,
@@ -180,13 +182,14 @@ def transition_email(event: str, *, submission: Submission, transition, comment=
     )
 
 
-def _last_audit_id(submission_id: int) -> int:
-    from sqlalchemy import func
-
+def _last_audit_entry(submission_id: int):
     from models import AuditEntry
 
     return db.session.scalar(
-        select(func.max(AuditEntry.id)).where(AuditEntry.submission_id == submission_id)
+        select(AuditEntry)
+        .where(AuditEntry.submission_id == submission_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
     )
 
 

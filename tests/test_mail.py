@@ -320,3 +320,71 @@ def test_reviewers_get_notices_or_a_daily_digest(app, create_form, smtp):
     assert reference in by_recipient["now@example.org"]["Subject"]
     assert reference in body_of(by_recipient["daily@example.org"])
     assert "lucja@example.org" in by_recipient
+
+
+def test_a_scheduled_request_says_the_date(app, create_form, smtp):
+    from datetime import date
+
+    create_form(call(workflow="request-handling"))
+    reference = apply(app, "sv")
+    from models import Submission
+    from services.transitions import Actor, transition
+
+    with app.app_context():
+        submission_id = Submission.query.filter_by(reference=reference).one().id
+        transition(
+            submission_id,
+            "schedule",
+            Actor("reviewer", None),
+            scheduled_for=date(2030, 3, 4),
+            comment="Vi kommer kl. 9.",
+        )
+    deliver(app)
+    scheduled = smtp.inbox.wait_for(2)[-1]
+    assert "inplanerad 4 mars 2030" in scheduled["Subject"]
+    assert "Vi kommer kl. 9." in body_of(scheduled)
+
+
+def test_the_embedded_background_sender_delivers_without_any_command(tmp_path):
+    """`make run` with an SMTP server configured: the receipt arrives on its own."""
+    from tests.browser import flask_server
+    from tests.test_concurrency import Browserless
+
+    smtp_server = SmtpServer().start()
+    server = flask_server(tmp_path / "instance", tmp_path / "uploads", tmp_path / "server.log")
+    server.env.update(
+        FLASK_MAIL_SERVER="127.0.0.1",
+        FLASK_MAIL_PORT=str(smtp_server.port),
+        FLASK_FORMDESK_MAIL_POLL_SECONDS="0.5",
+    )
+    server.start()
+    try:
+        person = Browserless(server.url)
+        person.get("/calls/tolerance-requests/page/1")
+        person.post(
+            "/calls/tolerance-requests/page/1",
+            {
+                "service": "supervision",
+                "target_groups": "staff",
+                "preferred_date": "2030-02-03",
+                "participants": "5",
+                "action": "continue",
+            },
+        )
+        person.post(
+            "/calls/tolerance-requests/page/2",
+            {
+                "municipality": "Exempelby",
+                "contact_name": "Åke Ström",
+                "contact_email": "ake@example.org",
+                "action": "continue",
+            },
+        )
+        person.get("/calls/tolerance-requests/check")
+        status, url = person.post("/calls/tolerance-requests/check", {})
+        assert url.endswith("/confirmation"), person.html[:500]
+        [receipt] = smtp_server.inbox.wait_for(1, timeout=30)
+        assert str(receipt["To"]) == "ake@example.org"
+    finally:
+        server.stop()
+        smtp_server.stop()

@@ -86,7 +86,7 @@ def test_every_message_is_translated(source_messages, language):
             if set(PLACEHOLDER.findall(text)) != wanted:
                 placeholders.append(f"{msgid!r} -> {text!r}")
     hint = f"run `make messages`, translate in translations/{language}/LC_MESSAGES/messages.po"
-    assert not missing, f"{len(missing)} untranslated ({hint}):\n" + "\n".join(missing)
+    assert not missing, f"{len(missing)} untranslated ({hint}):\n" + "\n".join(map(str, missing))
     assert not fuzzy, f"fuzzy translations to review ({hint}):\n" + "\n".join(fuzzy)
     assert not placeholders, "placeholders differ from the English:\n" + "\n".join(placeholders)
 
