@@ -1,0 +1,256 @@
+"""Admin pages: email texts per form, event and language (with a preview), and the outbox
+(every message, its delivery status and a resend for failed ones).
+
+Every view needs a signed-in admin: anonymous visitors are sent to sign in, reviewers get 403.
+Every change is a POST carrying the CSRF token (CSRFProtect checks it for the whole app)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from mail.texts import PLACEHOLDERS
+from services import email_templates as texts
+from services import outbox as outbox_service
+
+bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
+
+
+def admin_required(view: Callable) -> Callable:
+    """Signed in (else to the sign-in page) and an admin (else 403)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _language() -> str:
+    return str(get_locale())
+
+
+def event_names() -> dict[str, str]:
+    """What each email event is, for admins."""
+    return {
+        "receipt": _("Receipt to the applicant"),
+        "resume": _("Link to continue saved answers"),
+        "new_submission": _("New submission, to reviewers"),
+        "digest": _("Daily digest, to reviewers"),
+        "offered": _("A place is offered"),
+        "accepted": _("Accepted"),
+        "waitlisted": _("On the waiting list"),
+        "rejected": _("Not accepted"),
+        "promoted": _("Moved up from the waiting list"),
+        "completion_requested": _("Completion requested"),
+        "withdrawn": _("Withdrawn"),
+        "scheduled": _("Date scheduled"),
+        "declined": _("Request declined"),
+        "cancelled": _("Cancelled"),
+        "confirmed": _("Place confirmed"),
+        "offer_expired": _("Offer expired"),
+    }
+
+
+def placeholder_descriptions() -> dict[str, str]:
+    """mail.texts.PLACEHOLDERS, in the admin's language."""
+    described = {
+        "reference": _("the submission's reference, e.g. MSAS-2030-0007"),
+        "name": _("the applicant's name (or email when the form asks no name)"),
+        "form_title": _("the call's title"),
+        "organisation": _("the organising body"),
+        "contact_email": _("the call's contact address"),
+        "status_link": _("the applicant's private link to their submission"),
+        "state": _("the new state, e.g. Accepted"),
+        "comment": _("the reviewer's message to the applicant (may be empty)"),
+        "deadline": _("the call's closing time"),
+        "answers": _("a summary of the answers"),
+        "scheduled_for": _("the date agreed for a request"),
+        "offer_deadline": _("until when an offered place must be confirmed"),
+        "resume_link": _("the link to continue saved answers"),
+        "review_link": _("the dashboard link for reviewers"),
+        "count": _("number of submissions in a digest"),
+        "submissions": _("list of submissions in a digest"),
+    }
+    return {name: described.get(name, english) for name, english in PLACEHOLDERS.items()}
+
+
+def status_names() -> dict[str, str]:
+    return {
+        "queued": _("Queued"),
+        "sending": _("Sending"),
+        "awaiting_retry": _("Awaiting retry"),
+        "sent": _("Sent"),
+        "failed": _("Failed"),
+    }
+
+
+@bp.get("/")
+@admin_required
+def index():
+    page = outbox_service.outbox_page(None, 1)
+    return render_template("admin/index.html", counts=page.counts, status_names=status_names())
+
+
+# --- email texts -------------------------------------------------------------------------------
+
+
+@bp.get("/emails")
+@admin_required
+def email_texts():
+    return render_template(
+        "admin/email_texts.html",
+        overviews=texts.overview(_language()),
+        event_names=event_names(),
+    )
+
+
+def _edit_url(scope: texts.Scope, event: str, language: str) -> str:
+    if scope.form_id is None:
+        return url_for("admin.edit_all_forms_email", event=event, language=language)
+    return url_for("admin.edit_email", form_id=scope.form_id, event=event, language=language)
+
+
+@bp.route("/emails/all/<event>/<language>", methods=["GET", "POST"])
+@admin_required
+def edit_all_forms_email(event: str, language: str):
+    return _edit(None, event, language)
+
+
+@bp.route("/emails/<int:form_id>/<event>/<language>", methods=["GET", "POST"])
+@admin_required
+def edit_email(form_id: int, event: str, language: str):
+    return _edit(form_id, event, language)
+
+
+def _edit(form_id: int | None, event: str, language: str):
+    try:
+        scope = texts.find_scope(form_id, event, language, _language())
+    except texts.UnknownText:
+        abort(404)
+    current = texts.current_text(scope, event, language)
+    subject, body = current.subject, current.body
+    errors: dict[str, list[str]] = {}
+    preview = None
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        if action == "reset":
+            if texts.reset_template(current_user, scope, event, language):
+                flash(
+                    _("The text was reset: the default is used again.")
+                    if scope.form_id is None
+                    else _(
+                        "The text was reset: the text for all forms, or else the default, "
+                        "is used again."
+                    )
+                )
+            else:
+                flash(_("There was no text of its own to reset."))
+            return redirect(_edit_url(scope, event, language))
+        subject, body = texts.normalise(
+            request.form.get("subject", ""), request.form.get("body", "")
+        )
+        if action == "save":
+            try:
+                texts.save_template(current_user, scope, event, language, subject, body)
+            except texts.TemplateRefused as refused:
+                errors, status = refused.errors, 400
+            else:
+                flash(_("The text was saved. Messages queued from now on use it."))
+                return redirect(_edit_url(scope, event, language))
+        elif action == "preview":
+            errors = texts.check(subject, body)
+            if errors:
+                status = 400
+            else:
+                preview = texts.preview(scope, language, subject, body)
+        else:
+            abort(400)
+    return render_template(
+        "admin/email_edit.html",
+        scope=scope,
+        event=event,
+        event_name=event_names().get(event, event),
+        email_language=language,
+        to_reviewers=event in texts.REVIEWER_EVENTS,
+        default_locale=current_app.config["BABEL_DEFAULT_LOCALE"],
+        source=current.source,
+        default=texts.default_for(event, language),
+        subject=subject,
+        body=body,
+        errors=errors,
+        has_errors=bool(errors),
+        preview=preview,
+        placeholders=placeholder_descriptions(),
+        max_subject=texts.MAX_SUBJECT_LENGTH,
+        max_body=texts.MAX_BODY_LENGTH,
+        action_url=_edit_url(scope, event, language),
+    ), status
+
+
+# --- outbox ------------------------------------------------------------------------------------
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 1_000_000))
+    except ValueError:
+        return 1
+
+
+@bp.get("/outbox")
+@admin_required
+def outbox():
+    page = outbox_service.outbox_page(
+        outbox_service.read_status(request.args.get("status")),
+        _page_number(request.args.get("page")),
+    )
+
+    def link(**changes) -> str:
+        args = {"status": page.status, "page": page.page, **changes}
+        return url_for(
+            "admin.outbox", **{k: v for k, v in args.items() if v and not (k == "page" and v == 1)}
+        )
+
+    return render_template(
+        "admin/outbox.html",
+        page=page,
+        link=link,
+        status_names=status_names(),
+        files_folder=outbox_service.files_folder(),
+    )
+
+
+@bp.get("/outbox/<int:message_id>")
+@admin_required
+def outbox_message(message_id: int):
+    message = outbox_service.find_message(message_id)
+    if message is None:
+        abort(404)
+    return render_template(
+        "admin/outbox_message.html",
+        message=message,
+        status_names=status_names(),
+        files_folder=outbox_service.files_folder(),
+    )
+
+
+@bp.post("/outbox/<int:message_id>/resend")
+@admin_required
+def resend(message_id: int):
+    if outbox_service.find_message(message_id) is None:
+        abort(404)
+    if outbox_service.resend_message(current_user, message_id):
+        flash(_("The message is queued again and will be sent shortly."))
+    else:
+        flash(_("Only a failed message can be sent again; this one was not failed any more."))
+    return redirect(url_for("admin.outbox_message", message_id=message_id))
