@@ -393,8 +393,8 @@ def sample_values(scope: Scope, language: str) -> dict[str, str]:
             ),
             "answers": "\n".join(
                 [
-                    "- " + _("Name") + ": Maria Nowak",
-                    "- " + _("Email") + ": maria.nowak@example.org",
+                    "- " + _("Contact person") + ": Maria Nowak",
+                    "- " + _("Email address") + ": maria.nowak@example.org",
                 ]
             ),
             "scheduled_for": local_time_in(
