@@ -46,7 +46,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)
+    from jobs import register_duties
     from mail import events as _mail_events  # noqa: F401  (registers email effects)
+
+    register_duties()
     from services.users import load_user
     from web.admin import bp as admin
     from web.applicant import bp as applicant
@@ -67,12 +70,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["FORMDESK_AUTO_MIGRATE"]:
         with app.app_context():
             _prepare_database(app)
-    if app.config["FORMDESK_MAIL_BACKGROUND"] and not app.testing:
-        from mail.delivery import ensure_background_sender
+    if app.config["FORMDESK_EMBEDDED_WORKER"] and not app.testing:
+        from jobs import embedded
 
         # Started by the first request of each serving process: after gunicorn forks, and
         # never in CLI commands or in the debug reloader's watcher.
-        app.before_request(lambda: ensure_background_sender(app))
+        app.before_request(lambda: embedded.ensure_started(app))
     return app
 
 

@@ -53,9 +53,10 @@ class Defaults:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "formdesk@localhost"
-    # Deliver the outbox from a background thread in each web process (embedded default).
-    FORMDESK_MAIL_BACKGROUND = True
-    FORMDESK_MAIL_POLL_SECONDS = 5.0
+    # Make documents and deliver the outbox from a background thread in each web process
+    # (embedded default; production sets this false and runs Celery workers).
+    FORMDESK_EMBEDDED_WORKER = True
+    FORMDESK_WORKER_POLL_SECONDS = 5.0
     FORMDESK_MAIL_RETRY_SECONDS = 30.0  # first retry; doubles each time
     FORMDESK_MAIL_RETRY_MAX_SECONDS = 6 * 3600.0
     FORMDESK_MAIL_MAX_ATTEMPTS = 12

@@ -5,20 +5,18 @@ exponential backoff; permanent ones wait in the admin's outbox view for a resend
 
 from __future__ import annotations
 
-import os
 import smtplib
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import current_app
 from flask_mail import Message
-from sqlalchemy import event, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, update
 
 from extensions import db, mail
+from jobs import embedded
 from mail.attachments import AttachmentNotReady, attach_all
 from models import OutboxMessage
 from models.outbox import AWAITING_RETRY, FAILED, QUEUED, SENDING, SENT
@@ -150,57 +148,6 @@ def _write_eml(message: OutboxMessage, email: Message) -> None:
     path.write_bytes(email.as_bytes())
 
 
-# --- the embedded background sender ------------------------------------------------------
-
-_wake = threading.Event()
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if session.info.pop("outbox_written", False):
-        _wake.set()
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop("outbox_written", None)
-
-
-_started_in: int | None = None
-_start_lock = threading.Lock()
-
-
-def ensure_background_sender(app: Flask) -> None:
-    """Start this process's sender once (a forked worker starts its own)."""
-    global _started_in
-    if _started_in == os.getpid():
-        return
-    with _start_lock:
-        if _started_in != os.getpid():
-            start_background_sender(app)
-            _started_in = os.getpid()
-
-
-def start_background_sender(app: Flask) -> threading.Thread:
-    """Delivers outside the request: woken on every commit that wrote a message, and every
-    few seconds for retries. Several processes may each run one: claims keep them apart."""
-
-    def loop() -> None:
-        interval = app.config["FORMDESK_MAIL_POLL_SECONDS"]
-        while True:
-            _wake.wait(interval)
-            _wake.clear()
-            try:
-                with app.app_context():
-                    deliver_due()
-            except Exception:  # keep the sender alive; the message stays in the outbox
-                app.logger.exception("outbox delivery failed")
-
-    thread = threading.Thread(target=loop, name="formdesk-outbox", daemon=True)
-    thread.start()
-    return thread
-
-
 def resend(message_id: int) -> bool:
     """An admin's resend of a failed message: queued again, attempts start over."""
     changed = db.session.execute(
@@ -209,5 +156,8 @@ def resend(message_id: int) -> bool:
         .values(status=QUEUED, attempts=0, next_attempt_at=utcnow(), last_error=None)
     ).rowcount
     db.session.commit()
-    _wake.set()
+    embedded.wake()
     return changed == 1
+
+
+embedded.add_duty("deliver email", deliver_due)

@@ -139,6 +139,12 @@ def _receipt_attachments(submission: Submission, spec: FormSpec) -> list[dict]:
 _receipt_attachment_providers: list = []
 
 
+def register_receipt_attachments(provider) -> None:
+    """`provider(submission, spec) -> [attachment spec]`, e.g. the documents layer's copies."""
+    if provider not in _receipt_attachment_providers:
+        _receipt_attachment_providers.append(provider)
+
+
 def _reviewers(form_id: int, notify: str) -> list[User]:
     assigned = select(ReviewerAssignment.user_id).where(ReviewerAssignment.form_id == form_id)
     return list(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
+from jobs import embedded
 from mail.texts import fill, text_for, to_html
 from models import OutboxMessage
 
@@ -54,7 +55,7 @@ def enqueue(
         .values(**row)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
-    db.session.info["outbox_written"] = True  # mail.delivery wakes the sender on commit
+    embedded.notify_after_commit(db.session())  # the worker delivers once this commits
 
 
 def mail_domain() -> str:

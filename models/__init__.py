@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Models import nothing above them."""
 
 from models.audit import AuditEntry
+from models.documents import Document
 from models.forms import Form, FormVersion
 from models.outbox import EmailTemplate, OutboxMessage
 from models.review import ConflictOfInterest, InternalComment, Score, SubmissionTag, Tag
@@ -18,6 +19,7 @@ __all__ = [
     "ROLES",
     "Answer",
     "ConflictOfInterest",
+    "Document",
     "EmailTemplate",
     "OutboxMessage",
     "InternalComment",

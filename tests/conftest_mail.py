@@ -79,7 +79,11 @@ def smtp(app):
 
 
 def deliver(app) -> object:
+    """What the background worker does: make the documents receipts attach, then deliver."""
+    from documents.store import make_missing
     from mail.delivery import deliver_due
 
     with app.app_context():
+        while make_missing():
+            pass
         return deliver_due()

@@ -284,10 +284,12 @@ def test_registrations_with_dates_get_a_calendar_file(app, create_form, smtp):
             event={"start": "2030-04-19", "end": "2030-04-22", "location": "Stralsund, Rathaus"},
         )
     )
-    apply(app)
+    reference = apply(app)
     deliver(app)
     [message] = smtp.inbox.wait_for(1)
-    [ics] = [part for part in message.iter_attachments()]
+    by_name = {part.get_filename(): part for part in message.iter_attachments()}
+    assert sorted(by_name) == sorted(["event.ics", f"{reference}.pdf", f"{reference}.docx"])
+    ics = by_name["event.ics"]
     assert ics.get_content_type() == "text/calendar" and ics.get_filename() == "event.ics"
     content = ics.get_content()
     content = content.decode() if isinstance(content, bytes) else content
@@ -355,7 +357,7 @@ def test_the_embedded_background_sender_delivers_without_any_command(tmp_path):
     server.env.update(
         FLASK_MAIL_SERVER="127.0.0.1",
         FLASK_MAIL_PORT=str(smtp_server.port),
-        FLASK_FORMDESK_MAIL_POLL_SECONDS="0.5",
+        FLASK_FORMDESK_WORKER_POLL_SECONDS="0.5",
     )
     server.start()
     try:
@@ -388,3 +390,27 @@ def test_the_embedded_background_sender_delivers_without_any_command(tmp_path):
     finally:
         server.stop()
         smtp_server.stop()
+
+
+def test_the_receipt_carries_pdf_and_docx_copies_that_open(app, create_form, smtp):
+    import io
+
+    import docx
+    import pypdf
+
+    create_form(call())
+    reference = apply(app, "pl")
+    deliver(app)
+    [message] = smtp.inbox.wait_for(1)
+    files = {part.get_filename(): part for part in message.iter_attachments()}
+    pdf, word = files[f"{reference}.pdf"], files[f"{reference}.docx"]
+    assert pdf.get_content_type() == "application/pdf"
+    assert word.get_content_type() == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    text = "".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.get_content())).pages
+    )
+    assert reference in text and "Åsa & Łukasz ąćęłńóśźż" in text
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(word.get_content())).paragraphs]
+    assert "Åsa & Łukasz ąćęłńóśźż" in paragraphs

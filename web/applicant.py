@@ -19,13 +19,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from documents.store import COPY_KINDS, current_document
 from forms.build import build_page_form, form_data_for
 from forms.spec import FormSpec
 from models import Draft, Submission
@@ -36,9 +36,9 @@ from services.answers import page_problems, visible_names
 from services.catalog import spec_for
 from services.submissions import find_submission
 from services.transitions import TransitionRefused, workflow_of
-from storage import get_storage
 
 # The page helpers of the public form, shared so an edit behaves exactly like the first time.
+from web.downloads import send_document, send_stored
 from web.public import _apply_group_action, _attach_errors, _shown_pages, _take_files
 
 bp = Blueprint("applicant", __name__, url_prefix="/s")
@@ -184,20 +184,16 @@ def attachment(token: str, attachment_id: int):
     found = service.attachment_of(submission, attachment_id)
     if found is None:
         abort(404)
-    try:
-        stream = get_storage().open(found.storage_name)
-    except (OSError, ValueError):
+    return send_stored(found.storage_name, found.content_type, found.original_name, found.sha256)
+
+
+@bp.get("/<token>/documents/<kind>")
+def document(token: str, kind: str):
+    """The applicant's PDF or DOCX copy of what they sent (current version)."""
+    submission, _spec, _language = _load(token)
+    if kind not in COPY_KINDS:
         abort(404)
-    response = send_file(
-        stream,
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.original_name,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_document(current_document(submission, kind))
 
 
 @bp.route("/<token>/actions/<name>", methods=["GET", "POST"])

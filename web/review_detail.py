@@ -16,20 +16,20 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from documents.store import COPY_KINDS, current_document
 from extensions import db
 from services import annotations, scoring
 from services import submission_detail as detail
 from services.catalog import spec_for
 from services.transitions import Actor, TransitionRefused, transition, workflow_of
 from services.uploads import display_name
-from storage import get_storage
+from web.downloads import send_document, send_stored
 
 bp = Blueprint("review", __name__, url_prefix="/dashboard/submissions")
 
@@ -97,22 +97,18 @@ def attachment(submission_id: int, attachment_id: int):
     found = detail.downloadable(submission, attachment_id, current_user)
     if found is None:
         abort(404)
-    try:
-        stream = get_storage().open(found.storage_name)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-    response = send_file(
-        stream,
-        mimetype=found.content_type or "application/octet-stream",
-        as_attachment=True,
-        download_name=display_name(found.original_name),
-        etag=found.sha256,
-        max_age=0,
+    return send_stored(
+        found.storage_name, found.content_type, display_name(found.original_name), found.sha256
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+
+
+@bp.get("/<int:submission_id>/documents/<kind>")
+@login_required
+def document(submission_id: int, kind: str):
+    submission = _submission_or_404(submission_id)
+    if kind not in COPY_KINDS:
+        abort(404)
+    return send_document(current_document(submission, kind))
 
 
 @bp.post("/<int:submission_id>/transition")
