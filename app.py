@@ -70,7 +70,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["FORMDESK_AUTO_MIGRATE"]:
         with app.app_context():
             _prepare_database(app)
-    if app.config["FORMDESK_EMBEDDED_WORKER"] and not app.testing:
+    if app.config["FORMDESK_BROKER_URL"]:
+        from jobs.celery_app import init_celery
+
+        init_celery(app)  # Celery workers do the background work; no embedded worker
+    elif app.config["FORMDESK_EMBEDDED_WORKER"] and not app.testing:
         from jobs import embedded
 
         # Started by the first request of each serving process: after gunicorn forks, and

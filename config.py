@@ -60,6 +60,13 @@ class Defaults:
     FORMDESK_MAIL_RETRY_SECONDS = 30.0  # first retry; doubles each time
     FORMDESK_MAIL_RETRY_MAX_SECONDS = 6 * 3600.0
     FORMDESK_MAIL_MAX_ATTEMPTS = 12
+    # A sender that died while holding a message is replaced after this many seconds.
+    FORMDESK_MAIL_CLAIM_SECONDS = 300
+    # Celery broker (e.g. redis://127.0.0.1:6379/0). Unset: the embedded worker does the
+    # work in each web process. Set: web processes only enqueue; `celery` workers do it.
+    FORMDESK_BROKER_URL: str | None = None
+    # Redis hands a task whose worker died to another worker after this many seconds.
+    FORMDESK_BROKER_VISIBILITY_SECONDS = 3600
     # Key that derives applicants' links (defaults to SECRET_KEY). Set it separately so that
     # rotating SECRET_KEY (which signs sessions) keeps the links in sent emails working.
     FORMDESK_TOKEN_KEY: str | None = None

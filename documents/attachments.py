@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from documents import store
 from documents.store import COPY_KINDS, current_document, read
 from extensions import db
-from mail import attachments, events
+from mail import attachments, delivery, events
 from models import Document, Submission
 
 
@@ -32,4 +33,5 @@ def document_file(spec: dict) -> tuple[str, str, bytes] | None:
 
 
 events.register_receipt_attachments(copies_for_receipt)
+store.after_copies_made(delivery.release_waiting)
 attachments.register("document", document_file)

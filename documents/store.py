@@ -48,6 +48,16 @@ def current_document(submission: Submission, kind: str) -> Document | None:
     )
 
 
+_after_copies: list = []
+
+
+def after_copies_made(callback) -> None:
+    """`callback(submission_id)` runs once a submission's copies exist (mail releases the
+    receipt that waits for them)."""
+    if callback not in _after_copies:
+        _after_copies.append(callback)
+
+
 def make_copies(submission: Submission) -> list[Document]:
     """The PDF and DOCX copy of what the applicant sent, for the current revision."""
     spec = spec_for(submission.form_version)
@@ -68,6 +78,8 @@ def make_copies(submission: Submission) -> list[Document]:
         )
         if document is not None:
             made.append(document)
+    for callback in _after_copies:
+        callback(submission.id)
     return made
 
 

@@ -1,7 +1,8 @@
 """The embedded background worker: one thread per serving process that runs the duties
-(make missing documents, deliver due email) whenever a commit wrote work for it, and every
-few seconds for retries. Duties find their work in the database, so nothing is lost when a
-process stops: the next run, here or in another process, picks it up."""
+(make missing documents, deliver due email) whenever a commit wrote work for it
+(jobs.dispatch wakes it) and every few seconds for retries. Duties find their work in the
+database, so nothing is lost when a process stops: the next run, here or in another
+process, picks it up."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import threading
 from collections.abc import Callable
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 Duty = Callable[[], object]
 _duties: list[tuple[str, Duty]] = []
@@ -23,22 +22,6 @@ _start_lock = threading.Lock()
 def add_duty(name: str, duty: Duty) -> None:
     if name not in {n for n, _ in _duties}:
         _duties.append((name, duty))
-
-
-def notify_after_commit(session: Session) -> None:
-    """Call inside a transaction that created work: the worker wakes once it commits."""
-    session.info["wake_worker"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if session.info.pop("wake_worker", False):
-        _wake.set()
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop("wake_worker", None)
 
 
 def run_duties_once(app: Flask) -> None:

@@ -16,13 +16,11 @@ from flask_mail import Message
 from sqlalchemy import or_, select, update
 
 from extensions import db, mail
-from jobs import embedded
+from jobs import dispatch, embedded
 from mail.attachments import AttachmentNotReady, attach_all
 from models import OutboxMessage
 from models.outbox import AWAITING_RETRY, FAILED, QUEUED, SENDING, SENT
 from models.types import utcnow
-
-CLAIM_SECONDS = 300  # a sender that died mid-message is replaced after this
 
 
 @dataclass
@@ -57,15 +55,41 @@ def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryReport
     return report
 
 
+def deliver_message(message_id: int) -> DeliveryReport:
+    """One message, if it is due and no other sender has it (the task for a new message)."""
+    report = DeliveryReport()
+    if _claim(message_id, utcnow()):
+        deliver_one(message_id, report)
+    return report
+
+
+def release_waiting(submission_id: int) -> None:
+    """Its documents exist now: messages that waited for them are due at once."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.submission_id == submission_id,
+            OutboxMessage.status == AWAITING_RETRY,
+            OutboxMessage.last_error.like(f"{AttachmentNotReady.__name__}%"),
+        )
+        .values(next_attempt_at=utcnow())
+    )
+    db.session.commit()
+
+
 def _claim(message_id: int, now: datetime) -> bool:
     """Conditional update: only one sender's UPDATE matches, however many run."""
     claimed = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, _due(now))
-        .values(status=SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        .values(status=SENDING, claimed_until=now + _claim_duration())
     ).rowcount
     db.session.commit()
     return claimed == 1
+
+
+def _claim_duration() -> timedelta:
+    return timedelta(seconds=current_app.config["FORMDESK_MAIL_CLAIM_SECONDS"])
 
 
 def deliver_one(message_id: int, report: DeliveryReport) -> None:
@@ -74,8 +98,10 @@ def deliver_one(message_id: int, report: DeliveryReport) -> None:
     try:
         _send(message)
     except AttachmentNotReady as error:
+        # Waiting for a document is not a failed attempt; its task delivers right after
+        # making it, and the periodic sweep covers anything missed.
         _schedule_retry(message, error)
-        message.attempts -= 1  # waiting for a document is not a failed attempt
+        message.attempts -= 1
         report.retrying.append(message_id)
     except PermanentFailure as error:
         message.status, message.last_error = FAILED, str(error)[:2000]
@@ -156,7 +182,8 @@ def resend(message_id: int) -> bool:
         .values(status=QUEUED, attempts=0, next_attempt_at=utcnow(), last_error=None)
     ).rowcount
     db.session.commit()
-    embedded.wake()
+    if changed:
+        dispatch.send_now("formdesk.deliver_message", message_id=message_id)
     return changed == 1
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
-from jobs import embedded
+from jobs import dispatch
 from mail.texts import fill, text_for, to_html
 from models import OutboxMessage
 
@@ -50,12 +50,14 @@ def enqueue(
     }
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(
+    message_id = db.session.execute(
         insert(OutboxMessage)
         .values(**row)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    )
-    embedded.notify_after_commit(db.session())  # the worker delivers once this commits
+        .returning(OutboxMessage.id)
+    ).scalar()
+    if message_id is not None:  # delivered once this transaction commits
+        dispatch.after_commit("formdesk.deliver_message", message_id=message_id)
 
 
 def mail_domain() -> str:

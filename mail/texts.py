@@ -6,6 +6,7 @@ values given to it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -95,11 +96,12 @@ def text_for(event: str, language: str, form_id: int | None) -> Text:
     return default_text(event, language)
 
 
-def problems(subject: str, body: str) -> list[str]:
-    """What is wrong with an admin's text; checked when it is saved."""
+def problems(subject: str, body: str, allowed: Iterable[str] = PLACEHOLDERS) -> list[str]:
+    """What is wrong with an admin's text; checked when it is saved. `allowed` names the
+    placeholders the text may use (decision letters have their own)."""
     found = []
     for part in (subject, body):
-        unknown = sorted(set(PLACEHOLDER.findall(part)) - set(PLACEHOLDERS))
+        unknown = sorted(set(PLACEHOLDER.findall(part)) - set(allowed))
         if unknown:
             found.append("unknown placeholder(s): " + ", ".join("{" + u + "}" for u in unknown))
         stripped = PLACEHOLDER.sub("", part)

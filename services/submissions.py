@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
+from jobs import dispatch
 from mail import events as mail_events
 from models import Answer, AuditEntry, Draft, ReferenceCounter, Submission
 from models.types import utcnow
@@ -87,6 +88,7 @@ def submit(draft: Draft, now: datetime | None = None) -> Submitted:
         )
     )
     mail_events.submission_received(submission)  # outbox rows, same transaction
+    dispatch.after_commit("formdesk.make_documents", submission_id=submission.id)
     db.session.commit()
     return Submitted(submission, token)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -22,7 +23,14 @@ class Inbox:
         self.envelopes = []
         self.fail_with: str | None = None
         self.delay = 0.0
+        self.greeting_delay = 0.0  # stalls a client after it said EHLO, before any DATA
         self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        if self.greeting_delay:
+            await asyncio.sleep(self.greeting_delay)
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         if self.delay:

@@ -1,0 +1,188 @@
+"""Real Celery worker processes with the real Redis broker: they make the documents and
+deliver the receipts to the test SMTP server; a worker killed mid-job loses nothing and
+doubles nothing."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser import ROOT, clean_environment
+from tests.conftest import need
+from tests.conftest_mail import SmtpServer
+from tests.test_mail import apply, call
+
+REDIS = "127.0.0.1", 6379
+
+
+def redis_is_up() -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(REDIS) == 0
+
+
+@pytest.fixture
+def broker_url():
+    need(redis_is_up(), "Redis at 127.0.0.1:6379")
+    import redis
+
+    url = f"redis://{REDIS[0]}:{REDIS[1]}/{random.randint(1, 15)}"
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    redis.Redis.from_url(url).flushdb()
+
+
+class Worker:
+    def __init__(self, env: dict, log: Path):
+        self.env, self.log, self.process = env, log, None
+
+    def start(self) -> Worker:
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "jobs.worker",
+            "worker",
+            "-Q",
+            "documents,mail",
+            "--concurrency",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ]
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 (our own command line)
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (parent and pool child), as a crashed machine would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def queued(app, database_url, broker_url, tmp_path):
+    """The web side with a broker (enqueues only) and a factory of worker processes."""
+    from app import create_app
+
+    smtp = SmtpServer().start()
+    settings = {
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "FORMDESK_UPLOAD_DIR": app.config["FORMDESK_UPLOAD_DIR"],
+        "FORMDESK_BROKER_URL": broker_url,
+        "FORMDESK_BROKER_VISIBILITY_SECONDS": 4,
+        "FORMDESK_MAIL_CLAIM_SECONDS": 2,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
+        "MAIL_DEFAULT_SENDER": "calls@formdesk.example.org",
+    }
+    web = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "FORMDESK_LOAD_FORMS_ON_START": False,
+            "SERVER_NAME": "formdesk.test",
+            **settings,
+        }
+    )
+    env = clean_environment(
+        DATABASE_URL=database_url,
+        FORMDESK_INSTANCE_PATH=str(tmp_path),
+        FLASK_FORMDESK_LOAD_FORMS_ON_START="false",
+    )
+    for key, value in settings.items():
+        env[f"FLASK_{key}"] = str(value)
+    workers: list[Worker] = []
+
+    def start_worker() -> Worker:
+        worker = Worker(env, tmp_path / "worker.log").start()
+        workers.append(worker)
+        return worker
+
+    yield web, smtp, start_worker, tmp_path / "worker.log"
+    for worker in workers:
+        worker.stop()
+    smtp.stop()
+
+
+def wait_until(condition, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    raise AssertionError(f"not within {timeout}s; worker log:\n{tail}")
+
+
+def rows(app, model):
+    with app.app_context():
+        return model.query.all()
+
+
+def test_a_celery_worker_makes_documents_and_delivers_the_receipt(app, create_form, queued):
+    web, smtp, start_worker, log = queued
+    create_form(call())
+    reference = apply(web, "pl")
+    from models import Document, OutboxMessage
+
+    assert [m.status for m in rows(app, OutboxMessage)] == ["queued"]  # the web only enqueued
+    start_worker()
+    wait_until(lambda: len(smtp.inbox.messages) == 1, 90, log)
+    [message] = smtp.inbox.messages
+    names = sorted(part.get_filename() for part in message.iter_attachments())
+    assert names == [f"{reference}.docx", f"{reference}.pdf"]
+    assert sorted(d.kind for d in rows(app, Document)) == ["copy_docx", "copy_pdf"]
+
+
+def test_a_worker_killed_mid_job_loses_and_doubles_nothing(app, create_form, queued):
+    web, smtp, start_worker, log = queued
+    create_form(call())
+    for index in range(4):
+        apply(web, email=f"person{index}@example.org")
+    from models import Document, OutboxMessage
+
+    smtp.inbox.greeting_delay = 30  # the worker will hang inside its first SMTP conversation
+    worker = start_worker()
+    wait_until(lambda: any(m.status == "sending" for m in rows(app, OutboxMessage)), 90, log)
+    worker.kill()  # mid-job: a message claimed, nothing acknowledged
+    smtp.inbox.greeting_delay = 0
+    start_worker()
+    wait_until(
+        lambda: len(smtp.inbox.messages) >= 4
+        and all(m.status == "sent" for m in rows(app, OutboxMessage)),
+        120,
+        log,
+    )
+    time.sleep(3)  # anything sent twice would arrive now
+    recipients = sorted(str(m["To"]) for m in smtp.inbox.messages)
+    assert recipients == [f"person{i}@example.org" for i in range(4)]
+    documents = [(d.submission_id, d.kind) for d in rows(app, Document)]
+    assert len(documents) == len(set(documents)) == 8
