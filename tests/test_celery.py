@@ -5,7 +5,6 @@ doubles nothing."""
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -35,7 +34,7 @@ def broker_url():
     need(redis_is_up(), "Redis at 127.0.0.1:6379")
     import redis
 
-    url = f"redis://{REDIS[0]}:{REDIS[1]}/{random.randint(1, 15)}"
+    url = f"redis://{REDIS[0]}:{REDIS[1]}/{os.getpid() % 15 + 1}"  # one per test process
     redis.Redis.from_url(url).flushdb()
     yield url
     redis.Redis.from_url(url).flushdb()
