@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 import models  # noqa: F401  (registers the tables)
 from config import Defaults, database_url_from_environment
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
-from web import formatting
+from web import formatting, observability
 from web.language import remember_choice, select_locale
 
 
@@ -55,15 +55,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web.applicant import bp as applicant
     from web.auth import bp as auth
     from web.dashboard import bp as dashboard
+    from web.documents import bp as documents
     from web.exports import bp as exports
+    from web.health import bp as health
     from web.public import bp as public
     from web.review_detail import bp as review
 
     login_manager.user_loader(load_user)
-    for blueprint in (public, applicant, auth, dashboard, review, exports, admin):
+    for blueprint in (health, public, applicant, auth, dashboard, review, exports, documents, admin):
         app.register_blueprint(blueprint)
     app.before_request(remember_choice)
     formatting.install(app)
+    observability.install(app)
+    if app.config["FORMDESK_PROXY_COUNT"]:
+        # Behind nginx or a load balancer: trust exactly that many X-Forwarded-* hops.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["FORMDESK_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _register_error_pages(app)
     _register_cli(app)
 
@@ -148,6 +157,10 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from documents.cli import documents_cli
+
+    app.cli.add_command(documents_cli)
+
     @app.cli.group("forms")
     def forms_group():
         """Form definitions."""

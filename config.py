@@ -72,6 +72,12 @@ class Defaults:
     FORMDESK_TOKEN_KEY: str | None = None
     # Absolute address of the service, for links in emails (else taken from the request).
     FORMDESK_PUBLIC_URL: str | None = None
+    # Operations: JSON log lines with the request id, an access log line per request,
+    # and how many reverse proxies in front of the service set X-Forwarded-* (0: none).
+    FORMDESK_JSON_LOGS = False
+    FORMDESK_ACCESS_LOG = False
+    FORMDESK_LOG_LEVEL = "INFO"
+    FORMDESK_PROXY_COUNT = 0
     # Recently closed calls stay on the list of calls for this many days, marked closed.
     FORMDESK_RECENTLY_CLOSED_DAYS = 30
 

@@ -1,0 +1,78 @@
+"""Health endpoints for load balancers and orchestration:
+/healthz checks what a request needs (database, broker, storage); /readyz says whether
+this instance should get traffic (schema up to date)."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+def _database() -> str:
+    db.session.execute(text("SELECT 1"))
+    return "ok"
+
+
+def _broker() -> str:
+    celery = current_app.extensions.get("celery")
+    if celery is None:
+        return "embedded"
+    with celery.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=2)
+    return "ok"
+
+
+def _storage() -> str:
+    from storage import get_storage
+
+    storage = get_storage()
+    name = storage.save(io.BytesIO(b"health"))
+    try:
+        with storage.open(name) as stream:
+            if stream.read() != b"health":
+                return "read back differs"
+    finally:
+        storage.delete(name)
+    return "ok"
+
+
+def _report(checks: dict) -> tuple:
+    results, healthy = {}, True
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except Exception as error:  # report, never raise: this page must always answer
+            results[name] = f"fail: {type(error).__name__}"
+            healthy = False
+        finally:
+            db.session.rollback()
+    body = {"status": "ok" if healthy else "fail", "checks": results}
+    return jsonify(body), 200 if healthy else 503
+
+
+@bp.get("/healthz")
+def healthz():
+    return _report({"database": _database, "broker": _broker, "storage": _storage})
+
+
+@bp.get("/readyz")
+def readyz():
+    def schema() -> str:
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        migrate = current_app.extensions["migrate"]
+        script = ScriptDirectory.from_config(migrate.migrate.get_config())
+        with db.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+        if set(current) != set(script.get_heads()):
+            raise RuntimeError("schema is not at the latest migration")
+        return "ok"
+
+    return _report({"database": _database, "schema": schema})
