@@ -62,7 +62,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web.review_detail import bp as review
 
     login_manager.user_loader(load_user)
-    for blueprint in (health, public, applicant, auth, dashboard, review, exports, documents, admin):
+    for blueprint in (
+        health,
+        public,
+        applicant,
+        auth,
+        dashboard,
+        review,
+        exports,
+        documents,
+        admin,
+    ):
         app.register_blueprint(blueprint)
     app.before_request(remember_choice)
     formatting.install(app)
