@@ -57,14 +57,17 @@ def html_for(content: DocumentContent) -> str:
     return _environment().get_template("document.html").render(c=content)
 
 
-def render_pdf(content: DocumentContent) -> bytes:
+def render_pdf(content: DocumentContent, fetcher: OwnAssetsOnly | None = None) -> bytes:
+    """`fetcher` may be given to see what was refused (tests); a new one otherwise."""
     html = html_for(content).replace(
         "</head>",
         # The page label is a translated word, given to CSS as a custom property.
         f'<style>html {{ --page-label: "{_css_string(content.labels["page"])}"; }}</style></head>',
         1,
     )
-    document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=OwnAssetsOnly())
+    document = HTML(
+        string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher or OwnAssetsOnly()
+    )
     return document.write_pdf(
         font_config=font_configuration(), pdf_variant="pdf/ua-1", uncompressed_pdf=False
     )

@@ -393,6 +393,17 @@ def list_submissions(
     return SubmissionPage(_rows(user, submissions, choices, language), total, page, pages)
 
 
+def matching_ids(user: User, filters: ListFilters, choices: ListChoices) -> list[int]:
+    """Every submission the list's filters match, in the list's order, without pages (the
+    documents of what the list shows)."""
+    conditions = _conditions(user, filters, choices)
+    return list(
+        db.session.scalars(
+            select(Submission.id).where(*conditions).order_by(*_order(filters, choices))
+        )
+    )
+
+
 def _rows(
     user: User, submissions: list[Submission], choices: ListChoices, language: str
 ) -> list[ListRow]:

@@ -1,0 +1,69 @@
+"""Documents that are not one submission's: the blank form of a call (public) and many
+submissions' PDFs at once (reviewers, from the list's filters)."""
+
+from __future__ import annotations
+
+import tempfile
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+
+from documents.bulk import write_merged, write_zip
+from documents.store import blank_document
+from services import bulk_documents
+from web.downloads import send_document
+from web.public import _load_call, _use_language
+
+bp = Blueprint("documents", __name__)
+
+BULK_TYPES = {"zip": "application/zip", "pdf": "application/pdf"}
+
+
+@bp.get("/calls/<slug>/form.<any(pdf, docx):extension>")
+def blank_form(slug: str, extension: str):
+    """The empty form to fill in offline, in the page's language among the form's.
+
+    Made in this request the first time, then stored: a blank form is small (well under a
+    second to render) and made only once per published version and language, so it does
+    not need the background worker and its "being prepared" page."""
+    version, spec = _load_call(slug)
+    language = _use_language(spec)
+    return send_document(blank_document(version, f"blank_{extension}", language))
+
+
+@bp.get("/dashboard/documents/submissions.<any(zip, pdf):extension>")
+@login_required
+def bulk(extension: str):
+    """The PDFs of what the list shows (same filters and order, every page): a ZIP with one
+    PDF per submission, or one merged PDF."""
+    try:
+        ids = bulk_documents.select_submissions(current_user, request.args, str(get_locale()))
+    except LookupError:
+        abort(404)
+    except bulk_documents.BulkRefused as refusal:
+        return render_template("dashboard/export_refused.html", message=str(refusal)), 400
+    # Written to a temporary file first (a ZIP's directory and a PDF's cross-reference
+    # table come last), then sent; the file is deleted when the response closes it.
+    target = tempfile.TemporaryFile(suffix=f".{extension}")  # noqa: SIM115 (closed by the response)
+    try:
+        if extension == "zip":
+            write_zip(ids, target)
+        else:
+            write_merged(ids, target)
+        target.seek(0)
+    except BaseException:
+        target.close()
+        raise
+    bulk_documents.record_download(current_user, ids, extension, request.args)
+    slug = request.args.get("form") or "submissions"
+    response = send_file(
+        target,
+        mimetype=BULK_TYPES[extension],
+        as_attachment=True,
+        download_name=f"{slug}-documents.{extension}",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
