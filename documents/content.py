@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from forms.fields import format_size
 from forms.spec import FormSpec
-from moments import local_time_in
+from moments import local_date, local_time_in
 
 
 def clean(text: str) -> str:
@@ -139,6 +139,13 @@ def blank_form(spec: FormSpec, language: str) -> DocumentContent:
                     hint = ["☐ " + _("Yes"), "☐ " + _("No")]
                 elif item.type == "consent":
                     hint = ["☐ " + clean(item.text("text", language))]
+                elif item.type == "group":
+                    # Each item of a group asks its own questions: name them with room.
+                    hint = [
+                        clean(f"{child.label(language)}: ") + "_" * 30
+                        for child in item.children
+                        if child.is_input
+                    ]
                 section.items.append(QuestionAnswer(question, hint))
             sections.append(section)
         description = clean(spec.text("description", language))
@@ -150,5 +157,34 @@ def blank_form(spec: FormSpec, language: str) -> DocumentContent:
             facts=facts,
             intro=[p.strip() for p in description.split("\n\n") if p.strip()],
             sections=sections,
+            labels=_labels(),
+        )
+
+
+def decision_letter(
+    submission, spec: FormSpec, *, state_label: str, decided_at, paragraphs: list[str]
+) -> DocumentContent:
+    """A letter about one decision: the facts of the decision, then the letter's text
+    (already filled in, in the applicant's language)."""
+    language = submission.language
+    with force_locale(language):
+        contact = spec.contact
+        facts = [
+            (_("Reference"), submission.reference),
+            (_("Date"), local_date(decided_at.astimezone(spec.timezone).date(), language)),
+            (_("Decision"), clean(state_label)),
+            (_("Organised by"), clean(spec.organisation_name(language))),
+            (
+                _("Contact"),
+                ", ".join(clean(contact[k]) for k in ("name", "email", "phone") if contact.get(k)),
+            ),
+        ]
+        return DocumentContent(
+            language=language,
+            title=clean(spec.text("title", language)),
+            organisation=clean(spec.organisation_name(language)),
+            heading=_("Decision on application %(reference)s", reference=submission.reference),
+            facts=facts,
+            intro=[clean(p) for p in paragraphs],
             labels=_labels(),
         )

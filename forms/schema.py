@@ -50,7 +50,21 @@ TOP_KEYS = {
     "hide_scores_until_scored",
     "event",
     "applicant_name_field",
+    "letters",
 }
+# What a decision letter (`letters`) may say in braces; filled in when the letter is made.
+LETTER_PLACEHOLDERS = {
+    "name": "the applicant's name (or email when the form asks no name)",
+    "reference": "the submission's reference, e.g. MSAS-2030-0007",
+    "form_title": "the call's title",
+    "organisation": "the organising body",
+    "contact_name": "the call's contact person",
+    "contact_email": "the call's contact address",
+    "state": "the decision, e.g. Accepted",
+    "comment": "the reviewer's message to the applicant (may be empty)",
+    "date": "the day of the decision",
+}
+STATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class DefinitionError(ValueError):
@@ -179,9 +193,39 @@ class _Checker:
             if not isinstance(raw["hide_scores_until_scored"], bool):
                 self.problem("hide_scores_until_scored", "must be true or false")
             d["hide_scores_until_scored"] = bool(raw["hide_scores_until_scored"])
+        # Stored only when given, so other definitions keep their checksum.
+        if "letters" in raw:
+            d["letters"] = self.letters(raw["letters"])
         for key in ("opens_at", "closes_at"):
             d[key] = d[key].isoformat() if d[key] else None
         return d
+
+    def letters(self, raw) -> dict:
+        """Decision letters: workflow state → text (per language) with `{placeholder}`s."""
+        from mail.texts import problems  # the same placeholder rules as email texts
+
+        if not isinstance(raw, dict):
+            self.problem("letters", "must map a state (e.g. accepted) to a text")
+            return {}
+        letters = {}
+        for state, value in raw.items():
+            where = f"letters.{state}"
+            if not STATE_NAME.fullmatch(str(state)):
+                self.problem(where, "must be a workflow state, like accepted")
+                continue
+            text = self.text(value, where, required=True)
+            if not text:
+                continue
+            for language, body in text.items():
+                if not body.strip():
+                    self.problem(f"{where}.{language}", "is empty")
+                for found in problems("", body, allowed=LETTER_PLACEHOLDERS):
+                    self.problem(
+                        f"{where}.{language}",
+                        f"{found}; use {', '.join('{' + k + '}' for k in LETTER_PLACEHOLDERS)}",
+                    )
+            letters[str(state)] = text
+        return letters
 
     def event(self, raw) -> dict | None:
         """The dates of an event people register for: receipts carry a calendar file."""

@@ -4,7 +4,8 @@ same duties as Celery tasks (see the deployment guide)."""
 
 
 def register_duties() -> None:
-    """Import the modules that add duties, in the order they must run: documents first,
-    so that a receipt finds its PDF and DOCX when email is delivered."""
-    from documents import attachments, store  # noqa: F401
+    """Import the modules that add duties, in the order they must run: documents first
+    (copies, then decision letters), so that a receipt finds its PDF and DOCX and a decision
+    email its letter when email is delivered."""
+    from documents import attachments, letters, store  # noqa: F401
     from mail import delivery  # noqa: F401

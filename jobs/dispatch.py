@@ -16,6 +16,7 @@ QUEUES = {
     "formdesk.deliver_due": "mail",
     "formdesk.send_digests": "mail",
     "formdesk.make_documents": "documents",
+    "formdesk.make_letters": "documents",
     "formdesk.sweep": "documents",
     "formdesk.expire_offers": "documents",
 }

@@ -20,6 +20,16 @@ def register(celery: Celery) -> None:
         for message_id in _due_messages(submission_id):
             send_now("formdesk.deliver_message", message_id=message_id)
 
+    @celery.task(name="formdesk.make_letters")
+    def make_letters(audit_entry_id: int) -> None:
+        from documents.letters import make_letters_for
+        from jobs.dispatch import send_now
+
+        submission_id = make_letters_for(audit_entry_id)
+        if submission_id is not None:  # the decision email carries the letter
+            for message_id in _due_messages(submission_id):
+                send_now("formdesk.deliver_message", message_id=message_id)
+
     @celery.task(name="formdesk.deliver_message")
     def deliver_message(message_id: int) -> None:
         from mail.delivery import deliver_message as deliver
@@ -34,9 +44,12 @@ def register(celery: Celery) -> None:
 
     @celery.task(name="formdesk.sweep")
     def sweep() -> None:
+        from documents.letters import make_missing_letters
         from documents.store import make_missing
 
         while make_missing():
+            pass
+        while make_missing_letters():
             pass
 
     @celery.task(name="formdesk.expire_offers")

@@ -184,8 +184,23 @@ def transition_email(event: str, *, submission: Submission, transition, comment=
         values=values,
         form_id=submission.form_id,
         submission_id=submission.id,
+        attachments=[
+            found
+            for provider in _decision_attachment_providers
+            for found in provider(submission, spec, transition, entry)
+        ],
         **_sender(spec, language),
     )
+
+
+_decision_attachment_providers: list = []
+
+
+def register_decision_attachments(provider) -> None:
+    """`provider(submission, spec, transition, audit_entry) -> [attachment spec]`, e.g. the
+    documents layer's decision letter."""
+    if provider not in _decision_attachment_providers:
+        _decision_attachment_providers.append(provider)
 
 
 def _last_audit_entry(submission_id: int):

@@ -15,7 +15,7 @@ from forms.schema import DefinitionError, checksum, load_file
 from forms.spec import FormSpec
 from models import Form, FormVersion
 from models.types import utcnow
-from workflows.engine import known_workflows
+from workflows.engine import get_workflow, known_workflows
 
 
 @dataclass
@@ -48,6 +48,10 @@ def load_definitions(directory: str | None = None) -> LoadReport:
             continue
         if definition["workflow"] not in workflows:
             problems.append(f"{path}: workflow: no workflow named '{definition['workflow']}'")
+        else:
+            states = get_workflow(definition["workflow"]).states
+            for state in sorted(set(definition.get("letters") or {}) - set(states)):
+                problems.append(f"{path}: letters.{state}: not a state of {definition['workflow']}")
         definitions.append(definition)
     slugs = [d["slug"] for d in definitions]
     for slug in {s for s in slugs if slugs.count(s) > 1}:

@@ -87,11 +87,15 @@ def smtp(app):
 
 
 def deliver(app) -> object:
-    """What the background worker does: make the documents receipts attach, then deliver."""
+    """What the background worker does: make the documents receipts and decision emails
+    attach, then deliver."""
+    from documents.letters import make_missing_letters
     from documents.store import make_missing
     from mail.delivery import deliver_due
 
     with app.app_context():
         while make_missing():
+            pass
+        while make_missing_letters():
             pass
         return deliver_due()

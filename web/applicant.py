@@ -25,6 +25,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from documents.letters import LETTER_KINDS, letter_document, letter_rows, letter_wanted
 from documents.store import COPY_KINDS, current_document
 from forms.build import build_page_form, form_data_for
 from forms.spec import FormSpec
@@ -175,6 +176,7 @@ def status(token: str):
         pages=[spec.pages[i] for i in _shown_pages(spec, answers)],
         attachments=attachments,
         downloads={a.id for a in attachments},
+        letters=letter_rows(submission, language),
     )
 
 
@@ -194,6 +196,15 @@ def document(token: str, kind: str):
     if kind not in COPY_KINDS:
         abort(404)
     return send_document(current_document(submission, kind))
+
+
+@bp.get("/<token>/letters/<int:entry_id>/<kind>")
+def letter(token: str, entry_id: int, kind: str):
+    """A decision letter (PDF or DOCX) of this submission; 202 while it is being made."""
+    submission, _spec, _language = _load(token)
+    if kind not in LETTER_KINDS or not letter_wanted(submission, entry_id):
+        abort(404)
+    return send_document(letter_document(submission, entry_id, kind))
 
 
 @bp.route("/<token>/actions/<name>", methods=["GET", "POST"])

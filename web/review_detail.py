@@ -22,6 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from documents.letters import LETTER_KINDS, letter_document, letter_rows, letter_wanted
 from documents.store import COPY_KINDS, current_document
 from extensions import db
 from services import annotations, scoring
@@ -77,6 +78,7 @@ def _render(submission, status: int = 200, errors: dict | None = None, typed: di
         scores=scoring.score_panel(submission, current_user),
         score_values=scoring.SCORE_VALUES,
         transitions=detail.available_transitions(submission, current_user),
+        letters=[] if blind else letter_rows(submission, language),
         errors=errors or {},
         typed=typed or {},
         max_comment=MAX_COMMENT,
@@ -102,13 +104,32 @@ def attachment(submission_id: int, attachment_id: int):
     )
 
 
+def _documents_hidden(submission) -> bool:
+    """Copies and letters show every answer and the applicant's name: in blind review
+    they are for administrators only, like the identifying answers themselves."""
+    return detail.hides_identifying(spec_for(submission.form_version), current_user)
+
+
 @bp.get("/<int:submission_id>/documents/<kind>")
 @login_required
 def document(submission_id: int, kind: str):
     submission = _submission_or_404(submission_id)
-    if kind not in COPY_KINDS:
+    if kind not in COPY_KINDS or _documents_hidden(submission):
         abort(404)
     return send_document(current_document(submission, kind))
+
+
+@bp.get("/<int:submission_id>/letters/<int:entry_id>/<kind>")
+@login_required
+def letter(submission_id: int, entry_id: int, kind: str):
+    submission = _submission_or_404(submission_id)
+    if (
+        kind not in LETTER_KINDS
+        or _documents_hidden(submission)
+        or not letter_wanted(submission, entry_id)
+    ):
+        abort(404)
+    return send_document(letter_document(submission, entry_id, kind))
 
 
 @bp.post("/<int:submission_id>/transition")
