@@ -15,6 +15,8 @@ STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m pytest -n 2 -p no:cacheprovider
 POSTGRES_URL_DEFAULT := postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYBABEL := $(VENV)/bin/pybabel
+# axe-core for the browser accessibility tests, from npm (tests/js/package-lock.json).
+AXE := tests/js/node_modules/axe-core/axe.min.js
 # The extraction tests/test_translations.py repeats: keep the two in step.
 EXTRACT := $(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	--project Formdesk --copyright-holder "Formdesk contributors"
@@ -46,7 +48,15 @@ messages: venv
 run: venv translations
 	FLASK_DEBUG=1 $(VENV)/bin/flask --app app run --host 127.0.0.1 --port $(PORT)
 
-test: venv translations
+# Without npm the accessibility tests skip locally (and fail on CI, where .ci/run installs it).
+$(AXE): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/js --no-audit --no-fund && touch $(AXE); \
+	else \
+		echo "npm not found: the browser accessibility tests will skip"; \
+	fi
+
+test: venv translations $(AXE)
 	@echo "== tests on SQLite"
 	unset FORMDESK_TEST_DATABASE; $(PYTEST) tests
 	@if [ -n "$${CI:-}" ] || [ -n "$${FORMDESK_TEST_POSTGRES_URL:-}" ]; then \
