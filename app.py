@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 import models  # noqa: F401  (registers the tables)
 from config import Defaults, database_url_from_environment
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from storage import check_configuration as check_storage_configuration
 from web import formatting, observability
 from web.language import remember_choice, select_locale
 
@@ -38,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         database = Path(app.instance_path) / "formdesk.db"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
     _refuse_insecure_production(app)
+    check_storage_configuration(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))

@@ -32,6 +32,16 @@ class Defaults:
     FORMDESK_FORMS_DIR = str(BASE_DIR / "forms" / "definitions")
     FORMDESK_WORKFLOWS_DIR = str(BASE_DIR / "workflows" / "definitions")
     FORMDESK_UPLOAD_DIR = str(BASE_DIR / "uploads")
+    # Uploaded files and generated documents: "local" (FORMDESK_UPLOAD_DIR) or "s3" (a bucket
+    # in an S3-compatible store, for several machines; credentials from the AWS environment
+    # variables or the machine's role, never here). See storage.py and README "Storage".
+    FORMDESK_STORAGE = "local"
+    FORMDESK_S3_BUCKET: str | None = None
+    FORMDESK_S3_ENDPOINT_URL: str | None = None  # MinIO and others; unset for AWS
+    FORMDESK_S3_REGION: str | None = None
+    FORMDESK_S3_PREFIX = ""  # key prefix inside the bucket, e.g. "formdesk/"
+    FORMDESK_S3_SERVER_SIDE_ENCRYPTION: str | None = None  # "AES256" or "aws:kms"
+    FORMDESK_S3_SSE_KMS_KEY_ID: str | None = None  # with "aws:kms": a key other than the default
     # Minutes after `closes_at` in which a submission whose draft was started before the
     # deadline is still accepted (a person pressing "Submit" at 23:59:58 is not turned away).
     FORMDESK_GRACE_MINUTES = 15
