@@ -61,7 +61,9 @@ def _safe_next(target: str | None) -> str:
 
 
 def _email_key() -> str:
-    return (request.form.get("email") or "").strip().lower()[:320]
+    """Per account; a form without an email is counted per address instead."""
+    email = (request.form.get("email") or "").strip().lower()[:320]
+    return f"account:{email}" if email else f"address:{request.remote_addr}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -77,7 +79,10 @@ def login():
         user = user_service.authenticate(form.email.data, form.password.data)
         if user is not None:
             next_url = _safe_next(request.args.get("next"))
+            language = session.get("lang")
             session.clear()  # a new session at sign-in: no fixation
+            if language:
+                session["lang"] = language  # …in the language the person chose
             login_user(user)
             return redirect(next_url)
         failed = True
