@@ -22,8 +22,9 @@ def render_docx(content: DocumentContent, keywords: str = "") -> bytes:
     styles["Normal"].font.name = "DejaVu Sans"
     styles["Normal"].font.size = Pt(10)
 
+    # Heading 1–3 as h1–h3 in the PDF: the same outline in the navigation pane.
     document.add_paragraph(content.title, style="Subtitle")
-    document.add_heading(content.heading, level=0)
+    document.add_heading(content.heading, level=1)
     facts = document.add_table(rows=0, cols=2)
     facts.style = "Table Grid"
     for label, value in content.facts:
@@ -34,9 +35,9 @@ def render_docx(content: DocumentContent, keywords: str = "") -> bytes:
         document.add_paragraph(paragraph)
     for section in content.sections:
         if section.title:
-            document.add_heading(section.title, level=1)
+            document.add_heading(section.title, level=2)
         for item in section.items:
-            document.add_heading(item.question, level=2)
+            document.add_heading(item.question, level=3)
             if item.answer:
                 for line in item.answer:
                     document.add_paragraph(line)
@@ -44,7 +45,7 @@ def render_docx(content: DocumentContent, keywords: str = "") -> bytes:
                 for _ in range(2):
                     document.add_paragraph("_" * 60)
     if content.attachments:
-        document.add_heading(content.labels["attachments"], level=1)
+        document.add_heading(content.labels["attachments"], level=2)
         for attachment in content.attachments:
             document.add_paragraph(attachment, style="List Bullet")
     buffer = io.BytesIO()
