@@ -90,6 +90,32 @@ class Defaults:
     FORMDESK_PROXY_COUNT = 0
     # Recently closed calls stay on the list of calls for this many days, marked closed.
     FORMDESK_RECENTLY_CLOSED_DAYS = 30
+    # --- Security (README "Security") ------------------------------------------------------
+    # Served over HTTPS (behind a TLS proxy): Secure cookies and Strict-Transport-Security.
+    FORMDESK_HTTPS = False
+    FORMDESK_HSTS_SECONDS = 365 * 24 * 3600
+    # Throttling of the public side per client address (Flask-Limiter syntax; with several
+    # processes set FLASK_RATELIMIT_STORAGE_URI=redis://… so they share the counts).
+    FORMDESK_PAGE_LIMIT = "60 per minute;600 per hour"  # form pages sent (POST)
+    FORMDESK_SUBMIT_LIMIT = "10 per minute;50 per hour"  # applications sent ("Send")
+    FORMDESK_TOKEN_LIMIT = "60 per minute;1000 per hour"  # /resume/<token>, /s/<token>…
+    FORMDESK_TOKEN_MISS_LIMIT = "10 per minute;100 per day"  # …with a token that opens nothing
+    # Robots: a form page answered faster than this after it was first shown is refused
+    # (0 turns it off); a hidden field people never see must stay empty.
+    FORMDESK_MIN_FILL_SECONDS = 3
+    # A second application with the same email to the same call within this many hours
+    # needs an explicit confirmation (0 turns the check off).
+    FORMDESK_DUPLICATE_WINDOW_HOURS = 24
+    # Office packages (DOCX, XLSX, ODT, ODS) are refused when they unpack to more than this,
+    # to more than this many times their size (above 10 MB), or hold more parts.
+    FORMDESK_ZIP_MAX_UNCOMPRESSED_MB = 100
+    FORMDESK_ZIP_MAX_RATIO = 100
+    FORMDESK_ZIP_MAX_ENTRIES = 2000
+    # ClamAV: uploads are scanned by clamd when a socket path or a host is set.
+    FORMDESK_CLAMD_SOCKET: str | None = None
+    FORMDESK_CLAMD_HOST: str | None = None
+    FORMDESK_CLAMD_PORT = 3310
+    FORMDESK_CLAMD_TIMEOUT = 30
 
 
 def database_url_from_environment() -> str | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
 
+from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
@@ -15,20 +17,12 @@ from extensions import db
 from forms.fields import format_size
 from forms.spec import FieldSpec
 from models import Attachment, Draft
+from services import virus_scan
+from services.file_inspection import NotWhatItSays, TooMuchInside, ZipLimits, inspect
 from storage import get_storage
 
-# What each accepted extension must look like inside: the name alone proves nothing.
-SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "pdf": (b"%PDF-",),
-    "docx": (b"PK\x03\x04",),
-    "xlsx": (b"PK\x03\x04",),
-    "odt": (b"PK\x03\x04",),
-    "ods": (b"PK\x03\x04",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "txt": (b"",),
-}
+log = logging.getLogger(__name__)
+
 CONTENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -75,10 +69,8 @@ def accept_upload(draft: Draft, field: FieldSpec, upload: FileStorage, key: str)
         raise UploadRefused(_("The file must be smaller than %(size)s.", size=format_size(limit)))
     if not content:
         raise UploadRefused(_("The selected file is empty."))
-    if not content.startswith(SIGNATURES.get(extension, (b"\x00\x00\x00\x00",))):
-        raise UploadRefused(
-            _("The file's content is not a real %(type)s file.", type=extension.upper())
-        )
+    _check_content(extension, content)
+    _check_for_viruses(draft, content)
     storage_name = get_storage().save(io.BytesIO(content))
     for old in [a for a in draft.attachments if a.field == key]:
         discard(old)
@@ -94,6 +86,52 @@ def accept_upload(draft: Draft, field: FieldSpec, upload: FileStorage, key: str)
     db.session.add(attachment)
     db.session.flush()
     return {"attachment": attachment.id, "name": name, "size": len(content)}
+
+
+def _check_content(extension: str, content: bytes) -> None:
+    config = current_app.config
+    limits = ZipLimits(
+        max_uncompressed=int(config["FORMDESK_ZIP_MAX_UNCOMPRESSED_MB"] * 1024 * 1024),
+        max_ratio=float(config["FORMDESK_ZIP_MAX_RATIO"]),
+        max_entries=int(config["FORMDESK_ZIP_MAX_ENTRIES"]),
+    )
+    try:
+        inspect(extension, content, limits)
+    except NotWhatItSays as problem:
+        log.info("upload refused: not a real %s file (%s)", extension, problem.reason)
+        raise UploadRefused(
+            _("The file's content is not a real %(type)s file.", type=extension.upper())
+        ) from problem
+    except TooMuchInside as problem:
+        log.warning("upload refused: %s package unpacks too large (%s)", extension, problem)
+        raise UploadRefused(
+            _(
+                "The file unpacks to far more than its size, which documents never do. "
+                "Save it again from your word processor or send it as a PDF."
+            )
+        ) from problem
+
+
+def _check_for_viruses(draft: Draft, content: bytes) -> None:
+    if not virus_scan.configured():
+        return
+    try:
+        found = virus_scan.scan(content)
+    except virus_scan.ScanUnavailable as problem:
+        log.error("virus scan unavailable, upload refused (draft %s): %s", draft.id, problem)
+        raise UploadRefused(
+            _("The file could not be checked for viruses just now. Try again in a few minutes.")
+        ) from problem
+    if found is not None:
+        log.warning("upload refused by the virus scan (draft %s): %s", draft.id, found)
+        raise UploadRefused(
+            _(
+                "The virus check found something harmful in this file (%(name)s), so it was "
+                "not accepted. Check your computer with an antivirus program and send a "
+                "clean copy.",
+                name=found,
+            )
+        )
 
 
 def discard(attachment: Attachment) -> None:
