@@ -212,6 +212,27 @@ def _register_cli(app: Flask) -> None:
 
         click.echo(f"queued {send_digests()} digest(s)")
 
+    @app.cli.group("submissions")
+    def submissions_group():
+        """Submissions: retention."""
+
+    @submissions_group.command("anonymise")
+    @click.argument("reference")
+    def anonymise_command(reference: str):
+        """Blank the identifying answers of REFERENCE and remove its files and documents
+        (what a person asks under the GDPR's right to erasure). Written in the audit log."""
+        from services.retention import RetentionError, anonymise
+
+        try:
+            report = anonymise(reference)
+        except RetentionError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"anonymised {report.reference}: {len(report.fields)} answer(s) blanked, "
+            f"{report.files} file(s) and {report.documents} document(s) removed, "
+            f"{report.messages} email(s) cleared"
+        )
+
     @app.cli.group("users")
     def users_group():
         """Staff accounts."""

@@ -116,6 +116,10 @@ def _apply(submission, workflow, step: Transition, actor, comment, scheduled_for
             submission.offer_expires_at = now + timedelta(hours=workflow.offer_hours)
         elif effect == "fill_freed_places":
             _fill_freed_places(submission.form_id, workflow, spec, now)
+        elif effect == "remove_files":
+            from services.retention import remove_files_of
+
+            remove_files_of(submission, actor.kind)  # bytes deleted once this commits
         else:
             effects.dispatch(effect, submission=submission, transition=step, comment=comment)
 

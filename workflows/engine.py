@@ -17,7 +17,7 @@ ACTORS = ("applicant", "reviewer", "admin", "system")
 GUARDS = ("capacity",)
 # Effects with a target (`email:accepted`) are hooks the mail and document layers fill in;
 # the others are follow-ups the transition service runs itself.
-BUILTIN_EFFECTS = ("fill_freed_places", "start_offer_clock")
+BUILTIN_EFFECTS = ("fill_freed_places", "start_offer_clock", "remove_files")
 EFFECT_KINDS = ("email", "document")
 
 
