@@ -18,6 +18,7 @@ from services.answers import answers_to_keep, first_page_with_problems
 from services.capacity import lock_form, seats_wanted
 from services.catalog import spec_for
 from services.deadlines import accepts_answers
+from services.duplicates import earlier_submission
 from services.tokens import hash_token, new_submission_token
 from services.transitions import initial_state
 from workflows.engine import get_workflow
@@ -26,9 +27,10 @@ from workflows.engine import get_workflow
 class SubmissionRefused(Exception):
     """Raised with a reason code the web layer turns into a message for the person."""
 
-    def __init__(self, reason: str, page: int | None = None):
+    def __init__(self, reason: str, page: int | None = None, earlier=None):
         super().__init__(reason)
         self.reason, self.page = reason, page
+        self.earlier = earlier  # for "duplicate": the EarlierSubmission with this email
 
 
 @dataclass
@@ -37,7 +39,9 @@ class Submitted:
     token: str  # for the applicant's secret link; shown once, never stored
 
 
-def submit(draft: Draft, now: datetime | None = None) -> Submitted:
+def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = False) -> Submitted:
+    """`confirm_duplicate`: the applicant was told that this email already sent an
+    application to this call recently, and sends another one all the same."""
     now = now or utcnow()
     version = draft.form_version
     spec = spec_for(version)
@@ -53,6 +57,12 @@ def submit(draft: Draft, now: datetime | None = None) -> Submitted:
     nonce, token, token_hash = new_submission_token()
     workflow = get_workflow(spec.workflow)
     lock_form(version.form_id)  # places and references are counted under the form's lock
+    email = kept.get(spec.applicant_email_field) if spec.applicant_email_field else None
+    # Under the lock: two "Send" clicks from two tabs cannot both pass as the first.
+    earlier = earlier_submission(version.form_id, email, now)
+    if earlier is not None and not confirm_duplicate:
+        db.session.rollback()
+        raise SubmissionRefused("duplicate", earlier=earlier)
     submission = Submission(
         form_id=version.form_id,
         form_version_id=version.id,
@@ -61,9 +71,7 @@ def submit(draft: Draft, now: datetime | None = None) -> Submitted:
         token_nonce=nonce,
         seats=seats_wanted(spec, kept),
         language=draft.language,
-        applicant_email=kept.get(spec.applicant_email_field)
-        if spec.applicant_email_field
-        else None,
+        applicant_email=email,
         started_at=draft.started_at,
         submitted_at=now,
     )
@@ -84,7 +92,11 @@ def submit(draft: Draft, now: datetime | None = None) -> Submitted:
             action="submission.submitted",
             actor_type="applicant",
             to_state=submission.state,
-            data={"form_version": version.number, "reference": submission.reference},
+            data={
+                "form_version": version.number,
+                "reference": submission.reference,
+                **({"duplicate_of": earlier.reference} if earlier is not None else {}),
+            },
         )
     )
     mail_events.submission_received(submission)  # outbox rows, same transaction

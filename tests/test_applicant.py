@@ -148,7 +148,7 @@ def test_state_and_decision_comment_in_the_applicants_language(app, review):
     assert "Prośba o uzupełnienie" in html
     assert "Dodaj adres filii, proszę." in html
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"  # see tests/test_security.py
     # The language switcher still works.
     html = text_of(client.get(f"/s/{token}?lang=en").get_data(as_text=True))
     assert "Completion requested" in html and "Prośba o uzupełnienie" not in html

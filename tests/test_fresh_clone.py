@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from tests.browser import ServerProcess, clean_environment, free_port
+from tests.browser import ROBOT_FRIENDLY, ServerProcess, clean_environment, free_port
 from tests.conftest import need
 
 try:
@@ -39,7 +39,7 @@ def repository_root() -> Path:
 
 
 def make_run(clone: Path, instance: Path, port: int, log: Path) -> ServerProcess:
-    env = clean_environment(FORMDESK_INSTANCE_PATH=str(instance))
+    env = clean_environment(FORMDESK_INSTANCE_PATH=str(instance), **ROBOT_FRIENDLY)
     return ServerProcess(["make", "run", f"PORT={port}"], clone, env, port, log)
 
 

@@ -40,9 +40,19 @@ from services.transitions import TransitionRefused, workflow_of
 
 # The page helpers of the public form, shared so an edit behaves exactly like the first time.
 from web.downloads import send_document, send_stored
-from web.public import _apply_group_action, _attach_errors, _shown_pages, _take_files
+from web.public import (
+    _apply_group_action,
+    _attach_errors,
+    _shown_pages,
+    _take_files,
+    token_limit,
+    token_miss_limit,
+)
 
 bp = Blueprint("applicant", __name__, url_prefix="/s")
+# Throttled per client address, together with /resume/<token> (web/public.py).
+token_limit(bp)
+token_miss_limit(bp)
 
 EDIT_KEY = "applicant_edit"
 
@@ -50,7 +60,9 @@ EDIT_KEY = "applicant_edit"
 @bp.after_request
 def _private(response):
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Never sent to other sites; sent to this one, because Flask-WTF refuses a form posted
+    # over HTTPS without a same-site Referer (no-referrer broke every button here on HTTPS).
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     g,
     redirect,
     render_template,
@@ -15,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from extensions import limiter
 from forms.build import build_page_form, form_data_for
 from forms.spec import FormSpec
 from models import Draft, FormVersion
@@ -22,11 +24,27 @@ from services import drafts as draft_service
 from services.answers import page_problems, visible_names
 from services.catalog import find_form, spec_for, visible_calls
 from services.deadlines import CallStatus, accepts_answers, call_status
+from services.duplicates import earlier_submission
 from services.submissions import SubmissionRefused, submit
 from services.uploads import UploadRefused, accept_upload, discard
+from web import bot_checks
 from web.language import preferred_language
 
 bp = Blueprint("public", __name__)
+
+# Throttling per client address (config.py): pages sent, applications sent, and secret links
+# opened, with a tighter count for links that open nothing (guessing).
+page_limit = limiter.limit(lambda: current_app.config["FORMDESK_PAGE_LIMIT"], methods=["POST"])
+submit_limit = limiter.limit(lambda: current_app.config["FORMDESK_SUBMIT_LIMIT"], methods=["POST"])
+token_limit = limiter.shared_limit(
+    lambda: current_app.config["FORMDESK_TOKEN_LIMIT"], scope="secret-links"
+)
+token_miss_limit = limiter.shared_limit(
+    lambda: current_app.config["FORMDESK_TOKEN_MISS_LIMIT"],
+    scope="secret-links-unknown",
+    deduct_when=lambda response: response.status_code == 404,
+)
+SENT_KEY = "sent_references"  # what this browser sent, to name it again without leaking
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -119,6 +137,7 @@ def call(slug: str):
 
 
 @bp.route("/calls/<slug>/page/<int:number>", methods=["GET", "POST"])
+@page_limit
 def page(slug: str, number: int, csrf_failed: bool = False):
     version, _spec = _load_call(slug)
     draft = _session_draft(slug)
@@ -137,6 +156,7 @@ def page(slug: str, number: int, csrf_failed: bool = False):
     answers = dict(draft.answers) if draft else {}
 
     if request.method == "GET" or csrf_failed:
+        bot_checks.note_served(slug)
         if csrf_failed:
             form = form_class()  # what was sent, shown again but not trusted or saved
         else:
@@ -146,6 +166,9 @@ def page(slug: str, number: int, csrf_failed: bool = False):
                 _attach_errors(form, page_problems(spec, page_spec, answers, language))
         return _render_page(spec, page_spec, form, answers, draft, csrf_failed=csrf_failed)
 
+    if bot_checks.refused(slug, draft):
+        # What was sent is shown again but not stored; sending it again a moment later works.
+        return _render_page(spec, page_spec, form_class(), answers, draft, robot=True)
     action = request.form.get("action", "continue")
     if draft is None:
         draft, token = draft_service.start_draft(version, language)
@@ -242,11 +265,13 @@ def _apply_group_action(page_spec, action: str, page_answers: dict) -> str | Non
     return None
 
 
-def _render_page(spec, page_spec, form, answers, draft, csrf_failed=False, status=None):
+def _render_page(
+    spec, page_spec, form, answers, draft, csrf_failed=False, status=None, robot=False
+):
     language = g.language
     shown = _shown_pages(spec, answers)
     visible = visible_names(spec, answers)
-    has_errors = csrf_failed or any(field.errors for field in form)
+    has_errors = csrf_failed or robot or any(field.errors for field in form)
     return (
         render_template(
             "public/page.html",
@@ -262,10 +287,11 @@ def _render_page(spec, page_spec, form, answers, draft, csrf_failed=False, statu
             steps=len(shown),
             draft=draft,
             csrf_failed=csrf_failed,
+            robot_suspected=robot,
             has_errors=has_errors,
             return_to_check=request.args.get("return") == "check",
         ),
-        status or (400 if csrf_failed else 200),
+        status or (400 if csrf_failed or robot else 200),
     )
 
 
@@ -285,6 +311,7 @@ def _closed(version, spec, language):
 
 
 @bp.route("/calls/<slug>/check", methods=["GET", "POST"])
+@submit_limit
 def check(slug: str):
     _load_call(slug)
     draft = _session_draft(slug)
@@ -296,15 +323,23 @@ def check(slug: str):
     if not accepts_answers(version.opens_at, version.closes_at, draft.started_at):
         return _closed(version, spec, language)
     if request.method == "POST":
+        if bot_checks.honeypot_filled():
+            return _render_check(spec, language, draft, robot=True)
         try:
-            result = submit(draft)
+            result = submit(draft, confirm_duplicate=request.form.get("confirm_duplicate") == "yes")
         except SubmissionRefused as refusal:
             if refusal.reason == "incomplete":
                 return redirect(_page_url(slug, refusal.page, review=1))
             if refusal.reason == "closed":
                 return _closed(version, spec, language)
+            if refusal.reason == "duplicate":
+                return _render_check(
+                    spec, language, draft, earlier=refusal.earlier, unconfirmed=True
+                )
             abort(409)
         _forget_draft(slug)
+        sent = [r for r in session.get(SENT_KEY, []) if r != result.submission.reference]
+        session[SENT_KEY] = [*sent, result.submission.reference][-10:]
         session["confirmation"] = {
             "slug": slug,
             "reference": result.submission.reference,
@@ -315,14 +350,35 @@ def check(slug: str):
     for page_spec in spec.pages:
         if page_problems(spec, page_spec, draft.answers, language):
             return redirect(_page_url(slug, page_spec.index, review=1))
+    return _render_check(spec, language, draft)
+
+
+def _render_check(spec, language, draft, earlier=None, unconfirmed=False, robot=False):
+    """The check page; `earlier` is an application with the same email sent recently, which
+    the applicant must confirm sending again (`unconfirmed`: they pressed Send without)."""
+    if earlier is None and spec.applicant_email_field:
+        earlier = earlier_submission(
+            draft.form_version.form_id, draft.answers.get(spec.applicant_email_field)
+        )
     visible = visible_names(spec, draft.answers)
-    return render_template(
-        "public/check.html",
-        spec=spec,
-        language=language,
-        answers=draft.answers,
-        visible=visible,
-        pages=[spec.pages[i] for i in _shown_pages(spec, draft.answers)],
+    return (
+        render_template(
+            "public/check.html",
+            spec=spec,
+            language=language,
+            answers=draft.answers,
+            visible=visible,
+            pages=[spec.pages[i] for i in _shown_pages(spec, draft.answers)],
+            earlier=earlier,
+            # The reference and date only for the browser that sent it: typing someone
+            # else's address must not tell when they applied or under which reference.
+            earlier_is_ours=earlier is not None and earlier.reference in session.get(SENT_KEY, []),
+            earlier_at=earlier.submitted_at.astimezone(spec.timezone) if earlier else None,
+            unconfirmed=unconfirmed,
+            robot_suspected=robot,
+            has_errors=unconfirmed or robot,
+        ),
+        409 if unconfirmed else 400 if robot else 200,
     )
 
 
@@ -362,6 +418,8 @@ def saved(slug: str):
 
 
 @bp.get("/resume/<token>")
+@token_limit
+@token_miss_limit
 def resume(token: str):
     draft = draft_service.find_draft(token)
     if draft is None:
