@@ -17,7 +17,7 @@ import models  # noqa: F401  (registers the tables)
 from config import Defaults, database_url_from_environment
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from storage import check_configuration as check_storage_configuration
-from web import formatting, observability
+from web import formatting, observability, security
 from web.language import remember_choice, select_locale
 
 
@@ -78,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.before_request(remember_choice)
     formatting.install(app)
+    security.install(app)  # headers, cookie flags, secret links masked in logs
     observability.install(app)
     if app.config["FORMDESK_PROXY_COUNT"]:
         # Behind nginx or a load balancer: trust exactly that many X-Forwarded-* hops.
@@ -156,7 +157,10 @@ def _register_error_pages(app: Flask) -> None:
         if request.endpoint == "public.page" and request.view_args:
             from web.public import page
 
-            return page(**request.view_args, csrf_failed=True)
+            try:
+                return page(**request.view_args, csrf_failed=True)
+            except HTTPException as missing:  # an unknown call or page: not a 500
+                return render_template("errors/error.html", error=missing), missing.code
         return render_template("errors/error.html", error=error, csrf=True), 400
 
     @app.errorhandler(RequestEntityTooLarge)
