@@ -3,6 +3,7 @@
 #   make test              test suite on SQLite; again on PostgreSQL when CI or
 #                          FORMDESK_TEST_POSTGRES_URL is set
 #   make lint              ruff check + format check
+#   make audit             bandit (no high finding) and pip-audit of requirements.txt (.ci/audit)
 #   make translations      compile translations/*/LC_MESSAGES/*.mo (run and test do it)
 #   make messages          re-extract UI strings and update every catalog; then translate
 #                          the empty msgstr in translations/*/LC_MESSAGES/messages.po
@@ -22,10 +23,10 @@ EXTRACT := $(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-locatio
 	--project Formdesk --copyright-holder "Formdesk contributors"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint clean translations messages
+.PHONY: help venv run test lint audit clean translations messages
 
 help:
-	@echo "targets: venv run test lint clean translations messages   (make run PORT=5001)"
+	@echo "targets: venv run test lint audit clean translations messages   (make run PORT=5001)"
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -56,7 +57,7 @@ $(AXE): tests/js/package.json tests/js/package-lock.json
 		echo "npm not found: the browser accessibility tests will skip"; \
 	fi
 
-test: venv translations $(AXE)
+test: venv translations $(AXE) audit
 	@echo "== tests on SQLite"
 	unset FORMDESK_TEST_DATABASE; $(PYTEST) tests
 	@if [ -n "$${CI:-}" ] || [ -n "$${FORMDESK_TEST_POSTGRES_URL:-}" ]; then \
@@ -67,6 +68,9 @@ test: venv translations $(AXE)
 	else \
 		echo "== PostgreSQL run skipped (set CI or FORMDESK_TEST_POSTGRES_URL)"; \
 	fi
+
+audit: venv
+	VENV=$(VENV) sh .ci/audit
 
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
