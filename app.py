@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_duties()
     from services.users import load_user
+    from web.about import bp as about
     from web.admin import bp as admin
     from web.applicant import bp as applicant
     from web.auth import bp as auth
@@ -67,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (
         health,
         public,
+        about,
         applicant,
         auth,
         dashboard,

@@ -90,6 +90,12 @@ class Defaults:
     FORMDESK_PROXY_COUNT = 0
     # Recently closed calls stay on the list of calls for this many days, marked closed.
     FORMDESK_RECENTLY_CLOSED_DAYS = 30
+    # Who runs this installation: named, with a contact address, in the accessibility
+    # statement (/accessibility) and the privacy notice (/privacy).
+    FORMDESK_OPERATOR_NAME = "Example Organisation"
+    FORMDESK_OPERATOR_EMAIL = "contact@example.org"
+    # When the accessibility statement was last reviewed (ISO date).
+    FORMDESK_ACCESSIBILITY_REVIEWED = "2026-11-21"
     # --- Security (README "Security") ------------------------------------------------------
     # Served over HTTPS (behind a TLS proxy): Secure cookies and Strict-Transport-Security.
     FORMDESK_HTTPS = False
