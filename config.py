@@ -96,6 +96,7 @@ class Defaults:
     FORMDESK_OPERATOR_EMAIL = "contact@example.org"
     # When the accessibility statement was last reviewed (ISO date).
     FORMDESK_ACCESSIBILITY_REVIEWED = "2026-11-21"
+
     # --- Security (README "Security") ------------------------------------------------------
     # Served over HTTPS (behind a TLS proxy): Secure cookies and Strict-Transport-Security.
     FORMDESK_HTTPS = False

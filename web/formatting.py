@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
+from babel.units import format_unit
 from flask import Flask, request
 from flask_babel import get_locale
 
@@ -24,6 +25,34 @@ def local_time(moment: datetime | None) -> str:
     return local_time_in(moment, None, str(get_locale()))
 
 
+def text_language(form) -> str:
+    """The language a form's own texts (title, questions) are shown in on this page, for the
+    `lang` attribute of a passage: the page's language when the form has it, else the form's
+    main language. `form`: a FormSpec, FormVersion or Form; None gives the page's language."""
+    from forms.spec import FormSpec
+    from services.catalog import spec_for
+
+    page = str(get_locale())
+    if not form:
+        return page
+    if not isinstance(form, FormSpec):
+        form = spec_for(getattr(form, "current_version", form))
+    return form.language_for(page)
+
+
+def file_size(value: int | float, binary: bool = False) -> str:
+    """Jinja's `filesizeformat` in the page's language: "1.2 MB" in English, "1,2 MB" in Polish."""
+    base = 1024 if binary else 1000
+    size = float(value)
+    locale = str(get_locale())
+    for unit in ("digital-byte", "digital-kilobyte", "digital-megabyte", "digital-gigabyte"):
+        if size < base or unit == "digital-gigabyte":
+            digits = "0" if unit == "digital-byte" else "0.#"
+            return format_unit(size, unit, length="short", format=digits, locale=locale)
+        size /= base
+    raise AssertionError("unreachable")
+
+
 def language_url(code: str) -> str:
     """This page in another language, keeping the rest of its query (e.g. ?return=check)."""
     args = request.args.to_dict(flat=False)
@@ -33,6 +62,8 @@ def language_url(code: str) -> str:
 
 def install(app: Flask) -> None:
     app.add_template_filter(local_time)
+    app.add_template_filter(file_size, "filesizeformat")  # replaces Jinja's English one
+    app.add_template_global(text_language)
 
     @app.context_processor
     def page_defaults():

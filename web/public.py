@@ -323,6 +323,8 @@ def check(slug: str):
     if not accepts_answers(version.opens_at, version.closes_at, draft.started_at):
         return _closed(version, spec, language)
     if request.method == "POST":
+        # The receipt and later emails go in the language of the page that sent the answers.
+        draft_service.set_language(draft, language)
         if bot_checks.honeypot_filled():
             return _render_check(spec, language, draft, robot=True)
         try:
