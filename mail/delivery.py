@@ -152,6 +152,10 @@ def build(message: OutboxMessage) -> Message:
 
 def _send(message: OutboxMessage) -> None:
     email = build(message)
+    # End the transaction (it holds the attempt count, and reading the attachments may have
+    # flushed it) before talking to the server: on SQLite an open write transaction is the
+    # database's one write lock, and a slow SMTP server would hold up every submission.
+    db.session.commit()
     if not current_app.config.get("MAIL_SERVER"):
         _write_eml(message, email)
         return
