@@ -8,6 +8,9 @@
 #   make messages          re-extract UI strings and update every catalog; then translate
 #                          the empty msgstr in translations/*/LC_MESSAGES/messages.po
 #   make clean             remove instance data and test artifacts (keeps .venv)
+#   make bench             benchmarks (bench/run.py, ~20 minutes on 2 CPUs): writes BENCHMARKS.md;
+#                          PostgreSQL on 127.0.0.1:5432 for its half (FORMDESK_BENCH_POSTGRES_URL)
+#   make bench-quick       the same at small sizes (a few minutes), to bench/results/quick.md
 
 PORT ?= 5000
 VENV := .venv
@@ -23,10 +26,10 @@ EXTRACT := $(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-locatio
 	--project Formdesk --copyright-holder "Formdesk contributors"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint audit clean translations messages
+.PHONY: help venv run test lint audit clean translations messages bench bench-quick
 
 help:
-	@echo "targets: venv run test lint audit clean translations messages   (make run PORT=5001)"
+	@echo "targets: venv run test lint audit clean translations messages bench bench-quick   (make run PORT=5001)"
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -71,6 +74,12 @@ test: venv translations $(AXE) audit
 
 audit: venv
 	VENV=$(VENV) sh .ci/audit
+
+bench: venv translations
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-quick: venv translations
+	$(PY) -m bench.run --quick $(BENCH_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
