@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField
@@ -24,6 +25,16 @@ class GroupItemForm(PlainForm):
 class PageForm(FlaskForm):
     specs: list[FieldSpec] = []
     language: str = "en"
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            """Only the posted form fields. Flask-WTF would also read request.files (a file
+            sent under a text question's name became its value: a 500) and a JSON body;
+            uploads are read by services/uploads.py from request.files, by field."""
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is not None and wrapped is not formdata:
+                return request.form
+            return wrapped
 
     def page_answers(self) -> dict[str, Any]:
         """What the person entered on this page, converted for storage. Unvalidated:

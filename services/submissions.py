@@ -139,13 +139,19 @@ def _next_reference(form_id: int, prefix: str, now: datetime, spec) -> str:
     db.session.execute(
         insert(ReferenceCounter).values(form_id=form_id, year=year, last=0).on_conflict_do_nothing()
     )
-    number = db.session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.form_id == form_id, ReferenceCounter.year == year)
-        .values(last=ReferenceCounter.last + 1)
-        .returning(ReferenceCounter.last)
-    ).scalar_one()
-    return f"{prefix}-{year}-{number:04d}"
+    while True:
+        number = db.session.execute(
+            update(ReferenceCounter)
+            .where(ReferenceCounter.form_id == form_id, ReferenceCounter.year == year)
+            .values(last=ReferenceCounter.last + 1)
+            .returning(ReferenceCounter.last)
+        ).scalar_one()
+        reference = f"{prefix}-{year}-{number:04d}"
+        # Two calls may share a prefix (the counter is per call): skip the numbers the
+        # other one gave out, instead of failing on the unique reference (a 500).
+        taken = select(Submission.id).where(Submission.reference == reference)
+        if db.session.scalar(taken) is None:
+            return reference
 
 
 def find_submission(token: str | None) -> Submission | None:

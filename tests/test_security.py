@@ -139,9 +139,14 @@ def test_a_docx_made_by_python_docx_passes_the_package_check(app, client, office
 @pytest.mark.parametrize(
     ("content", "filename", "message"),
     [
-        (odt(b"text/html"), "letter.odt", "The file's content is not a real ODT file."),
-        (docx(), "letter.odt", "The file's content is not a real ODT file."),
-        (package({"content.xml": b"<x/>", "mimetype": b"x"}), "s.ods", "not a real ODS"),
+        pytest.param(odt(b"text/html"), "letter.odt", "not a real ODT", id="wrong-mimetype"),
+        pytest.param(docx(), "letter.odt", "not a real ODT", id="docx-renamed-odt"),
+        pytest.param(
+            package({"content.xml": b"<x/>", "mimetype": b"x"}),
+            "s.ods",
+            "not a real ODS",
+            id="mimetype-not-first",
+        ),
     ],
 )
 def test_an_opendocument_file_must_name_its_type_first(
