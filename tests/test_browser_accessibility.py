@@ -358,6 +358,13 @@ def test_check_confirmation_saved_and_applicant_pages_have_no_violations(site, v
             audit.visit(page, f"{status_url}?lang={language}", f"{slug} applicant's page")
         audit.visit(page, f"{status_url}/edit", f"{slug} applicant changes answers")
         audit.visit(page, f"{status_url}/edit/1", f"{slug} applicant changes page 1")
+        answers = "main form input:is([type=text], [type=email], [type=date], [type=number])"
+        for field in page.locator(answers).all():
+            if field.is_visible():
+                field.fill("")
+        submit_page(page)
+        audit.check(page, f"{slug} applicant changes page 1, with errors")
+        expect(page.locator(".error-summary")).to_be_focused()
     audit.assert_clean()
 
 
