@@ -1,5 +1,7 @@
 """Flask extensions, created unbound; `app.create_app` binds them."""
 
+import threading
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,6 +10,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 
 # Named constraints so that Alembic migrations work the same on SQLite and PostgreSQL.
@@ -26,6 +29,25 @@ babel = Babel()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "strong"
+
+
+class ThreadSafeMemoryStorage(MemoryStorage):
+    """`memory://` from limits 5.8.0 starts its expiry timer without a lock: two threads
+    hitting a limit together start the same timer twice ("threads can only be started
+    once", a 500 under gunicorn --threads). Fixed upstream (alisaifee/limits#352) but not
+    released; registering this class under the same scheme makes `memory://` use it."""
+
+    STORAGE_SCHEME = ["memory"]
+
+    def __init__(self, *args, **kwargs):
+        self._expiry_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802  (the private name)
+        with self._expiry_lock:
+            super()._MemoryStorage__schedule_expiry()
+
+
 # Memory storage by default; FLASK_RATELIMIT_STORAGE_URI=redis://… shares counts across workers.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 mail = Mail()

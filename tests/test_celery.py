@@ -108,6 +108,9 @@ def queued(app, database_url, broker_url, tmp_path):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "FORMDESK_LOAD_FORMS_ON_START": False,
             "SERVER_NAME": "formdesk.test",
+            # Robots' checks off, as in tests/conftest.py (tested in tests/test_security.py).
+            "FORMDESK_MIN_FILL_SECONDS": 0,
+            "FORMDESK_DUPLICATE_WINDOW_HOURS": 0,
             **settings,
         }
     )

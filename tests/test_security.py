@@ -933,15 +933,54 @@ def test_secret_links_are_masked_in_log_lines(line, masked):
     assert "/calls/s/x" in mask_secret_links("GET /calls/s/x")  # only real link paths
 
 
-def test_werkzeug_and_flask_log_records_are_masked(app, caplog):
-    caplog.set_level(logging.INFO)
-    logging.getLogger("werkzeug").info(
-        '%s - - "%s" %s', "127.0.0.1", "GET /s/SeCrEt1 HTTP/1.1", 200
-    )
-    app.logger.error("Exception on %s [%s]", "/resume/SeCrEt2", "GET")
-    logging.getLogger("gunicorn.access").info("%(r)s", {"r": "GET /s/SeCrEt3/edit"})
-    text = "\n".join(record.getMessage() for record in caplog.records)
-    assert "SeCrEt" not in text and text.count("[secret]") == 3
+def test_werkzeug_gunicorn_and_flask_log_records_are_masked(app):
+    """Each logger's own filter: records are masked even where a logger does not propagate
+    (JSON logs) and whichever handler writes them."""
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    loggers = [logging.getLogger(n) for n in ("werkzeug", "gunicorn.access")] + [app.logger]
+    keep = Keep(level=logging.DEBUG)
+    for logger in loggers:
+        logger.addHandler(keep)
+    try:
+        loggers[0].warning('%s - - "%s" %s', "127.0.0.1", "GET /s/SeCrEt1 HTTP/1.1", 200)
+        loggers[1].warning("%(r)s", {"r": "GET /s/SeCrEt3/edit"})
+        app.logger.error("Exception on %s [%s]", "/resume/SeCrEt2", "GET")
+    finally:
+        for logger in loggers:
+            logger.removeHandler(keep)
+    assert len(seen) == 3 and "SeCrEt" not in "\n".join(seen)
+    assert all("[secret]" in line for line in seen)
+
+
+def test_the_memory_rate_limit_storage_is_safe_with_threads():
+    """limits 5.8.0's memory storage could start its expiry timer twice (a 500 under
+    gunicorn threads); `memory://` is our locked subclass (extensions.py)."""
+    from limits.storage import storage_from_string
+
+    from extensions import ThreadSafeMemoryStorage
+
+    storage = storage_from_string("memory://")
+    assert isinstance(storage, ThreadSafeMemoryStorage)
+    errors = []
+
+    def hit():
+        try:
+            for i in range(200):
+                storage.incr(f"key-{i % 3}", 60)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hit) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and storage.get("key-0") == 32 * 67
 
 
 def test_the_development_server_log_never_shows_a_secret_link(live_server):
