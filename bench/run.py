@@ -1,9 +1,10 @@
 """Formdesk's benchmarks in one run, on one machine: `make bench` (about 15–20 minutes) or
 
     .venv/bin/python -m bench.run                   # everything; writes BENCHMARKS.md
-    .venv/bin/python -m bench.run --quick           # small sizes (a minute or two); writes
+    .venv/bin/python -m bench.run --quick           # small sizes (a few minutes); writes
                                                     # bench/results/quick.md, not BENCHMARKS.md
     .venv/bin/python -m bench.run --part rush --part smtp --database sqlite
+                                                    # some parts: bench/results/partial.md
 
 Parts: submit (throughput against a reference app), rush (deadline rush), smtp (slow SMTP
 server), dashboard (100 000 submissions: pages and exports), documents (PDF and DOCX against
@@ -174,7 +175,9 @@ def main() -> None:
         databases = ("sqlite",)
 
     parts = args.part or list(PARTS)
-    output = args.output or (RESULTS / "quick.md" if args.quick else ROOT / "BENCHMARKS.md")
+    complete = not (args.quick or args.part or args.database)
+    partial = RESULTS / ("quick.md" if args.quick else "partial.md")
+    output = args.output or (ROOT / "BENCHMARKS.md" if complete else partial)
     command = (
         "make bench"
         if not (args.quick or args.part or args.database)
