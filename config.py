@@ -105,8 +105,9 @@ class Defaults:
     # processes set FLASK_RATELIMIT_STORAGE_URI=redis://… so they share the counts).
     FORMDESK_PAGE_LIMIT = "60 per minute;600 per hour"  # form pages sent (POST)
     FORMDESK_SUBMIT_LIMIT = "10 per minute;50 per hour"  # applications sent ("Send")
-    FORMDESK_TOKEN_LIMIT = "60 per minute;1000 per hour"  # /resume/<token>, /s/<token>…
-    FORMDESK_TOKEN_MISS_LIMIT = "10 per minute;100 per day"  # …with a token that opens nothing
+    # Requests to /resume/<token> and /s/<token>…, and those whose token opens nothing.
+    FORMDESK_TOKEN_LIMIT = "60 per minute;1000 per hour"  # noqa: S105 (a limit, not a secret)
+    FORMDESK_TOKEN_MISS_LIMIT = "10 per minute;100 per day"  # noqa: S105 (a limit)
     # Robots: a form page answered faster than this after it was first shown is refused
     # (0 turns it off); a hidden field people never see must stay empty.
     FORMDESK_MIN_FILL_SECONDS = 3
