@@ -131,7 +131,8 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={int(os.environ.get('FORMDESK_SQLITE_BUSY_MS', 5000))}")
+    # A deadline rush queues hundreds of writers: waiting 30 s beats failing after 5 s.
+    cursor.execute(f"PRAGMA busy_timeout={int(os.environ.get('FORMDESK_SQLITE_BUSY_MS', 30000))}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -14,7 +14,6 @@ class Defaults:
     SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused outside development)
     SQLALCHEMY_DATABASE_URI: str | None = None  # None → SQLite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    SQLITE_BUSY_TIMEOUT_MS = 5000
 
     # Whole-request limit; per-field upload limits are in the form definitions.
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024

@@ -27,6 +27,9 @@ def gunicorn(database_url, tmp_path, app):
     env = server_environment(tmp_path / "instance", tmp_path / "uploads")
     env["DATABASE_URL"] = database_url
     env["FLASK_FORMDESK_LOAD_FORMS_ON_START"] = "false"
+    env["FLASK_FORMDESK_MIN_FILL_SECONDS"] = "0"  # robots are not what this test is about
+    env["FLASK_FORMDESK_SUBMIT_LIMIT"] = "100000 per minute"
+    env["FLASK_FORMDESK_PAGE_LIMIT"] = "100000 per minute"
     command = [
         sys.executable,
         "-m",
@@ -42,6 +45,7 @@ def gunicorn(database_url, tmp_path, app):
     server = ServerProcess(command, ROOT, env, port, tmp_path / "gunicorn.log").start(60)
     yield server
     server.stop()
+    print(server.log_tail(80))  # shown when the test fails
 
 
 class Browserless:
