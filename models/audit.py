@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -13,9 +13,11 @@ from models.types import UTCDateTime, utcnow
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_log"
+    # A submission's history, oldest or newest first (its page, emails, letters).
+    __table_args__ = (Index("ix_audit_log_submission_id_id", "submission_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
     form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"), index=True)
     # Namespaced action, e.g. "submission.submitted", "submission.transition".
     action: Mapped[str] = mapped_column(String(80))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -23,6 +23,9 @@ STATUSES = (QUEUED, SENDING, AWAITING_RETRY, SENT, FAILED)
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
+    # The sender's question, "what is due now?" (status, then the time), and the
+    # outbox page's status filter.
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # One event → one message: a second enqueue with the same key does nothing.
@@ -39,9 +42,9 @@ class OutboxMessage(db.Model):
     # Files to attach at delivery: [{"kind": "document", "id": 3}, {"kind": "ics", …}]
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     message_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A sender that claimed the message and died is replaced once this has passed.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

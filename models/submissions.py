@@ -8,9 +8,13 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,9 +46,25 @@ class Draft(db.Model):
 
 class Submission(db.Model):
     __tablename__ = "submissions"
+    __table_args__ = (
+        # The dashboard and exports always narrow by form: counts per state, the state
+        # filter, places taken; dates and the newest-first list, and the exports' keyset
+        # pages in (submitted_at, id) order.
+        Index("ix_submissions_form_id_state", "form_id", "state"),
+        Index("ix_submissions_form_id_submitted_at_id", "form_id", "submitted_at", "id"),
+        # PostgreSQL's full-text search (services/search.py); SQLite has no use for them.
+        *(
+            Index(
+                f"ix_submissions_{column}_fts",
+                func.to_tsvector(literal_column("'simple'"), literal_column(column)),
+                postgresql_using="gin",
+            ).ddl_if(dialect="postgresql")
+            for column in ("search_text", "search_text_blind")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))
     form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"))
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     # sha256 of the applicant's secret link token; the token itself is never stored.
@@ -63,6 +83,11 @@ class Submission(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The reference and every answer's words, lower-cased (services/search.py keeps them
+    # current whenever answers change): everything, and without the answers that identify
+    # the applicant (what a reviewer of a blind-reviewed call may search).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_text_blind: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     form: Mapped[Form] = relationship()
     form_version: Mapped[FormVersion] = relationship()

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, case, cast, exists, func, or_, select
 
 from extensions import db
-from forms.spec import FieldSpec, FormSpec
+from forms.spec import FormSpec
 from models import (
     Answer,
     Form,
@@ -26,6 +26,8 @@ from models import (
 )
 from models.types import utcnow
 from services.access import reviewable_form_ids
+from services.blind_review import identifies as _identifies
+from services.blind_review import identifying_fields
 from services.capacity import seats_taken
 from services.catalog import spec_for
 from services.scoring import weighted_average
@@ -57,15 +59,6 @@ def hides_identity(user: User, spec: FormSpec) -> bool:
     """Blind review: reviewers do not see answers marked `identifying` (admins, who
     coordinate the call and contact applicants, do)."""
     return bool(spec.raw.get("blind_review")) and not user.is_admin
-
-
-def _identifies(field: FieldSpec) -> bool:
-    return field.identifying or any(_identifies(child) for child in field.children)
-
-
-def identifying_fields(spec: FormSpec) -> set[str]:
-    """Answers that identify the applicant; a group counts when any of its fields does."""
-    return {f.name for f in spec.inputs if _identifies(f)}
 
 
 def actor_for(user: User) -> Actor:

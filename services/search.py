@@ -1,28 +1,209 @@
-"""Searching submissions by their reference and the text of their answers.
+"""Searching submissions by their reference and the text of their answers. One entry point,
+`submission_matches`, used by the dashboard's list and the exports; two ways behind it:
 
-For now a case-insensitive LIKE over a text rendering of the answers, the same on SQLite and
-PostgreSQL; PostgreSQL full-text search replaces `submission_matches` later (it is the only
-entry point, so the dashboard does not change when it does).
+**PostgreSQL: full-text search.** Each submission keeps its words in `search_text`: the
+reference and every string inside its answers (groups and multiple choices included),
+NFKC-normalised, lower-cased, split into words of letters and digits (punctuation separates,
+so `MSAS-2027-0007` is the words `msas 2027 0007` and `anna.k@example.org` is
+`anna k example org`). A GIN index on `to_tsvector('simple', search_text)` answers the query:
+the 'simple' configuration neither stems nor drops stop words, which is right for names and
+for Polish, Swedish, German and Lithuanian text alike (an English or Polish stemmer would
+mangle the other languages). The query goes through the same word splitting, then
+`websearch_to_tsquery` (`"a phrase"`, `or`, and `-word` to exclude when a letter follows
+the dash), and every word matches as a prefix: `kar` finds Karin, `łodz` finds Łodzi,
+`alfa-2027-00` finds ALFA-2027-0001…0099 (words joined by punctuation in the query are a
+phrase), `-0002` finds …-0002. A part from the middle of a word is not found (`berg` does
+not find Öberg). A query with no letter or digit at all (`%`, `&`, `?`) falls back to the
+substring search below.
 
-The text rendering is every string inside an answer (groups and multiple choices included),
-lower-cased. Stored JSON escapes non-ASCII letters (`\\u0105`) and SQLite's `lower()` knows
-only ASCII, so SQLite gets a small Python function; PostgreSQL decodes through jsonb."""
+**SQLite (and that fallback): substring search.** A case-insensitive LIKE over the strings
+of each answer and the reference: each word of the query (or each "quoted text") must be part
+of the reference or of some answer, in any order; any part of a word matches, wildcards are
+plain characters, `or` and `-` mean nothing special. Stored JSON escapes non-ASCII letters
+(`\\u0105`) and SQLite's `lower()` knows only ASCII, so SQLite gets a small Python function;
+PostgreSQL decodes through jsonb.
+
+**Blind review.** A reviewer of a blind-reviewed call must not find a submission by an
+answer they may not see. The substring search leaves those answers out per form version
+(`hidden_fields`). Full-text search cannot leave out parts of one text, so a second text is
+kept, `search_text_blind`, without the answers that identify the applicant
+(services.blind_review.identifying_fields), with its own GIN index; it is searched for the
+form versions whose identifying answers are hidden from the user.
+
+**Keeping the texts current.** After every flush that adds, changes or removes answers (or a
+submission's reference), both texts of the submissions concerned are computed again from
+the rows as written and updated in the same transaction — whoever wrote them (submitting,
+the applicant's edits, anonymisation, tests), so no writer can forget. Submissions that
+exist before the migration get their texts from the migration itself."""
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Text, and_, exists, func, not_, or_, select
+from sqlalchemy import (
+    Text,
+    and_,
+    bindparam,
+    cast,
+    event,
+    exists,
+    func,
+    inspect,
+    literal_column,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from extensions import db
-from models import Answer, Submission
+from models import Answer, FormVersion, Submission
+from services.blind_review import identifying_fields
+from services.catalog import spec_for
 
 MAX_QUERY_LENGTH = 200
+# Longer texts are cut at a word (PostgreSQL's tsvector holds at most 1 MB; no real
+# application comes near this).
+MAX_SEARCH_TEXT = 100_000
+FTS_CONFIG = "simple"
 _SQLITE_FUNCTION = "formdesk_answer_text"
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def search_words(text: str) -> list[str]:
+    """The words of `text`: runs of letters, marks and digits, NFKC-normalised and
+    lower-cased in Python (so the result does not depend on the database's locale)."""
+    words, word = [], []
+    for ch in unicodedata.normalize("NFKC", text).lower():
+        if unicodedata.category(ch)[0] in "LMN":
+            word.append(ch)
+        elif word:
+            words.append("".join(word))
+            word = []
+    if word:
+        words.append("".join(word))
+    return words
+
+
+def _strings(value) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def search_text(reference: str | None, values: Iterable) -> str:
+    """What `Submission.search_text` holds for this reference and these answer values."""
+    words = search_words(reference or "")
+    for value in values:
+        for string in _strings(value):
+            words.extend(search_words(string))
+    text = " ".join(words)
+    if len(text) > MAX_SEARCH_TEXT:
+        text = text[:MAX_SEARCH_TEXT].rsplit(" ", 1)[0]
+    return text
+
+
+# --- keeping the texts current -----------------------------------------------------------------
+
+
+def _touched_submissions(session: Session) -> set[int]:
+    ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Answer):
+            submission_id = obj.submission_id
+            if submission_id is None and obj.submission is not None:
+                submission_id = obj.submission.id
+            if submission_id is not None:
+                ids.add(submission_id)
+        elif isinstance(obj, Submission) and obj not in session.deleted:
+            state = inspect(obj)
+            if obj in session.new or any(
+                state.attrs[name].history.has_changes()
+                for name in ("reference", "form_version_id", "answers")
+            ):
+                ids.add(obj.id)
+    return ids
+
+
+def refresh_search_texts(connection: Connection, ids: Iterable[int]) -> dict[int, tuple]:
+    """Compute both texts of these submissions from their rows and store them. Returns
+    {id: (search_text, search_text_blind)}."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    table = Submission.__table__
+    rows = connection.execute(
+        select(table.c.id, table.c.reference, table.c.form_version_id).where(table.c.id.in_(ids))
+    ).all()
+    given: dict[int, list] = defaultdict(list)
+    answers = Answer.__table__
+    for submission_id, field, value in connection.execute(
+        select(answers.c.submission_id, answers.c.field, answers.c.value)
+        .where(answers.c.submission_id.in_(ids))
+        .order_by(answers.c.submission_id, answers.c.position)
+    ):
+        given[submission_id].append((field, value))
+    versions = FormVersion.__table__
+    hidden = {
+        version.id: identifying_fields(spec_for(version))  # published versions never change
+        for version in connection.execute(
+            select(versions.c.id, versions.c.checksum, versions.c.definition).where(
+                versions.c.id.in_({row.form_version_id for row in rows})
+            )
+        )
+    }
+    texts = {}
+    for row in rows:
+        pairs, secret = given[row.id], hidden.get(row.form_version_id, set())
+        texts[row.id] = (
+            search_text(row.reference, [value for _field, value in pairs]),
+            search_text(row.reference, [value for field, value in pairs if field not in secret]),
+        )
+    if texts:
+        connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("sid"))
+            # `updated_at` stays: this is bookkeeping, not a change by anyone.
+            .values(
+                search_text=bindparam("full"),
+                search_text_blind=bindparam("blind"),
+                updated_at=table.c.updated_at,
+            ),
+            [{"sid": sid, "full": full, "blind": blind} for sid, (full, blind) in texts.items()],
+        )
+    return texts
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_search_texts_current(session: Session, _context) -> None:
+    ids = _touched_submissions(session)
+    if not ids:
+        return
+    texts = refresh_search_texts(session.connection(), ids)
+    for submission_id, (full, blind) in texts.items():
+        loaded = session.identity_map.get(session.identity_key(Submission, (submission_id,)))
+        if loaded is not None:  # the object in memory says what the row says
+            set_committed_value(loaded, "search_text", full)
+            set_committed_value(loaded, "search_text_blind", blind)
+
+
+# --- substring search (SQLite, and queries without words) --------------------------------------
 
 
 class answer_text(FunctionElement):  # noqa: N801  (used like a SQL function)
@@ -53,17 +234,6 @@ def _answer_text_other(element, compiler, **kw):
     return f"lower(CAST({compiler.process(element.clauses, **kw)} AS TEXT))"
 
 
-def _strings(value) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def answer_text_of(stored: str | None) -> str:
     """SQLite's side of `answer_text`: the JSON text as stored → its strings, lower-cased."""
     if stored is None:
@@ -75,13 +245,119 @@ def answer_text_of(stored: str | None) -> str:
     return "\n".join(_strings(value)).lower()
 
 
-def _prepare_connection() -> None:
-    """Register the SQLite function on the session's connection (cheap; idempotent)."""
+def _dialect() -> str:
+    """The session's database; on SQLite also registers the answer-text function on its
+    connection (cheap; idempotent)."""
     connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    raw = connection.connection.dbapi_connection
-    raw.create_function(_SQLITE_FUNCTION, 1, answer_text_of, deterministic=True)
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        raw.create_function(_SQLITE_FUNCTION, 1, answer_text_of, deterministic=True)
+    return connection.dialect.name
+
+
+_TERM = re.compile(r'"([^"]*)"?|([^\s"]+)')
+MAX_TERMS = 10
+
+
+def substring_terms(needle: str) -> list[str]:
+    """The parts of a query the substring search looks for, each on its own: the words
+    between blanks, or a "quoted text" as one part; lower-cased, at most MAX_TERMS."""
+    terms = []
+    for match in _TERM.finditer(needle.lower()):
+        quoted, word = match.groups()
+        term = (quoted if quoted is not None else word).strip()
+        if term and term not in terms:
+            terms.append(term)
+    return terms[:MAX_TERMS]
+
+
+def _substring_matches(needle: str, hidden_fields: dict[int, set[str]]) -> ColumnElement[bool]:
+    """Every term is part of the reference or of some answer (not one hidden from the user)."""
+    hidden = [
+        and_(Submission.form_version_id == version_id, Answer.field.in_(sorted(fields)))
+        for version_id, fields in hidden_fields.items()
+        if fields
+    ]
+    conditions = []
+    for term in substring_terms(needle) or [needle.lower()]:
+        in_answer = [
+            Answer.submission_id == Submission.id,
+            answer_text(Answer.value).contains(term, autoescape=True),
+        ]
+        if hidden:
+            in_answer.append(not_(or_(*hidden)))
+        conditions.append(
+            or_(
+                func.lower(Submission.reference).contains(term, autoescape=True),
+                exists(select(Answer.id).where(*in_answer)),
+            )
+        )
+    return and_(*conditions)
+
+
+# --- full-text search (PostgreSQL) -------------------------------------------------------------
+
+_CHUNK = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+def websearch_text(query: str) -> str:
+    """The query for `websearch_to_tsquery`, in the stored texts' words: quoted phrases and a
+    `-` before a word's first letter (not) are kept, `or` is a word websearch understands,
+    words joined by punctuation become a phrase, other punctuation goes. Empty when no word
+    is left."""
+    parts = []
+    for match in _CHUNK.finditer(query):
+        negated, quoted, chunk = match.groups()
+        if quoted is not None:
+            words = search_words(quoted)
+            phrase = True
+        else:
+            # `-kraków` excludes; `-0002` (the end of a reference) is just a word.
+            negated = "-" if chunk.startswith("-") and chunk[1:2].isalpha() else ""
+            words = search_words(chunk)
+            phrase = len(words) > 1
+        if words:
+            text = " ".join(words)
+            parts.append(negated + (f'"{text}"' if phrase else text))
+    return " ".join(parts)
+
+
+def _fts_vector(column) -> ColumnElement:
+    # Written exactly as the migration's index expression, so PostgreSQL uses the index.
+    return func.to_tsvector(literal_column(f"'{FTS_CONFIG}'"), column)
+
+
+def _prefix_tsquery(text: str) -> ColumnElement:
+    """websearch_to_tsquery(text) with every lexeme made a prefix (`'kar'` → `'kar':*`).
+    The lexemes are words of letters and digits, so the quotes in its text form are only
+    the ones around each lexeme."""
+    config = literal_column(f"'{FTS_CONFIG}'")
+    parsed = cast(func.websearch_to_tsquery(config, text), Text)
+    return func.to_tsquery(config, func.regexp_replace(parsed, "'([^']+)'", r"'\1':*", "g"))
+
+
+def _blind_text_covers(hidden_fields: dict[int, set[str]]) -> bool:
+    """True when, for every version, what must stay unsearched is left out of
+    `search_text_blind` (it leaves out that version's identifying answers)."""
+    for version_id, fields in hidden_fields.items():
+        version = db.session.get(FormVersion, version_id)
+        if version is None or not set(fields) <= identifying_fields(spec_for(version)):
+            return False
+    return True
+
+
+def _full_text_matches(words: str, hidden_fields: dict[int, set[str]]) -> ColumnElement[bool]:
+    query = _prefix_tsquery(words)
+    everything = _fts_vector(Submission.search_text).bool_op("@@")(query)
+    blind_versions = sorted(version_id for version_id, fields in hidden_fields.items() if fields)
+    if not blind_versions:
+        return everything
+    without_identity = _fts_vector(Submission.search_text_blind).bool_op("@@")(query)
+    blind = Submission.form_version_id.in_(blind_versions)
+    return or_(and_(not_(blind), everything), and_(blind, without_identity))
+
+
+# --- the entry point -----------------------------------------------------------------------------
 
 
 def clean_query(text: str) -> str:
@@ -94,23 +370,13 @@ def clean_query(text: str) -> str:
 def submission_matches(
     text: str, hidden_fields: dict[int, set[str]] | None = None
 ) -> ColumnElement[bool]:
-    """A condition on `Submission`: the reference or some answer contains `text`, ignoring
-    case. `hidden_fields` maps a form version id to answers not searched (blind review: a
-    reviewer must not find an applicant by the name they may not see)."""
-    _prepare_connection()
-    needle = clean_query(text).lower()
-    in_answer = [
-        Answer.submission_id == Submission.id,
-        answer_text(Answer.value).contains(needle, autoescape=True),
-    ]
-    hidden = [
-        and_(Submission.form_version_id == version_id, Answer.field.in_(sorted(fields)))
-        for version_id, fields in (hidden_fields or {}).items()
-        if fields
-    ]
-    if hidden:
-        in_answer.append(not_(or_(*hidden)))
-    return or_(
-        func.lower(Submission.reference).contains(needle, autoescape=True),
-        exists(select(Answer.id).where(*in_answer)),
-    )
+    """A condition on `Submission`: the reference or some answer matches `text` (see the
+    module's description). `hidden_fields` maps a form version id to answers not searched
+    (blind review: a reviewer must not find an applicant by the name they may not see)."""
+    needle = clean_query(text)
+    hidden = {version_id: set(fields) for version_id, fields in (hidden_fields or {}).items()}
+    if _dialect() == "postgresql":
+        words = websearch_text(needle)
+        if words and _blind_text_covers({v: f for v, f in hidden.items() if f}):
+            return _full_text_matches(words, hidden)
+    return _substring_matches(needle, hidden)
