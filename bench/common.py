@@ -277,6 +277,18 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / _TICKS
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process, of its children that ended (the kernel adds them to the parent's
+    cutime/cstime when it reaps them: gunicorn's workers replaced after max_requests), and
+    of its descendants alive now."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    own = sum(int(f) for f in fields[11:15]) / _TICKS  # utime stime cutime cstime
+    return own + cpu_seconds([p for p in process_tree(pid) if p != pid])
+
+
 def rss_mib(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -297,8 +309,7 @@ class CpuMeter:
     def __enter__(self) -> CpuMeter:
         self.began = time.perf_counter()
         self.own = os.times()
-        self.pids = process_tree(self.server_pid) if self.server_pid else []
-        self.server = cpu_seconds(self.pids)
+        self.server = tree_cpu_seconds(self.server_pid) if self.server_pid else 0.0
         return self
 
     def __exit__(self, *_exc) -> None:
@@ -306,7 +317,8 @@ class CpuMeter:
         own = os.times()
         used = (own.user - self.own.user) + (own.system - self.own.system)
         self.generator_cores = used / wall
-        self.server_cores = (cpu_seconds(self.pids) - self.server) / wall
+        server = tree_cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        self.server_cores = (server - self.server) / wall
         self.wall = wall
 
 

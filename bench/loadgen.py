@@ -64,7 +64,9 @@ class LoadResult:
         }
 
 
-class _Counter:
+class Counter:
+    """Numbers unique within a run (distinct email addresses)."""
+
     def __init__(self):
         self.value = 0
         self.lock = threading.Lock()
@@ -82,12 +84,12 @@ def run(
     seconds: float,
     warmup: float = 2.0,
     server_pid: int | None = None,
-    numbers: _Counter | None = None,
+    numbers: Counter | None = None,
     pause: float = 0.0,
 ) -> LoadResult:
     """`pause`: seconds each user waits after an iteration (a person reading the page),
     not counted in its latency."""
-    numbers = numbers or _Counter()
+    numbers = numbers or Counter()
     lock = threading.Lock()
     result = LoadResult(users=users, seconds=seconds, iterations=0, errors=0)
     began = time.perf_counter()

@@ -136,8 +136,12 @@ def _summary(results: dict) -> str:
                     p95 <= 150,
                 )
             for kind, e in r["exports"].items():
+                what = f"{kind.upper()} export of {data['rows']} rows, {r['database']}"
+                if "failed" in e:
+                    row(what, f"failed: {e['failed'][:80]}", "≤ 50 MB growth", False)
+                    continue
                 row(
-                    f"{kind.upper()} export of {data['rows']} rows, {r['database']}",
+                    what,
                     f"{e['seconds']:.0f} s, memory +{e['rss_growth_mib']:.0f} MiB",
                     "≤ 50 MB growth",
                     e["rss_growth_mib"] <= 50,
@@ -158,12 +162,21 @@ def main() -> None:
     parser.add_argument("--part", choices=PARTS, action="append", help="only these (repeat)")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), action="append")
     parser.add_argument("--output", type=Path, help="the report (default: see above)")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="ALL_JSON",
+        help="write the report again from a run's bench/results/*-all.json (no measuring)",
+    )
     parser.add_argument("--child", choices=PARTS, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     from bench.common import machine, postgres_available
 
+    if args.render:
+        render(args.render, args.output or ROOT / "BENCHMARKS.md")
+        return
     databases = tuple(args.database or ("sqlite", "postgresql"))
     if args.child:
         run_part(args.child, args.quick, databases, args.json)
@@ -179,9 +192,7 @@ def main() -> None:
     partial = RESULTS / ("quick.md" if args.quick else "partial.md")
     output = args.output or (ROOT / "BENCHMARKS.md" if complete else partial)
     command = (
-        "make bench"
-        if not (args.quick or args.part or args.database)
-        else (".venv/bin/python -m bench.run " + " ".join(sys.argv[1:]))
+        "make bench" if complete else ".venv/bin/python -m bench.run " + " ".join(sys.argv[1:])
     )
     if os.environ.get("FORMDESK_BENCH_COMMAND"):
         command = os.environ["FORMDESK_BENCH_COMMAND"]
@@ -189,7 +200,7 @@ def main() -> None:
     about = machine()
     stamp = began.strftime("%Y%m%d-%H%M%S")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    results, sections = {}, []
+    results, failed = {}, {}
     for name in parts:
         part_began = time.perf_counter()
         print(f"== {name} …", flush=True)
@@ -198,34 +209,65 @@ def main() -> None:
         took = time.perf_counter() - part_began
         if ok:
             results[name] = json.loads(out.read_text(encoding="utf-8"))
-            module = importlib.import_module(f"bench.{name}")
-            sections.append(module.report(results[name]))
-            print(sections[-1], flush=True)
+            print(importlib.import_module(f"bench.{name}").report(results[name]), flush=True)
         else:
-            sections.append(f"## {name}\n\nThis part failed in this run:\n\n```\n{problem}\n```\n")
+            failed[name] = problem
             print(f"{name} FAILED:\n{problem}", flush=True)
         print(f"   ({took:.0f} s)", flush=True)
     elapsed = time.perf_counter() - start
-    notes = ROOT / "bench" / "NOTES.md"
-    text = "\n".join(
-        [
-            _header(command, about, began, os.getloadavg(), elapsed),
-            _summary(results),
-            *sections,
-            notes.read_text(encoding="utf-8") if notes.exists() and not args.quick else "",
-        ]
-    )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text.rstrip() + "\n", encoding="utf-8")
+    header = _header(command, about, began, os.getloadavg(), elapsed)
+    _write(output, header, results, failed, notes=not args.quick)
     (RESULTS / f"{stamp}-all.json").write_text(
-        json.dumps({"machine": about, "results": results}, indent=2, default=str), encoding="utf-8"
+        json.dumps(
+            {"machine": about, "header": header, "results": results, "failed": failed},
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
     )
     print(
         f"wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output} "
         f"in {elapsed / 60:.1f} minutes"
     )
-    if len(results) < len(parts):
+    if failed:
         raise SystemExit(1)
+
+
+def _sections(results: dict, failed: dict) -> list[str]:
+    sections = []
+    for name in PARTS:
+        if name in results:
+            sections.append(importlib.import_module(f"bench.{name}").report(results[name]))
+        elif name in failed:
+            sections.append(
+                f"## {name}\n\nThis part failed in this run:\n\n```\n{failed[name]}\n```\n"
+            )
+    return sections
+
+
+def _write(output: Path, header: str, results: dict, failed: dict, notes: bool) -> None:
+    notes_file = ROOT / "bench" / "NOTES.md"
+    text = "\n".join(
+        [
+            header,
+            _summary(results),
+            *_sections(results, failed),
+            notes_file.read_text(encoding="utf-8") if notes and notes_file.exists() else "",
+        ]
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text.rstrip() + "\n", encoding="utf-8")
+
+
+def render(saved: Path, output: Path) -> None:
+    """The report again from a run's saved figures (after bench/NOTES.md changed): same
+    figures, same header; nothing is measured."""
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    header = data.get("header")
+    if header is None:  # saved before the header was: take it from the report itself
+        header = output.read_text(encoding="utf-8").split("\n## Targets", 1)[0].rstrip() + "\n"
+    _write(output, header, data["results"], data.get("failed", {}), notes=True)
+    print(f"wrote {output} from {saved}")
 
 
 if __name__ == "__main__":

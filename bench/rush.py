@@ -119,6 +119,7 @@ def rush(kind: str, people: int, seats: int, preparing: int = 16) -> dict:
             finished = time.perf_counter()
         states = dict(db.query("SELECT state, count(*) FROM submissions GROUP BY state"))
         stored = sum(states.values())
+        server_errors = _server_errors(server.log) if errors else []
     confirmed_pages = sum(1 for o in outcomes if o == f"/calls/{SLUG}/confirmation")
     return {
         "database": kind,
@@ -135,10 +136,21 @@ def rush(kind: str, people: int, seats: int, preparing: int = 16) -> dict:
             and stored == people
             and confirmed_pages == people
         ),
+        "server_errors": server_errors,
         "send": distribution(latencies),
         "rush_seconds": finished - released,
         "preparation_seconds": released - prepared_at,
     }
+
+
+def _server_errors(log, most: int = 3) -> list[str]:
+    """The last lines of the tracebacks in the server's log (what made a request fail)."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    found = [line.strip()[:300] for line in lines if "Error:" in line or "Exception:" in line]
+    return found[-most:]
 
 
 def measure(quick: bool, databases: tuple[str, ...]) -> dict:
@@ -172,9 +184,11 @@ def report(data: dict) -> str:
         lines.append(
             f"- {r['database']}: {verdict} — exactly {r['seats']} confirmed and "
             f"{r['people'] - r['seats']} waitlisted expected, none lost"
-            + (f" (first error: {r['first_error']})" if r["first_error"] else "")
+            + (f" (first error: {r['first_error'][:120]}…)" if r["first_error"] else "")
             + "."
         )
+        for line in r.get("server_errors", []):
+            lines.append(f"  - in the server's log: `{line}`")
     return "\n".join(lines) + "\n"
 
 

@@ -61,6 +61,7 @@ class Setup:
         )
         self.server = stack.enter_context(serving(server))
         self.rounds: list[loadgen.LoadResult] = []
+        self.numbers = loadgen.Counter()  # a new email address for every submission
 
     def round(self, users: int, seconds: float, think: float, warmup: float) -> None:
         self.rounds.append(
@@ -71,6 +72,7 @@ class Setup:
                 seconds,
                 warmup=warmup,
                 server_pid=self.server.process.pid,
+                numbers=self.numbers,
                 pause=think,  # a person reads the confirmation
             )
         )
