@@ -13,9 +13,7 @@ from models.types import UTCDateTime, utcnow
 
 class Document(db.Model):
     __tablename__ = "documents"
-    __table_args__ = (
-        UniqueConstraint("submission_id", "kind", "revision", "language"),
-    )
+    __table_args__ = (UniqueConstraint("submission_id", "kind", "revision", "language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)

@@ -55,7 +55,9 @@ def database_url(tmp_path_factory):
         return
     name = f"formdesk_test_{os.getpid()}"
     try:
-        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+        _admin_execute(
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+        )
     except Exception as exc:  # any connection problem: report it plainly
         pytest.fail(f"PostgreSQL requested but not reachable: {exc}")
     yield POSTGRES_BASE.rsplit("/", 1)[0] + "/" + name
@@ -102,7 +104,7 @@ def clean_database(request, app):
             else:
                 connection.execute(text("UPDATE forms SET current_version_id = NULL"))
                 for table in tables:
-                    connection.execute(text(f"DELETE FROM {table}"))
+                    connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our tables)
     from extensions import limiter
 
     limiter.reset()  # throttling counts belong to one test
@@ -187,7 +189,8 @@ class FormClient:
 def errors_in(html: str) -> list[str]:
     """The messages shown beside fields, in page order."""
     found = re.findall(
-        r'class="error-message"[^>]*>\s*<span class="visually-hidden">[^<]*</span>\s*([^<]*?)\s*</p>',
+        r'class="error-message"[^>]*>\s*<span class="visually-hidden">[^<]*</span>'
+        r"\s*([^<]*?)\s*</p>",
         html,
     )
     return [m.replace("&#39;", "'").replace("&amp;", "&") for m in found]

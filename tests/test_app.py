@@ -19,9 +19,15 @@ TEST_KEY = "k" * 40
 
 
 def make(tmp_path, **config):
-    return create_app({"TESTING": True, "SECRET_KEY": TEST_KEY,
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.db'}",
-                       "FORMDESK_LOAD_FORMS_ON_START": False, **config})
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": TEST_KEY,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.db'}",
+            "FORMDESK_LOAD_FORMS_ON_START": False,
+            **config,
+        }
+    )
 
 
 def test_flask_prefixed_environment_variables_configure_the_app(tmp_path, monkeypatch):
@@ -85,12 +91,28 @@ def free_port() -> int:
 
 def test_gunicorn_serves_the_factory(tmp_path):
     port = free_port()
-    env = {**os.environ, "FLASK_SECRET_KEY": TEST_KEY, "FORMDESK_INSTANCE_PATH": str(tmp_path),
-           "FLASK_FORMDESK_UPLOAD_DIR": str(tmp_path / "uploads")}
+    env = {
+        **os.environ,
+        "FLASK_SECRET_KEY": TEST_KEY,
+        "FORMDESK_INSTANCE_PATH": str(tmp_path),
+        "FLASK_FORMDESK_UPLOAD_DIR": str(tmp_path / "uploads"),
+    }
     env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    server = subprocess.Popen(  # noqa: S603 (our own command line)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30

@@ -11,9 +11,14 @@ from tests.definitions import base
 CLOSES = datetime(2027, 1, 21, 22, 59, 0, tzinfo=UTC)  # 23:59 in Warsaw
 OPENS = datetime(2026, 11, 1, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
-ONE_PAGE = [{"title": "Only", "fields": [
-    {"name": "name", "type": "text", "label": "Name", "required": True},
-]}]
+ONE_PAGE = [
+    {
+        "title": "Only",
+        "fields": [
+            {"name": "name", "type": "text", "label": "Name", "required": True},
+        ],
+    }
+]
 
 
 @pytest.fixture
@@ -94,8 +99,15 @@ def test_the_list_shows_open_upcoming_and_recently_closed_calls(client, create_f
         ("recent-call", now - 10 * day, now - day),
         ("old-call", now - 100 * day, now - 60 * day),
     ]:
-        create_form(base(slug, ONE_PAGE, title=slug.replace("-", " ").title(),
-                         opens_at=opens.isoformat(), closes_at=closes.isoformat()))
+        create_form(
+            base(
+                slug,
+                ONE_PAGE,
+                title=slug.replace("-", " ").title(),
+                opens_at=opens.isoformat(),
+                closes_at=closes.isoformat(),
+            )
+        )
     with freeze_time(now):
         html = client.get("/?lang=en").get_data(as_text=True)
     assert html.index("Open now") < html.index("Open Call") < html.index("Opening soon")

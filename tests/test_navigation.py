@@ -32,14 +32,33 @@ def test_back_keeps_what_was_typed_without_validating(client, create_form):
 
 def test_a_page_whose_questions_are_all_hidden_is_skipped(client, create_form):
     pages = [
-        {"title": "First", "fields": [
-            {"name": "kind", "type": "choice", "label": "Kind", "required": True,
-             "choices": [{"value": "group", "label": "Group"}, {"value": "solo", "label": "Solo"}]},
-        ]},
-        {"title": "Group details", "fields": [
-            {"name": "size", "type": "number", "label": "Size", "required": True,
-             "show_if": {"kind": ["group"]}},
-        ]},
+        {
+            "title": "First",
+            "fields": [
+                {
+                    "name": "kind",
+                    "type": "choice",
+                    "label": "Kind",
+                    "required": True,
+                    "choices": [
+                        {"value": "group", "label": "Group"},
+                        {"value": "solo", "label": "Solo"},
+                    ],
+                },
+            ],
+        },
+        {
+            "title": "Group details",
+            "fields": [
+                {
+                    "name": "size",
+                    "type": "number",
+                    "label": "Size",
+                    "required": True,
+                    "show_if": {"kind": ["group"]},
+                },
+            ],
+        },
         {"title": "Last", "fields": [{"name": "note", "type": "text", "label": "Note"}]},
     ]
     create_form(base("skip", pages))
@@ -57,8 +76,9 @@ def test_change_link_returns_to_check_your_answers(client, create_form):
     fill_all(client)
     check = client.get("/calls/multi/check").get_data(as_text=True)
     assert 'href="/calls/multi/page/2?return=check#visit_focus"' in check
-    changed = client.post("/calls/multi/page/2?return=check",
-                          {"visit_focus": "Changed focus", "action": "continue"})
+    changed = client.post(
+        "/calls/multi/page/2?return=check", {"visit_focus": "Changed focus", "action": "continue"}
+    )
     assert changed.headers["Location"].endswith("/calls/multi/check")
     assert "Changed focus" in client.get("/calls/multi/check").get_data(as_text=True)
 
@@ -67,8 +87,10 @@ def test_check_sends_back_to_a_page_that_became_incomplete(client, create_form):
     create_form(multi_page())
     fill_all(client)
     # Switching to the study trip makes a new required question appear on page 2.
-    client.post("/calls/multi/page/1?return=check",
-                {"service": "trip", "contact_email": "a@example.org", "action": "continue"})
+    client.post(
+        "/calls/multi/page/1?return=check",
+        {"service": "trip", "contact_email": "a@example.org", "action": "continue"},
+    )
     response = client.get("/calls/multi/check")
     assert response.headers["Location"].endswith("/calls/multi/page/2?review=1")
     page = client.get("/calls/multi/page/2?review=1").get_data(as_text=True)
@@ -78,8 +100,9 @@ def test_check_sends_back_to_a_page_that_became_incomplete(client, create_form):
 def test_a_value_posted_for_a_hidden_question_is_not_stored(app, client, create_form):
     create_form(multi_page())
     client.fill("multi", 1, {"service": "visit", "contact_email": "a@example.org"})
-    client.fill("multi", 2, {"visit_focus": "Focus", "trip_stage": "booked",
-                             "departure": "2027-05-01"})
+    client.fill(
+        "multi", 2, {"visit_focus": "Focus", "trip_stage": "booked", "departure": "2027-05-01"}
+    )
     client.fill("multi", 3, PARTICIPANT)
     client.get("/calls/multi/check")
     client.post("/calls/multi/check", {})

@@ -106,8 +106,15 @@ def test_tampered_actions_and_unknown_fields_are_ignored(app, client, create_for
     client.fill("multi", 2, {"visit_focus": "Libraries"})
     for action in ("remove-participants-99", "remove-participants-x", "add-nothing", "drop table"):
         response = client.fill(
-            "multi", 3, {"participants-0-first_name": "Ola", "participants-0-diet": "none",
-                         "is_admin": "1", "state": "accepted"}, action=action
+            "multi",
+            3,
+            {
+                "participants-0-first_name": "Ola",
+                "participants-0-diet": "none",
+                "is_admin": "1",
+                "state": "accepted",
+            },
+            action=action,
         )
         assert response.status_code in (200, 302)
     client.get("/calls/multi/check")
@@ -118,7 +125,10 @@ def test_tampered_actions_and_unknown_fields_are_ignored(app, client, create_for
         submission = Submission.query.one()
         assert submission.state == "submitted"
         assert set(submission.answers_by_field()) == {
-            "service", "contact_email", "visit_focus", "participants"
+            "service",
+            "contact_email",
+            "visit_focus",
+            "participants",
         }
 
 
