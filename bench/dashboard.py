@@ -71,9 +71,12 @@ def fill(db: Database, rows: int) -> dict:
         sqla.session.commit()
         if db.kind == "postgresql":
             _search_texts(sqla, rows + small)  # SQLite searches the answers themselves
-            # What autovacuum does within a minute of a bulk load; SQLite has no such job.
+            # What autovacuum does within a minute of a bulk load (since PostgreSQL 13 inserts
+            # alone start it): statistics, and the visibility map that index-only scans and
+            # cheap counts need. Without it the list took 265 ms instead of 95 in-process.
+            # SQLite has no such job.
             with sqla.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.exec_driver_sql("ANALYZE")
+                c.exec_driver_sql("VACUUM ANALYZE")
         sqla.session.remove()
         sqla.engine.dispose()
     return {"ids": ids, "fill_seconds": time.perf_counter() - began, "small_rows": small}
