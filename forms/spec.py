@@ -144,6 +144,17 @@ class FormSpec:
         return next(f for f in self.all_fields if f.name == name)
 
     @cached_property
+    def takes_files(self) -> bool:
+        """Some question, inside a repeatable group too, asks for a file."""
+        fields = list(self.inputs)
+        while fields:
+            field = fields.pop()
+            if field.type == "file":
+                return True
+            fields.extend(field.children)
+        return False
+
+    @cached_property
     def applicant_email_field(self) -> str | None:
         if self.raw.get("applicant_email_field"):
             return self.raw["applicant_email_field"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from extensions import db
 from forms.schema import DefinitionError, checksum, load_file
@@ -93,22 +94,30 @@ def publish(definition: dict, report: LoadReport) -> FormVersion | None:
     return version
 
 
-@lru_cache(maxsize=256)
-def _spec(version_id: int, digest: str, definition_json: str) -> FormSpec:
-    import json
-
-    return FormSpec(json.loads(definition_json))
+_specs: dict[tuple[int, str], FormSpec] = {}
+MAX_CACHED_SPECS = 256
 
 
 def spec_for(version: FormVersion) -> FormSpec:
-    """Published versions never change, so their parsed spec is cached by id and checksum."""
-    import json
-
-    return _spec(version.id, version.checksum, json.dumps(version.definition))
+    """Published versions never change, so their parsed spec is cached by id and checksum
+    (the checksum is the definition's digest: a database whose version 3 holds another
+    definition gets its own entry). Serialising the definition to key the cache cost more
+    than a page's SQL queries."""
+    key = (version.id, version.checksum)
+    spec = _specs.get(key)
+    if spec is None:
+        if len(_specs) >= MAX_CACHED_SPECS:
+            _specs.clear()  # many databases in one process (tests); rebuilt on demand
+        # A copy: the spec outlives the session, and nobody's edit of the row may reach it.
+        spec = _specs[key] = FormSpec(json.loads(json.dumps(version.definition)))
+    return spec
 
 
 def find_form(slug: str) -> Form | None:
-    return db.session.scalar(select(Form).where(Form.slug == slug))
+    """The call and its current version, in one query (every public request needs both)."""
+    return db.session.scalar(
+        select(Form).where(Form.slug == slug).options(joinedload(Form.current_version))
+    )
 
 
 def visible_calls(now: datetime | None = None) -> list[FormVersion]:

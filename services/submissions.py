@@ -37,6 +37,7 @@ class SubmissionRefused(Exception):
 class Submitted:
     submission: Submission
     token: str  # for the applicant's secret link; shown once, never stored
+    reference: str  # read before the commit expires the submission (no reload to show it)
 
 
 def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = False) -> Submitted:
@@ -101,14 +102,17 @@ def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = 
     )
     mail_events.submission_received(submission)  # outbox rows, same transaction
     dispatch.after_commit("formdesk.make_documents", submission_id=submission.id)
+    reference = submission.reference
     db.session.commit()
-    return Submitted(submission, token)
+    return Submitted(submission, token, reference)
 
 
 def _claim_attachments(draft: Draft, submission: Submission, kept: dict) -> None:
     """Files still answering a shown field move to the submission; the rest are removed."""
     from services.uploads import discard
 
+    if not spec_for(draft.form_version).takes_files:
+        return  # no question asks for a file: no attachment to look up
     wanted = set(_attachment_ids(kept))
     for attachment in list(draft.attachments):
         if attachment.id in wanted:
@@ -136,16 +140,14 @@ def _next_reference(form_id: int, prefix: str, now: datetime, spec) -> str:
     year = now.astimezone(spec.timezone).year
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(ReferenceCounter).values(form_id=form_id, year=year, last=0).on_conflict_do_nothing()
-    )
+    counter = insert(ReferenceCounter).values(form_id=form_id, year=year, last=1)
+    # One statement: the year's first reference creates the row, every later one counts on.
+    next_number = counter.on_conflict_do_update(
+        index_elements=[ReferenceCounter.form_id, ReferenceCounter.year],
+        set_={"last": ReferenceCounter.last + 1},
+    ).returning(ReferenceCounter.last)
     while True:
-        number = db.session.execute(
-            update(ReferenceCounter)
-            .where(ReferenceCounter.form_id == form_id, ReferenceCounter.year == year)
-            .values(last=ReferenceCounter.last + 1)
-            .returning(ReferenceCounter.last)
-        ).scalar_one()
+        number = db.session.execute(next_number).scalar_one()
         reference = f"{prefix}-{year}-{number:04d}"
         # Two calls may share a prefix (the counter is per call): skip the numbers the
         # other one gave out, instead of failing on the unique reference (a 500).

@@ -313,7 +313,9 @@ def _closed(version, spec, language):
 @bp.route("/calls/<slug>/check", methods=["GET", "POST"])
 @submit_limit
 def check(slug: str):
-    _load_call(slug)
+    # Kept in a variable: the session holds loaded rows only while something refers to
+    # them, and the draft's version is usually this one (no second query for it).
+    _current, _spec = _load_call(slug)
     draft = _session_draft(slug)
     if draft is None:
         return redirect(url_for("public.call", slug=slug))
@@ -340,11 +342,11 @@ def check(slug: str):
                 )
             abort(409)
         _forget_draft(slug)
-        sent = [r for r in session.get(SENT_KEY, []) if r != result.submission.reference]
-        session[SENT_KEY] = [*sent, result.submission.reference][-10:]
+        sent = [r for r in session.get(SENT_KEY, []) if r != result.reference]
+        session[SENT_KEY] = [*sent, result.reference][-10:]
         session["confirmation"] = {
             "slug": slug,
-            "reference": result.submission.reference,
+            "reference": result.reference,
             "token": result.token,  # the applicant's link; the database keeps only its hash
         }
         return redirect(url_for("public.confirmation", slug=slug))
