@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField
@@ -119,6 +120,18 @@ def _make_item_form(spec: FieldSpec, language: str) -> type[GroupItemForm]:
 
 
 def build_page_form(page: PageSpec, language: str) -> type[PageForm]:
+    """The page's form class, made once per language of the questions and of the page
+    around them (choices such as "Choose…" are translated when the class is made). Specs
+    are cached and never change, so their classes can be too: a new class on every request
+    cost WTForms a scan of its attributes each time."""
+    classes = page.__dict__.setdefault("_form_classes", {})
+    key = (language, str(get_locale()))
+    if key not in classes:
+        classes[key] = _make_page_form(page, language)
+    return classes[key]
+
+
+def _make_page_form(page: PageSpec, language: str) -> type[PageForm]:
     attributes: dict[str, Any] = {"specs": page.fields, "language": language}
     for spec in page.fields:
         if not spec.is_input:
