@@ -123,15 +123,18 @@ def search_text(reference: str | None, values: Iterable) -> str:
 
 
 def _touched_submissions(session: Session) -> set[int]:
+    done = session.info.get(_TEXTS_SET_BEFORE_FLUSH, ())
     ids: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Answer):
+            if obj.__dict__.get("submission") in done:
+                continue
             submission_id = obj.submission_id
             if submission_id is None and obj.submission is not None:
                 submission_id = obj.submission.id
             if submission_id is not None:
                 ids.add(submission_id)
-        elif isinstance(obj, Submission) and obj not in session.deleted:
+        elif isinstance(obj, Submission) and obj not in session.deleted and obj not in done:
             state = inspect(obj)
             if obj in session.new or any(
                 state.attrs[name].history.has_changes()
@@ -139,6 +142,14 @@ def _touched_submissions(session: Session) -> set[int]:
             ):
                 ids.add(obj.id)
     return ids
+
+
+def _both_texts(reference: str | None, pairs: list[tuple], secret: set[str]) -> tuple[str, str]:
+    """(search_text, search_text_blind) from the answers as (field, value) in form order."""
+    return (
+        search_text(reference, [value for _field, value in pairs]),
+        search_text(reference, [value for field, value in pairs if field not in secret]),
+    )
 
 
 def refresh_search_texts(connection: Connection, ids: Iterable[int]) -> dict[int, tuple]:
@@ -168,13 +179,10 @@ def refresh_search_texts(connection: Connection, ids: Iterable[int]) -> dict[int
             )
         )
     }
-    texts = {}
-    for row in rows:
-        pairs, secret = given[row.id], hidden.get(row.form_version_id, set())
-        texts[row.id] = (
-            search_text(row.reference, [value for _field, value in pairs]),
-            search_text(row.reference, [value for field, value in pairs if field not in secret]),
-        )
+    texts = {
+        row.id: _both_texts(row.reference, given[row.id], hidden.get(row.form_version_id, set()))
+        for row in rows
+    }
     if texts:
         connection.execute(
             update(table)
@@ -190,9 +198,31 @@ def refresh_search_texts(connection: Connection, ids: Iterable[int]) -> dict[int
     return texts
 
 
+_TEXTS_SET_BEFORE_FLUSH = "formdesk.search_texts_set_before_flush"
+
+
+@event.listens_for(Session, "before_flush")
+def _texts_of_new_submissions(session: Session, _context, _instances) -> None:
+    """A submission being inserted with all its answers (submitting) gets its texts from
+    the objects in memory, so its INSERT carries them: no reading back and updating after
+    the flush, which is four statements inside the call's lock when applying."""
+    done = session.info[_TEXTS_SET_BEFORE_FLUSH] = set()  # this flush's, never an older one's
+    for obj in session.new:
+        if not isinstance(obj, Submission):
+            continue
+        answers, version = obj.__dict__.get("answers"), obj.__dict__.get("form_version")
+        if answers is None or version is None or not all(a in session.new for a in answers):
+            continue  # not all known here: the after-flush way reads what was written
+        pairs = [(a.field, a.value) for a in sorted(answers, key=lambda a: a.position)]
+        secret = identifying_fields(spec_for(version))
+        obj.search_text, obj.search_text_blind = _both_texts(obj.reference, pairs, secret)
+        done.add(obj)
+
+
 @event.listens_for(Session, "after_flush")
 def _keep_search_texts_current(session: Session, _context) -> None:
     ids = _touched_submissions(session)
+    session.info.pop(_TEXTS_SET_BEFORE_FLUSH, None)
     if not ids:
         return
     texts = refresh_search_texts(session.connection(), ids)

@@ -164,6 +164,30 @@ def test_submitting_fills_both_texts_without_identifying_answers_in_the_blind_on
     assert blind == f"{ref} k example org lund"
 
 
+def test_texts_made_in_memory_when_submitting_equal_those_read_back_from_the_rows(app, calls):
+    """Submitting sets both texts before the INSERT, from the objects in memory; any other
+    writer gets them read back from the rows after the flush. The two ways must agree."""
+    from extensions import db
+    from models import Submission
+    from services.search import refresh_search_texts
+    from tests.test_dashboard_list import send
+
+    answers = {"name": "Łucja Öberg", "email": "l@example.org", "story": "Zajęcia w Łodzi"}
+    for slug in ("open", "blind"):
+        send(app, slug, answers)
+    with app.app_context():
+        stored = {
+            row.id: (row.search_text, row.search_text_blind)
+            for row in db.session.execute(
+                select(Submission.id, Submission.search_text, Submission.search_text_blind)
+            )
+        }
+        read_back = refresh_search_texts(db.session.connection(), stored)
+        db.session.rollback()
+    assert len(stored) == 2 and all("łucja öberg" in full for full, _ in stored.values())
+    assert stored == read_back
+
+
 def test_an_applicants_edit_replaces_the_words(app, create_form):
     from tests.test_applicant import PAGES, apply, edit, person, save
 
