@@ -116,6 +116,62 @@ def test_200_racing_registrations_for_30_seats(app, create_form, gunicorn):
     assert result.count("waitlisted") == PEOPLE - SEATS
 
 
+@pytest.fixture
+def deployed(database_url, tmp_path, app):
+    """gunicorn as deploy/gunicorn.conf.py runs it: the app built once in the master
+    (preload_app), 2 forked workers × 4 threads."""
+    env = server_environment(tmp_path / "instance", tmp_path / "uploads")
+    port = free_port()
+    env.update(
+        DATABASE_URL=database_url,
+        FORMDESK_BIND=f"127.0.0.1:{port}",
+        FORMDESK_WEB_WORKERS="2",
+        FORMDESK_WEB_THREADS="4",
+        FLASK_FORMDESK_LOAD_FORMS_ON_START="false",
+        FLASK_FORMDESK_MIN_FILL_SECONDS="0",
+        FLASK_FORMDESK_EMBEDDED_WORKER="false",
+        FLASK_FORMDESK_SUBMIT_LIMIT="100000 per minute",
+        FLASK_FORMDESK_PAGE_LIMIT="100000 per minute",
+    )
+    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "app:create_app()"]
+    server = ServerProcess(command, ROOT, env, port, tmp_path / "gunicorn.log").start(60)
+    yield server
+    server.stop()
+    print(server.log_tail(80))  # shown when the test fails
+
+
+def test_forked_workers_of_the_deployment_configuration_use_their_own_connections(
+    app, create_form, deployed
+):
+    """The master opened database connections while building the app (migrations); workers
+    forked from it that kept using them would share one socket (PostgreSQL) or one SQLite
+    handle between processes, and requests running together would fail or mix answers."""
+    people = 40
+    create_form(
+        base(
+            "forked",
+            [{"title": "You", "fields": [{"name": "name", "type": "text", "label": "Name"}]}],
+            workflow="event-registration",
+            capacity=people,
+        )
+    )
+
+    def register_one(index: int) -> str:
+        person = Browserless(deployed.url)
+        person.get("/calls/forked/page/1")
+        person.post("/calls/forked/page/1", {"name": f"Forked {index}", "action": "continue"})
+        person.get("/calls/forked/check")
+        status, url = person.post("/calls/forked/check", {})
+        assert status == 200, person.html[:300]
+        return url
+
+    with ThreadPoolExecutor(8) as pool:
+        urls = list(pool.map(register_one, range(people)))
+    assert all(url.endswith("/calls/forked/confirmation") for url in urls)
+    assert states(app, "forked").count("confirmed") == people
+    assert "Traceback" not in deployed.log_tail(400)
+
+
 def test_two_reviewers_accepting_the_last_place_at_once(app, create_form):
     """The last of 3 places: two decisions arrive together, exactly one wins."""
     from services.transitions import Actor, TransitionRefused, transition
