@@ -133,7 +133,14 @@ def deployed(database_url, tmp_path, app):
         FLASK_FORMDESK_SUBMIT_LIMIT="100000 per minute",
         FLASK_FORMDESK_PAGE_LIMIT="100000 per minute",
     )
-    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "app:create_app()"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "deploy/gunicorn.conf.py",
+        "app:create_app()",
+    ]
     server = ServerProcess(command, ROOT, env, port, tmp_path / "gunicorn.log").start(60)
     yield server
     server.stop()
