@@ -174,12 +174,16 @@ def measure_on(kind: str, rounds: int, seconds: float, users: int) -> dict:
 
 
 def measure(quick: bool, databases: tuple[str, ...]) -> dict:
+    from bench import cpu_per_request
+
     rounds, seconds, users = (1, 3.0, 4) if quick else (3, 8.0, 8)
     return {
         "rounds": rounds,
         "seconds_per_round": seconds,
         "users": users,
         "results": [measure_on(kind, rounds, seconds, users) for kind in databases],
+        # What each request costs, measured without the servers (after them: same machine).
+        "cpu": cpu_per_request.measure(quick, databases),
     }
 
 
@@ -234,6 +238,10 @@ def report(data: dict) -> str:
             f"≥ 0.6); per round Formdesk/reference req/s: {rounds}; "
             f"{result['stored_submissions']} submissions stored."
         )
+    if "cpu" in data:
+        from bench import cpu_per_request
+
+        lines += ["", cpu_per_request.report(data["cpu"]).rstrip()]
     return "\n".join(lines) + "\n"
 
 
