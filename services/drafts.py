@@ -12,12 +12,11 @@ from services.tokens import hash_token, new_token
 
 
 def start_draft(version: FormVersion, language: str) -> tuple[Draft, str]:
-    """A new draft, flushed but not committed: the first page's answers are saved with it
-    (save_answers commits), one write instead of two."""
+    """A new draft, added to the session but not written: the first page's answers are
+    written with it (save_answers commits), one INSERT instead of an INSERT and an UPDATE."""
     token, token_hash = new_token()
     draft = Draft(form_version=version, token_hash=token_hash, language=language, answers={})
     db.session.add(draft)
-    db.session.flush()
     return draft, token
 
 
