@@ -115,15 +115,16 @@ def _check_content(extension: str, content: bytes) -> None:
 def _check_for_viruses(draft: Draft, content: bytes) -> None:
     if not virus_scan.configured():
         return
+    draft_name = draft.id or "new, first page"  # a draft is written with its first page
     try:
         found = virus_scan.scan(content)
     except virus_scan.ScanUnavailable as problem:
-        log.error("virus scan unavailable, upload refused (draft %s): %s", draft.id, problem)
+        log.error("virus scan unavailable, upload refused (draft %s): %s", draft_name, problem)
         raise UploadRefused(
             _("The file could not be checked for viruses just now. Try again in a few minutes.")
         ) from problem
     if found is not None:
-        log.warning("upload refused by the virus scan (draft %s): %s", draft.id, found)
+        log.warning("upload refused by the virus scan (draft %s): %s", draft_name, found)
         raise UploadRefused(
             _(
                 "The virus check found something harmful in this file (%(name)s), so it was "
