@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 import models  # noqa: F401  (registers the tables)
+import sqlite_writers
 from config import Defaults, database_url_from_environment
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from storage import check_configuration as check_storage_configuration
@@ -42,6 +43,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     check_storage_configuration(app)
 
     db.init_app(app)
+    if os.environ.get("FORMDESK_SQLITE_WRITER_QUEUE", "true").lower() != "false":
+        with app.app_context():
+            sqlite_writers.install(db.engine, timeout=sqlite_busy_ms() / 1000)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -122,6 +126,10 @@ def _refuse_insecure_production(app: Flask) -> None:
         )
 
 
+def sqlite_busy_ms() -> int:
+    return int(os.environ.get("FORMDESK_SQLITE_BUSY_MS", 30000))
+
+
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, _record) -> None:
     """WAL lets readers run beside the writer; NORMAL sync is safe with WAL; the busy timeout
@@ -132,7 +140,7 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # A deadline rush queues hundreds of writers: waiting 30 s beats failing after 5 s.
-    cursor.execute(f"PRAGMA busy_timeout={int(os.environ.get('FORMDESK_SQLITE_BUSY_MS', 30000))}")
+    cursor.execute(f"PRAGMA busy_timeout={sqlite_busy_ms()}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
