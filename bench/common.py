@@ -4,6 +4,7 @@ from /proc, and percentiles."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -325,3 +326,13 @@ class CpuMeter:
 def write_json(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+
+
+def command_line(doc: str, measure, report, databases: tuple[str, ...] = ("sqlite",)) -> None:
+    """`python -m bench.PART [--quick] [--database sqlite|postgresql …]`: measure one part
+    on its own and print its section of the report."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--database", choices=DATABASES, action="append")
+    args = parser.parse_args()
+    print(report(measure(args.quick, tuple(args.database or databases))))

@@ -12,7 +12,6 @@ shared machine, so a change is compared here first (bench/NOTES.md).
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from collections import Counter
@@ -20,7 +19,7 @@ from contextlib import contextmanager
 
 from bench import submit
 from bench.client import CSRF
-from bench.common import Database, app_environment, database, write_definitions
+from bench.common import Database, app_environment, command_line, database, write_definitions
 
 STEPS = submit.STEPS
 
@@ -193,8 +192,4 @@ def report(data: dict) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), action="append")
-    args = parser.parse_args()
-    print(report(measure(args.quick, tuple(args.database or ("sqlite",)))))
+    command_line(__doc__, measure, report)

@@ -12,7 +12,6 @@ a one-machine installation does.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import threading
 from contextlib import ExitStack
@@ -20,7 +19,7 @@ from contextlib import ExitStack
 from aiosmtpd.controller import Controller
 
 from bench import loadgen
-from bench.common import database, free_port, serving
+from bench.common import command_line, database, free_port, serving
 from bench.submit import formdesk_server, submit_once
 
 
@@ -168,8 +167,4 @@ def report(data: dict) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), action="append")
-    args = parser.parse_args()
-    print(report(measure(args.quick, tuple(args.database or ("sqlite", "postgresql")))))
+    command_line(__doc__, measure, report, ("sqlite", "postgresql"))

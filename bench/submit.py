@@ -12,13 +12,12 @@ rounds, so a change in the machine's load during the run touches both alike."""
 
 from __future__ import annotations
 
-import argparse
-
 from bench import loadgen
 from bench.client import Session
 from bench.common import (
     Database,
     app_environment,
+    command_line,
     database,
     gunicorn,
     open_window,
@@ -246,8 +245,4 @@ def report(data: dict) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), action="append")
-    args = parser.parse_args()
-    print(report(measure(args.quick, tuple(args.database or ("sqlite",)))))
+    command_line(__doc__, measure, report)
