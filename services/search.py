@@ -354,12 +354,31 @@ def _fts_match_sqlite(element, compiler, **kw):
     )
 
 
+_trigram_index: dict[str, bool] = {}
+
+
+def has_trigram_index() -> bool:
+    """Whether this SQLite database has `submissions_search` (the migration leaves it out
+    where SQLite lacks FTS5 or its trigram tokenizer, before 3.34). Asked once per database."""
+    connection = db.session.connection()
+    key = connection.engine.url.render_as_string()
+    if key not in _trigram_index:
+        found = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (SQLITE_FTS_TABLE,)
+        ).first()
+        _trigram_index[key] = found is not None
+    return _trigram_index[key]
+
+
 def _indexed(texts: list[str]) -> ColumnElement[bool]:
     """Every one of `texts` is part of `search_text`, from the trigram index. Texts of fewer
-    than 3 characters are left out: the index cannot find them."""
+    than 3 characters are left out: the index cannot find them. Without the index, LIKE on
+    the stored text (one row per submission, still no JSON to decode)."""
     long = [text for text in texts if len(text) >= TRIGRAM]
     if not long:
         return true()
+    if not has_trigram_index():
+        return and_(*_contains(Submission.__table__.c.search_text, long))
     # Words hold no quote, so a "phrase" per text is safe; a trigram phrase matches where
     # its characters occur in this order: any part of the text.
     query = " AND ".join(f'"{text}"' for text in long)

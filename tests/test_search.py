@@ -575,3 +575,26 @@ def test_blind_review_short_terms_and_phrases_across_a_hidden_answer(app, calls)
     # In the blind text the town follows the reference: a phrase across the hidden name is
     # found there (the index, which holds the full text, narrows by its words only).
     assert found(reviewer, '"0001 lund"') == ["BLND-2027-0001"]
+
+
+def test_sqlite_without_the_trigram_index_searches_the_stored_text_alike(app, calls, monkeypatch):
+    """Where SQLite has no trigram tokenizer the migration makes no index: LIKE on the
+    stored text then finds the same submissions."""
+    import services.search as search
+    from extensions import db
+    from models import Submission
+
+    sqlite_only(app)
+    add(app, "open", name="Zażółć Gęślą", town="Łódź-Bałuty", story="a reading club")
+    add(app, "blind", name="Karin Ek", town="Lund", story="Åre")
+    admin = staff_client(app, "root@example.org", "admin")
+    reviewer = staff_client(app, "rev@example.org", "reviewer", "blind", "open")
+    queries = ("żółć", "łódź-bał", '"ading cl"', "lund åre", "karin", "ek", "— club", "0001 lu")
+    indexed_ = {q: (found(admin, q), found(reviewer, q)) for q in queries}
+    monkeypatch.setattr(search, "has_trigram_index", lambda: False)
+    assert {q: (found(admin, q), found(reviewer, q)) for q in queries} == indexed_
+    assert indexed_["karin"] == (["BLND-2027-0001"], [])
+    with app.app_context():
+        sql = str(select(Submission.id).where(search.submission_matches("karin lund")))
+        db.session.rollback()
+    assert "submissions_search" not in sql and "search_text LIKE" in sql

@@ -18,7 +18,12 @@ Create Date: 2026-11-29 23:30:00
 
 """
 
+import logging
+
+import sqlalchemy as sa
 from alembic import op
+
+log = logging.getLogger("alembic.runtime.migration")
 
 # revision identifiers, used by Alembic.
 revision = "f6039d15c30d"
@@ -35,7 +40,17 @@ OLD = "old.search_text"
 
 
 def upgrade():
-    if op.get_bind().dialect.name != "sqlite":
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    if not _trigram_tokenizer(bind):
+        # SQLite before 3.34, or built without FTS5: the search reads the stored text with
+        # LIKE instead (services/search.py asks whether the table exists).
+        log.warning(
+            "SQLite %s has no FTS5 trigram tokenizer: the dashboard's search will work"
+            " without an index (slower with many submissions)",
+            bind.exec_driver_sql("SELECT sqlite_version()").scalar(),
+        )
         return
     op.execute(
         f"CREATE VIRTUAL TABLE {TABLE} USING fts5({COLUMNS}, content='submissions',"
@@ -59,6 +74,15 @@ def upgrade():
         f" INSERT INTO {TABLE}(rowid, {COLUMNS}) VALUES (new.id, {NEW}); END"
     )
     op.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('rebuild')")
+
+
+def _trigram_tokenizer(bind) -> bool:
+    try:
+        bind.exec_driver_sql("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x, tokenize='trigram')")
+    except sa.exc.OperationalError:
+        return False
+    bind.exec_driver_sql("DROP TABLE temp.fts5_probe")
+    return True
 
 
 def downgrade():
