@@ -20,9 +20,9 @@ the middle of a word is not found (`berg` does not find Öberg).
 
 **SQLite: substring search in the stored text.** Each word of the query (or each "quoted
 text") must be part of `search_text`, in any order; any part of a word matches (`berg` finds
-Öberg), case-insensitively in every language; wildcards are plain characters, `or` and `-`
+Öberg), case-insensitively in every language; `%` and `_` are no wildcards, `or` and `-`
 mean nothing special. Punctuation inside a term counts as a blank, as in the stored text
-(`anna.k@exa` is `anna k exa`). An FTS5 table with the trigram tokenizer,
+(`anna.k@exa` is `anna k exa`, and `f_s` finds "off sale"). An FTS5 table with the trigram tokenizer,
 `submissions_search` (migration f6039d15c30d; external content: the submissions table,
 kept current by triggers), finds every term of 3 or more characters from its index; shorter
 terms are compared with LIKE on the rows the others left (on all rows when every term is
