@@ -22,12 +22,12 @@ the middle of a word is not found (`berg` does not find Öberg).
 text") must be part of `search_text`, in any order; any part of a word matches (`berg` finds
 Öberg), case-insensitively in every language; `%` and `_` are no wildcards, `or` and `-`
 mean nothing special. Punctuation inside a term counts as a blank, as in the stored text
-(`anna.k@exa` is `anna k exa`, and `f_s` finds "off sale"). An FTS5 table with the trigram tokenizer,
-`submissions_search` (migration f6039d15c30d; external content: the submissions table,
-kept current by triggers), finds every term of 3 or more characters from its index; shorter
-terms are compared with LIKE on the rows the others left (on all rows when every term is
-that short). A term with no letter or digit at all (`—`, `%`) cannot be in the stored text:
-it is looked for in the answers as written, below.
+(`anna.k@exa` is `anna k exa`, and `f_s` finds "off sale"). An FTS5 table with the
+trigram tokenizer, `submissions_search` (migration f6039d15c30d; external content: the
+submissions table, kept current by triggers), finds every term of 3 or more characters from
+its index; shorter terms are compared with LIKE on the rows the others left (on all rows
+when every term is that short). A term with no letter or digit at all (`—`, `%`) cannot be
+in the stored text: it is looked for in the answers as written, below.
 
 **The answers as written (fallback).** A case-insensitive LIKE over the strings of each
 answer and the reference, decoding each answer's JSON (stored JSON escapes non-ASCII letters
@@ -61,7 +61,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import (
-    Boolean,
     Text,
     and_,
     bindparam,
@@ -78,6 +77,8 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -335,23 +336,14 @@ def schema_name_in_models(name: str | None, type_: str, _parent_names) -> bool:
     )
 
 
-class _fts_match(FunctionElement):  # noqa: N801  (used like a SQL function)
-    """`rowid IN (SELECT rowid FROM submissions_search WHERE submissions_search MATCH :q)`
-    for SQLite's FTS5 index on the submissions' search texts."""
-
-    type = Boolean()
-    inherit_cache = True
-    name = "fts_match"
+_FTS = sql_table(SQLITE_FTS_TABLE, sql_column("rowid"))
 
 
-@compiles(_fts_match, "sqlite")
-def _fts_match_sqlite(element, compiler, **kw):
-    column, query = element.clauses
-    # Our table's name; the query is a bound parameter.
-    sql = "{} IN (SELECT rowid FROM {table} WHERE {table} MATCH {})"
-    return sql.format(
-        compiler.process(column, **kw), compiler.process(query, **kw), table=SQLITE_FTS_TABLE
-    )
+def _fts_match(query: str) -> ColumnElement[bool]:
+    """`id IN (SELECT rowid FROM submissions_search WHERE submissions_search MATCH :q)`: a
+    plain IN on the primary key, which SQLite's planner can read the rows by."""
+    matches = literal_column(SQLITE_FTS_TABLE).bool_op("MATCH")(literal(query))
+    return Submission.id.in_(select(_FTS.c.rowid).where(matches))
 
 
 _trigram_index: dict[str, bool] = {}
@@ -382,7 +374,7 @@ def _indexed(texts: list[str]) -> ColumnElement[bool]:
     # Words hold no quote, so a "phrase" per text is safe; a trigram phrase matches where
     # its characters occur in this order: any part of the text.
     query = " AND ".join(f'"{text}"' for text in long)
-    return _fts_match(Submission.id, literal(query))
+    return _fts_match(query)
 
 
 def _contains(column, texts: list[str]) -> list[ColumnElement[bool]]:
