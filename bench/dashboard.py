@@ -69,8 +69,8 @@ def fill(db: Database, rows: int) -> dict:
         }
         create_user(REVIEWER, PASSWORD, "reviewer", "Bench Reviewer", form_slugs=("small", "large"))
         sqla.session.commit()
+        _search_texts(sqla, rows + small)
         if db.kind == "postgresql":
-            _search_texts(sqla, rows + small)  # SQLite searches the answers themselves
             # What autovacuum does within a minute of a bulk load (since PostgreSQL 13 inserts
             # alone start it): statistics, and the visibility map that index-only scans and
             # cheap counts need. Without it the list took 265 ms instead of 95 in-process.
@@ -83,8 +83,8 @@ def fill(db: Database, rows: int) -> dict:
 
 
 def _search_texts(sqla, count: int, batch: int = 5000) -> None:
-    """Bulk inserts skip the ORM's flush, which keeps the submissions' search texts
-    (PostgreSQL full-text search) current: compute them as the app would have."""
+    """Bulk inserts skip the ORM's flush, which keeps the submissions' search texts (and
+    through them SQLite's FTS5 index) current: compute them as the app would have."""
     import services.search as search
 
     refresh = getattr(search, "refresh_search_texts", None)

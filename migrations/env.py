@@ -90,6 +90,10 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # SQLite's FTS5 search index is made by a migration, not described by the models.
+    from services.search import schema_name_in_models
+
+    conf_args.setdefault("include_name", schema_name_in_models)
 
     connectable = get_engine()
 

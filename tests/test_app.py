@@ -137,7 +137,11 @@ def test_migrations_match_the_models(app, app_context):
     from alembic.migration import MigrationContext
 
     from extensions import db
+    from services.search import schema_name_in_models
 
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(
+            connection, opts={"include_name": schema_name_in_models}
+        )
+        differences = compare_metadata(context, db.metadata)
     assert differences == []

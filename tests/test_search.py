@@ -347,6 +347,11 @@ def test_the_migration_fills_the_texts_as_the_application_would(app, empty_datab
                 "blnd 2027 0001 zg example org biblioteka w łodzi 50 taniej",
             )
             assert refresh_search_texts(connection, [1]) == {1: tuple(migrated)}
+            if engine.dialect.name == "sqlite":  # the trigram index is built for them
+                assert connection.execute(
+                    text("SELECT rowid FROM submissions_search WHERE submissions_search MATCH :q"),
+                    {"q": '"öberg bibl"'},
+                ).all() == [(1,)]
         engine.dispose()
         downgrade(revision="1074b7b3545c")  # and back, with the data kept
         upgrade()
@@ -355,6 +360,13 @@ def test_the_migration_fills_the_texts_as_the_application_would(app, empty_datab
                 text("SELECT search_text, search_text_blind FROM submissions WHERE id = 1")
             ).one()
             assert tuple(again) == tuple(migrated)
+            if engine.dialect.name == "sqlite":
+                connection.execute(
+                    text(
+                        "INSERT INTO submissions_search(submissions_search, rank)"
+                        " VALUES ('integrity-check', 1)"
+                    )
+                )
         engine.dispose()
         from extensions import db
 
@@ -464,3 +476,149 @@ def test_odd_queries_never_fail(app, calls):
     for query in ("'", '"', "\\", "!", "-", "or", "a & b | !c", "(a", "x:*", "<->", "'a' & 'b'",
                   "-", "--x", '""', "ą" * 300, "\x00x"):  # fmt: skip
         found(admin, query)
+
+
+# --- SQLite: the trigram index (FTS5) on search_text ----------------------------------------------
+
+
+def sqlite_only(app) -> None:
+    if dialect(app) != "sqlite":
+        pytest.skip("the FTS5 index is SQLite's")
+
+
+def indexed(app, text_: str) -> list[int]:
+    """Submission ids SQLite's trigram index finds `text_` in (a part of search_text)."""
+    from extensions import db
+
+    with app.app_context():
+        return sorted(
+            db.session.scalars(
+                text("SELECT rowid FROM submissions_search WHERE submissions_search MATCH :q"),
+                {"q": f'"{text_}"'},
+            )
+        )
+
+
+def index_is_consistent(app) -> bool:
+    """FTS5's own check of an external-content index against the submissions' rows."""
+    from extensions import db
+
+    with app.app_context():
+        db.session.execute(
+            text(
+                "INSERT INTO submissions_search(submissions_search, rank)"
+                " VALUES ('integrity-check', 1)"
+            )
+        )  # raises when the index and the rows disagree
+        db.session.rollback()
+    return True
+
+
+def test_sqlite_keeps_the_trigram_index_current_on_insert_edit_anonymise_delete(app, calls):
+    from extensions import db
+    from models import Answer
+    from services.retention import anonymise
+
+    sqlite_only(app)
+    first = add(app, "open", name="Karin Exempelsson", town="Lund")
+    second = add(app, "open", name="Jan Nowak", town="Łódź")
+    assert indexed(app, "empels") == [first]  # the middle of a word
+    assert indexed(app, "łódź") == [second]
+    assert indexed(app, "open 2027") == [first, second]
+    with app.app_context():  # an answer added: its words are found, the old ones stay
+        db.session.add(Answer(submission_id=first, field="story", position=9, value="Zoo Malmö"))
+        db.session.commit()
+    assert indexed(app, "zoo malm") == [first] and indexed(app, "empels") == [first]
+    with app.app_context():  # an answer changed: the old words go
+        town = db.session.scalar(
+            select(Answer).where(Answer.submission_id == second, Answer.field == "town")
+        )
+        town.value = "Kraków"
+        db.session.commit()
+    assert indexed(app, "łódź") == [] and indexed(app, "kraków") == [second]
+    with app.app_context():
+        anonymise("OPEN-2027-0001")
+    assert indexed(app, "empels") == [] and indexed(app, "lund") == [first]
+    with app.app_context():
+        db.session.execute(text("DELETE FROM answers WHERE submission_id = :id"), {"id": second})
+        db.session.execute(text("DELETE FROM submissions WHERE id = :id"), {"id": second})
+        db.session.commit()
+    assert indexed(app, "kraków") == [] and indexed(app, "open 2027") == [first]
+    assert index_is_consistent(app)
+
+
+def test_sqlite_answers_searches_from_the_trigram_index_without_reading_answers(app, calls):
+    from extensions import db
+    from models import FormVersion, Submission
+    from services.search import submission_matches
+
+    sqlite_only(app)
+    add(app, "blind", name="Karin", town="Lund")
+    with app.app_context():
+        blind_version = db.session.scalar(select(FormVersion.id))
+        for hidden in ({}, {blind_version: {"name", "team"}}):
+            query = select(Submission.id).where(submission_matches("lund kar", hidden))
+            sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+            plan = " | ".join(
+                row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))
+            )
+            assert "submissions_search VIRTUAL TABLE" in plan, plan
+            assert "answers" not in sql and "formdesk_answer_text" not in sql, sql
+
+
+def test_any_part_of_a_word_short_terms_and_letters_of_four_languages(app, calls):
+    sqlite_only(app)  # PostgreSQL finds the beginnings of words (tests above)
+    add(app, "open", name="Zażółć Gęślą", town="Łódź-Bałuty", story="Šiauliai, Straße 5")
+    add(app, "open", name="Åsa Öberg", town="Malmö", story="anna.k@example.org — 50% off")
+    admin = staff_client(app, "root@example.org", "admin")
+    first, second = ["OPEN-2027-0001"], ["OPEN-2027-0002"]
+    for query, expected in (
+        ("ŻÓŁĆ", first), ("gęśl", first), ("Bałuty", first), ("łódź-bał", first),
+        ("ŠIAUL", first), ("straße", first), ("berg", second), ("ÅSA", second),
+        ("łó", first),  # shorter than a trigram: LIKE on the stored text
+        ("ö", second), ("5", first + second), ('"ó ż"', []), ("50", second),
+        ("anna.k@example", second), ("nna.k", second), ('"k example"', second),
+        ("— off", second), ("%", second),  # no letter or digit: the answers as written
+        ("malmö łódź", []), ("öberg 2027-0002", second), ("zz", []),
+    ):  # fmt: skip
+        assert found(admin, query) == expected, query
+
+
+def test_blind_review_short_terms_and_phrases_across_a_hidden_answer(app, calls):
+    """The blind text is searched without an index of its own: the index narrows by the
+    words, LIKE on the blind text decides."""
+    sqlite_only(app)
+    add(app, "blind", name="Karin Ek", town="Lund", story="Åre")
+    reviewer = staff_client(app, "rev@example.org", "reviewer", "blind")
+    admin = staff_client(app, "root@example.org", "admin")
+    for query in ("ek", "karin", "in ek", '"ek lund"', "ka"):
+        assert found(reviewer, query) == [], query
+        assert found(admin, query) == ["BLND-2027-0001"], query
+    for query in ("lund", "lu", "åre", "un", "2027-0001 lund åre"):
+        assert found(reviewer, query) == ["BLND-2027-0001"], query
+    # In the blind text the town follows the reference: a phrase across the hidden name is
+    # found there (the index, which holds the full text, narrows by its words only).
+    assert found(reviewer, '"0001 lund"') == ["BLND-2027-0001"]
+
+
+def test_sqlite_without_the_trigram_index_searches_the_stored_text_alike(app, calls, monkeypatch):
+    """Where SQLite has no trigram tokenizer the migration makes no index: LIKE on the
+    stored text then finds the same submissions."""
+    import services.search as search
+    from extensions import db
+    from models import Submission
+
+    sqlite_only(app)
+    add(app, "open", name="Zażółć Gęślą", town="Łódź-Bałuty", story="a reading club")
+    add(app, "blind", name="Karin Ek", town="Lund", story="Åre")
+    admin = staff_client(app, "root@example.org", "admin")
+    reviewer = staff_client(app, "rev@example.org", "reviewer", "blind", "open")
+    queries = ("żółć", "łódź-bał", '"ading cl"', "lund åre", "karin", "ek", "— club", "0001 lu")
+    indexed_ = {q: (found(admin, q), found(reviewer, q)) for q in queries}
+    monkeypatch.setattr(search, "has_trigram_index", lambda: False)
+    assert {q: (found(admin, q), found(reviewer, q)) for q in queries} == indexed_
+    assert indexed_["karin"] == (["BLND-2027-0001"], [])
+    with app.app_context():
+        sql = str(select(Submission.id).where(search.submission_matches("karin lund")))
+        db.session.rollback()
+    assert "submissions_search" not in sql and "search_text LIKE" in sql
