@@ -305,4 +305,4 @@ def letter_file(spec: dict) -> tuple[str, str, bytes] | None:
 effects.register("document", request_letter)
 events.register_decision_attachments(letter_for_decision_email)
 attachments.register("letter", letter_file)
-embedded.add_duty("make decision letters", make_missing_letters)
+embedded.add_duty("make decision letters", make_missing_letters, lane="documents")

@@ -152,4 +152,4 @@ def read(document: Document) -> bytes:
         return stream.read()
 
 
-embedded.add_duty("make documents", make_missing)
+embedded.add_duty("make documents", make_missing, lane="documents")

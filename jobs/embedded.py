@@ -1,8 +1,14 @@
-"""The embedded background worker: one thread per serving process that runs the duties
-(make missing documents, deliver due email) whenever a commit wrote work for it
-(jobs.dispatch wakes it) and every few seconds for retries. Duties find their work in the
-database, so nothing is lost when a process stops: the next run, here or in another
-process, picks it up."""
+"""The embedded background worker: in each serving process, one thread per lane — documents
+(copies, decision letters) and mail — that runs its lane's duties whenever a commit wrote
+work for it (jobs.dispatch wakes them) and every few seconds for retries. Duties find their
+work in the database, so nothing is lost when a process stops: the next run, here or in
+another process, picks it up.
+
+Two lanes, like Celery's two queues: a slow SMTP server holds up only the mail thread. With
+one thread for both, documents waited behind every email, piled up, and were then made in
+bursts that took the CPU from the requests of the same process (bench/NOTES.md). A receipt
+whose copies are not made yet waits for them (mail.delivery.AttachmentNotReady); making
+them releases it, and the documents thread then wakes the mail thread."""
 
 from __future__ import annotations
 
@@ -13,19 +19,20 @@ from collections.abc import Callable
 from flask import Flask
 
 Duty = Callable[[], object]
-_duties: list[tuple[str, Duty]] = []
-_wake = threading.Event()
+LANES = ("documents", "mail")  # the order run_duties_once keeps
+_duties: dict[str, list[tuple[str, Duty]]] = {lane: [] for lane in LANES}
+_wake = {lane: threading.Event() for lane in LANES}
 _started_in: int | None = None
 _start_lock = threading.Lock()
 
 
-def add_duty(name: str, duty: Duty) -> None:
-    if name not in {n for n, _ in _duties}:
-        _duties.append((name, duty))
+def add_duty(name: str, duty: Duty, lane: str) -> None:
+    if name not in {n for n, _ in _duties[lane]}:
+        _duties[lane].append((name, duty))
 
 
-def run_duties_once(app: Flask) -> None:
-    for name, duty in list(_duties):
+def _run(app: Flask, lane: str) -> None:
+    for name, duty in list(_duties[lane]):
         try:
             with app.app_context():
                 duty()
@@ -33,29 +40,39 @@ def run_duties_once(app: Flask) -> None:
             app.logger.exception("background duty %s failed", name)
 
 
+def run_duties_once(app: Flask) -> None:
+    """Every duty once, documents before mail, in this thread (commands and tests)."""
+    for lane in LANES:
+        _run(app, lane)
+
+
 def ensure_started(app: Flask) -> None:
-    """Start this process's worker once (a forked gunicorn worker starts its own)."""
+    """Start this process's threads once (a forked gunicorn worker starts its own)."""
     global _started_in
     if _started_in == os.getpid():
         return
     with _start_lock:
         if _started_in != os.getpid():
-            _start(app)
+            for lane in LANES:
+                _start(app, lane)
             _started_in = os.getpid()
 
 
-def _start(app: Flask) -> threading.Thread:
+def _start(app: Flask, lane: str) -> threading.Thread:
     def loop() -> None:
         interval = app.config["FORMDESK_WORKER_POLL_SECONDS"]
         while True:
-            _wake.wait(interval)
-            _wake.clear()
-            run_duties_once(app)
+            _wake[lane].wait(interval)
+            _wake[lane].clear()
+            _run(app, lane)
+            if lane == "documents":
+                _wake["mail"].set()  # copies just made may have released waiting email
 
-    thread = threading.Thread(target=loop, name="formdesk-worker", daemon=True)
+    thread = threading.Thread(target=loop, name=f"formdesk-{lane}", daemon=True)
     thread.start()
     return thread
 
 
 def wake() -> None:
-    _wake.set()
+    for event in _wake.values():
+        event.set()

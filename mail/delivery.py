@@ -191,4 +191,4 @@ def resend(message_id: int) -> bool:
     return changed == 1
 
 
-embedded.add_duty("deliver email", deliver_due)
+embedded.add_duty("deliver email", deliver_due, lane="mail")

@@ -347,47 +347,89 @@ def test_a_scheduled_request_says_the_date(app, create_form, smtp):
     assert "Vi kommer kl. 9." in body_of(scheduled)
 
 
-def test_the_embedded_background_sender_delivers_without_any_command(tmp_path):
-    """`make run` with an SMTP server configured: the receipt arrives on its own."""
+def _embedded_server(tmp_path, smtp_port: int):
+    """`make run` with an SMTP server configured: a server process with the embedded worker."""
     from tests.browser import flask_server
-    from tests.test_concurrency import Browserless
 
-    smtp_server = SmtpServer().start()
     server = flask_server(tmp_path / "instance", tmp_path / "uploads", tmp_path / "server.log")
     server.env.update(
         FLASK_MAIL_SERVER="127.0.0.1",
-        FLASK_MAIL_PORT=str(smtp_server.port),
+        FLASK_MAIL_PORT=str(smtp_port),
         FLASK_FORMDESK_WORKER_POLL_SECONDS="0.5",
     )
-    server.start()
+    return server.start()
+
+
+def _send_tolerance_request(server_url: str, contact_email: str) -> None:
+    from tests.test_concurrency import Browserless
+
+    person = Browserless(server_url)
+    person.get("/calls/tolerance-requests/page/1")
+    person.post(
+        "/calls/tolerance-requests/page/1",
+        {
+            "service": "supervision",
+            "target_groups": "staff",
+            "preferred_date": "2030-02-03",
+            "participants": "5",
+            "action": "continue",
+        },
+    )
+    person.post(
+        "/calls/tolerance-requests/page/2",
+        {
+            "municipality": "Exempelby",
+            "contact_name": "Åke Ström",
+            "contact_email": contact_email,
+            "action": "continue",
+        },
+    )
+    person.get("/calls/tolerance-requests/check")
+    _status, url = person.post("/calls/tolerance-requests/check", {})
+    assert url.endswith("/confirmation"), person.html[:500]
+
+
+def test_the_embedded_background_sender_delivers_without_any_command(tmp_path):
+    """`make run` with an SMTP server configured: the receipt arrives on its own."""
+    smtp_server = SmtpServer().start()
+    server = _embedded_server(tmp_path, smtp_server.port)
     try:
-        person = Browserless(server.url)
-        person.get("/calls/tolerance-requests/page/1")
-        person.post(
-            "/calls/tolerance-requests/page/1",
-            {
-                "service": "supervision",
-                "target_groups": "staff",
-                "preferred_date": "2030-02-03",
-                "participants": "5",
-                "action": "continue",
-            },
-        )
-        person.post(
-            "/calls/tolerance-requests/page/2",
-            {
-                "municipality": "Exempelby",
-                "contact_name": "Åke Ström",
-                "contact_email": "ake@example.org",
-                "action": "continue",
-            },
-        )
-        person.get("/calls/tolerance-requests/check")
-        status, url = person.post("/calls/tolerance-requests/check", {})
-        assert url.endswith("/confirmation"), person.html[:500]
+        _send_tolerance_request(server.url, "ake@example.org")
         [receipt] = smtp_server.inbox.wait_for(1, timeout=30)
         assert str(receipt["To"]) == "ake@example.org"
     finally:
+        server.stop()
+        smtp_server.stop()
+
+
+def test_a_stalled_smtp_server_does_not_hold_up_the_embedded_workers_documents(tmp_path):
+    """Documents and email have threads of their own: while the mail thread is stuck with a
+    server that does not answer, the next application's PDF and DOCX are still made."""
+    import sqlite3
+
+    smtp_server = SmtpServer().start()
+    smtp_server.inbox.greeting_delay = 25  # after EHLO the server says nothing for 25 s
+    server = _embedded_server(tmp_path, smtp_server.port)
+    database = sqlite3.connect(tmp_path / "instance" / "formdesk.db")
+
+    def documents() -> int:
+        return database.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def wait_until(condition, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not condition():
+            time.sleep(0.1)
+        return condition()
+
+    try:
+        _send_tolerance_request(server.url, "first@example.org")
+        assert wait_until(lambda: documents() == 2, 15)  # its copies; then its receipt stalls
+        time.sleep(1)  # the mail thread is now waiting on the server
+        _send_tolerance_request(server.url, "second@example.org")
+        assert wait_until(lambda: documents() == 4, 15), "documents waited for the SMTP server"
+        assert smtp_server.inbox.messages == []  # the server was still stalled meanwhile
+    finally:
+        database.close()
         server.stop()
         smtp_server.stop()
 
