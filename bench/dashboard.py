@@ -172,6 +172,30 @@ def export(session: Session, server_pid: int, path: str) -> dict:
     return {"seconds": seconds, "bytes": len(session.body), "rss_growth_mib": growth}
 
 
+def pages(rows: int, small_rows: int, repeat: int) -> dict[str, list[str]]:
+    """The pages read, each `repeat` times (search terms and detail pages drawn with a
+    fixed seed, so bench/dashboard_inprocess.py reads the same ones)."""
+    chooser = random.Random(7)  # noqa: S311  (which rows to open, not secrets)
+    return {
+        "overview": ["/dashboard/"] * repeat,
+        "list": ["/dashboard/submissions"] * repeat,
+        "list, page 500": ["/dashboard/submissions?page=500"] * repeat,
+        "filter (call, state, tag)": [
+            "/dashboard/submissions?form=large&state=in_review&tag=priority"
+        ]
+        * repeat,
+        "filter (dates)": ["/dashboard/submissions?from=2026-11-20&to=2026-11-21"] * repeat,
+        "search": [
+            f"/dashboard/submissions?q=filia+nr+{chooser.randrange(rows)}+%E2%80%94"
+            for _ in range(repeat)
+        ],
+        "detail": [
+            f"/dashboard/submissions/{small_rows + 1 + chooser.randrange(rows)}"
+            for _ in range(repeat)
+        ],
+    }
+
+
 def measure_on(kind: str, rows: int, repeat: int) -> dict:
     with database(kind, "dashboard") as db:
         filled = fill(db, rows)
@@ -184,29 +208,12 @@ def measure_on(kind: str, rows: int, repeat: int) -> dict:
         server = gunicorn("app:create_app()", env, db.directory / "gunicorn.log")
         with serving(server):
             session = sign_in(server.url)
-            chooser = random.Random(7)  # noqa: S311  (which rows to open, not secrets)
-            first_id = filled["small_rows"] + 1
-            pages = {
-                "overview": ["/dashboard/"] * repeat,
-                "list": ["/dashboard/submissions"] * repeat,
-                "list, page 500": ["/dashboard/submissions?page=500"] * repeat,
-                "filter (call, state, tag)": [
-                    "/dashboard/submissions?form=large&state=in_review&tag=priority"
-                ]
-                * repeat,
-                "filter (dates)": ["/dashboard/submissions?from=2026-11-20&to=2026-11-21"] * repeat,
-                "search": [
-                    f"/dashboard/submissions?q=filia+nr+{chooser.randrange(rows)}+%E2%80%94"
-                    for _ in range(repeat)
-                ],
-                "detail": [
-                    f"/dashboard/submissions/{first_id + chooser.randrange(rows)}"
-                    for _ in range(repeat)
-                ],
-            }
-            for paths in pages.values():  # once each first: templates, caches, plans
+            pages_read = pages(rows, filled["small_rows"], repeat)
+            for paths in pages_read.values():  # once each first: templates, caches, plans
                 session.get(paths[0])
-            latencies = {name: distribution(timed(session, paths)) for name, paths in pages.items()}
+            latencies = {
+                name: distribution(timed(session, paths)) for name, paths in pages_read.items()
+            }
             exports = {
                 kind_: export(session, server.process.pid, f"/dashboard/exports/{large}.{kind_}")
                 for kind_ in ("csv", "xlsx")

@@ -21,13 +21,12 @@ import argparse
 import cProfile
 import os
 import pstats
-import random
 import statistics
 import time
 from pathlib import Path
 
 from bench.common import POSTGRES_ADMIN, Database, _admin_execute
-from bench.dashboard import PASSWORD, REVIEWER, fill
+from bench.dashboard import PASSWORD, REVIEWER, fill, pages
 
 
 def _database(kind: str, where: str) -> Database:
@@ -38,29 +37,6 @@ def _database(kind: str, where: str) -> Database:
     directory = Path(f"/tmp/{where}")  # noqa: S108  (instance folder of a bench database)
     directory.mkdir(parents=True, exist_ok=True)
     return Database(kind, POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + where, directory)
-
-
-def pages(rows: int, small_rows: int, repeat: int) -> dict[str, list[str]]:
-    """The pages bench/dashboard.py reads, with the same random choices."""
-    chooser = random.Random(7)  # noqa: S311  (which rows to open, not secrets)
-    return {
-        "overview": ["/dashboard/"] * repeat,
-        "list": ["/dashboard/submissions"] * repeat,
-        "list, page 500": ["/dashboard/submissions?page=500"] * repeat,
-        "filter (call, state, tag)": [
-            "/dashboard/submissions?form=large&state=in_review&tag=priority"
-        ]
-        * repeat,
-        "filter (dates)": ["/dashboard/submissions?from=2026-11-20&to=2026-11-21"] * repeat,
-        "search": [
-            f"/dashboard/submissions?q=filia+nr+{chooser.randrange(rows)}+%E2%80%94"
-            for _ in range(repeat)
-        ],
-        "detail": [
-            f"/dashboard/submissions/{small_rows + 1 + chooser.randrange(rows)}"
-            for _ in range(repeat)
-        ],
-    }
 
 
 def _app(db: Database):
