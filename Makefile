@@ -8,7 +8,7 @@
 #   make messages          re-extract UI strings and update every catalog; then translate
 #                          the empty msgstr in translations/*/LC_MESSAGES/messages.po
 #   make clean             remove instance data and test artifacts (keeps .venv)
-#   make bench             benchmarks (bench/run.py, ~20 minutes on 2 CPUs): writes BENCHMARKS.md;
+#   make bench             benchmarks (bench/run.py, ~12–20 minutes on 2 CPUs): writes BENCHMARKS.md;
 #                          PostgreSQL on 127.0.0.1:5432 for its half (FORMDESK_BENCH_POSTGRES_URL)
 #   make bench-quick       the same at small sizes (a few minutes), to bench/results/quick.md
 

@@ -1,4 +1,4 @@
-"""Formdesk's benchmarks in one run, on one machine: `make bench` (about 15–20 minutes) or
+"""Formdesk's benchmarks in one run, on one machine: `make bench` (about 12–20 minutes) or
 
     .venv/bin/python -m bench.run                   # everything; writes BENCHMARKS.md
     .venv/bin/python -m bench.run --quick           # small sizes (a few minutes); writes
