@@ -31,13 +31,16 @@ def add_duty(name: str, duty: Duty, lane: str) -> None:
         _duties[lane].append((name, duty))
 
 
-def _run(app: Flask, lane: str) -> None:
+def _run(app: Flask, lane: str) -> bool:
+    """Runs the lane's duties; True when any of them did something (returned a count > 0)."""
+    did = False
     for name, duty in list(_duties[lane]):
         try:
             with app.app_context():
-                duty()
+                did = bool(duty()) or did
         except Exception:  # one failing duty must not stop the others or the thread
             app.logger.exception("background duty %s failed", name)
+    return did
 
 
 def run_duties_once(app: Flask) -> None:
@@ -64,8 +67,7 @@ def _start(app: Flask, lane: str) -> threading.Thread:
         while True:
             _wake[lane].wait(interval)
             _wake[lane].clear()
-            _run(app, lane)
-            if lane == "documents":
+            if _run(app, lane) and lane == "documents":
                 _wake["mail"].set()  # copies just made may have released waiting email
 
     thread = threading.Thread(target=loop, name=f"formdesk-{lane}", daemon=True)

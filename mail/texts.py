@@ -90,9 +90,10 @@ def text_for(event: str, language: str, form_id: int | None) -> Text:
             or_(*owners), EmailTemplate.event == event, EmailTemplate.language == language
         )
     ).all()
-    for template in sorted(found, key=lambda t: t.form_id is None):  # the form's own first
-        return Text(template.subject, template.body)
-    return default_text(event, language)
+    if not found:
+        return default_text(event, language)
+    chosen = min(found, key=lambda t: t.form_id is None)  # the form's own before everyone's
+    return Text(chosen.subject, chosen.body)
 
 
 def problems(subject: str, body: str, allowed: Iterable[str] = PLACEHOLDERS) -> list[str]:

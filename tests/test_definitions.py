@@ -578,3 +578,18 @@ def test_editing_a_definition_publishes_version_2_and_old_submissions_keep_versi
         late = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
         assert late.form_version.number == 1
         assert late.answers_by_field() == {"name": "Filia 9", "email": "f9@example.org"}
+
+
+def test_a_spec_knows_whether_any_question_takes_a_file_inside_a_group_too():
+    """Submitting skips the attachment lookup for calls that take no file (forms.spec)."""
+    from forms.spec import FormSpec
+
+    def spec(*fields) -> FormSpec:
+        return FormSpec(base("files", [{"title": "Only", "fields": list(fields)}]))
+
+    text = {"name": "name", "type": "text", "label": "Name"}
+    cv = {"name": "cv", "type": "file", "label": "CV", "accept": ["pdf"]}
+    team = {"name": "team", "type": "group", "label": "Team", "fields": [dict(text), cv]}
+    assert not spec(text).takes_files
+    assert spec(text, cv).takes_files
+    assert spec(text, team).takes_files

@@ -144,3 +144,31 @@ def test_file_sizes_are_written_the_way_the_page_language_writes_numbers(
     with app.test_request_context("/"):
         g.language = language
         assert render_template_string("{{ size|filesizeformat }}", size=size) == shown
+
+
+def test_a_pages_cached_form_class_keeps_the_words_of_each_language(client, create_form):
+    """One page shown in Polish, English and Polish again in one process: forms.build keeps
+    the page's form class, made once per language, and "Yes"/"No"/"Choose…" (translated
+    when the class is made) stay those of the language shown."""
+    fields = [
+        {"name": "member", "type": "yesno", "label": "Member?"},
+        {
+            "name": "size",
+            "type": "choice",
+            "label": "Size",
+            "widget": "select",
+            "choices": [{"value": "s", "label": "Small"}, {"value": "l", "label": "Large"}],
+        },
+    ]
+    create_form(base("cached-page", [{"title": "You", "fields": fields}]))
+    for page_language, words in (
+        ("pl", ("Tak", "Nie", "Wybierz…")),
+        ("en", ("Yes", "No", "Choose…")),
+        ("pl", ("Tak", "Nie", "Wybierz…")),
+    ):
+        html = client.get(f"/calls/cached-page/page/1?lang={page_language}").get_data(as_text=True)
+        options = re.findall(
+            r"<label[^>]*>\s*([^<]+?)\s*</label>|<option[^>]*>([^<]+)</option>", html
+        )
+        shown = {text for pair in options for text in pair if text}
+        assert set(words) <= shown, (page_language, shown)
