@@ -1,0 +1,240 @@
+"""Every call in forms/definitions/, in every language it offers, driven as a person does it:
+a browser answers every question and sends, then the test reads what the person gets (the
+confirmation page, the receipt as a real SMTP server receives it, its PDF and DOCX, the
+applicant's page) and asserts its language, the person's name, the state, the sender's name
+and that no placeholder is raw or empty. Then staff take every transition of the call's
+workflow in the dashboard (the applicant the ones that are theirs) and every email, letter and
+page that results is read the same way (tests/journey_transitions.py).
+
+Generic: a call added to forms/definitions/ is driven by the same code."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+import pytest
+from babel.dates import format_time
+
+from tests.browser import ROOT
+from tests.conftest_mail import SmtpServer
+from tests.journey import (
+    Journey,
+    attachments,
+    body_text,
+    call,
+    call_languages,
+    docx_text,
+    pdf_text,
+    placeholder_problems,
+    plan_for,
+    strict_message,
+)
+from tests.language_bank import foreign_sentences
+
+STAFF_PASSWORD = "journey staff password 2030"  # noqa: S105 (test account)
+REFERENCE = re.compile(r"\b[A-Z]{2,8}-\d{4}-\d{4}\b")
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def journey_server(live_server, smtp_server):
+    """The app as `make run` serves it, its mail going to a real SMTP server, and an admin."""
+    live_server.stop()
+    live_server.env.update(
+        FLASK_MAIL_SERVER="127.0.0.1",
+        FLASK_MAIL_PORT=str(smtp_server.port),
+        FLASK_MAIL_DEFAULT_SENDER="calls@formdesk.example.org",
+        FLASK_FORMDESK_PUBLIC_URL=live_server.url,
+        FLASK_FORMDESK_WORKER_POLL_SECONDS="0.5",
+    )
+    live_server.start(timeout=60)
+    created = subprocess.run(  # noqa: S603 (our own command line)
+        [sys.executable, "-m", "flask", "--app", "app", "users", "create",
+         "journey-admin@example.org", "--role", "admin"],
+        cwd=ROOT, env=live_server.env, input=f"{STAFF_PASSWORD}\n{STAFF_PASSWORD}\n",
+        text=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stdout + created.stderr
+    return live_server
+
+
+class Reader:
+    """Reads a text meant for one person in one language and collects every problem."""
+
+    def __init__(self, journey: Journey):
+        self.journey = journey
+        self.problems: list[str] = []
+
+    def read(self, where: str, text: str, *, must_contain: tuple[str, ...] = ()) -> str:
+        language = self.journey.language
+        for sentence in foreign_sentences(text, language):
+            self.problems.append(f"{where}: not in {language}: {sentence!r}")
+        for problem in placeholder_problems(text):
+            self.problems.append(f"{where}: {problem}")
+        flat = " ".join(text.split())
+        for wanted in must_contain:
+            if " ".join(wanted.split()) not in flat:
+                self.problems.append(f"{where}: does not say {wanted!r}")
+        return text
+
+    def assert_none(self) -> None:
+        assert not self.problems, "\n".join(self.problems)
+
+
+def fill_and_send(page, journey: Journey) -> None:
+    spec = journey.spec
+    page.goto(f"{journey.base}/calls/{spec.slug}")
+    assert page.locator("html").get_attribute("lang") == journey.language
+    page.locator("a.button.start").click()
+    for page_spec in spec.pages:
+        assert path_of(page).endswith(f"/page/{page_spec.index + 1}"), page.url
+        journey.answer_page(page, page_spec)
+        page.locator('button[name="action"][value="continue"]').click()
+        errors = page.locator(".error-summary")
+        assert errors.count() == 0, f"page {page_spec.index + 1}: {errors.inner_text()}"
+    assert path_of(page).endswith("/check"), page.url
+    if journey.plan.change:
+        change_from_check_page(page, journey)
+    journey.sent_at = datetime.now(UTC)
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_url(re.compile(r"/confirmation"))
+
+
+def path_of(page) -> str:
+    """The page's path: a redirect keeps the fragment of the page before it."""
+    return urlparse(page.url).path
+
+
+def change_from_check_page(page, journey: Journey) -> None:
+    """Change an answer that decides which questions show, answer what it reveals, and come
+    back to the check page with the new answers."""
+    name, value = journey.plan.change
+    journey.plan.changed = True
+    if value:
+        journey.plan.choice[name] = value
+    page.locator(f'a[href*="return=check"][href$="#{name}"], '
+                 f'a[href*="return=check"][href$="#{name}-0"]').first.click()  # fmt: skip
+    page.wait_for_url(re.compile(r"/page/\d+"))
+    while not path_of(page).endswith("/check"):
+        number = int(re.search(r"/page/(\d+)", path_of(page)).group(1))
+        page_spec = journey.spec.pages[number - 1]
+        journey.answer_page(page, page_spec)
+        page.locator('button[name="action"][value="continue"]').click()
+        errors = page.locator(".error-summary")
+        assert errors.count() == 0, f"after the change: {errors.inner_text()}"
+    shown = page.locator("main").inner_text()
+    label = _choice_label(journey, name, value) if value else journey.answers[name]
+    assert label in shown, f"the check page does not show the changed answer {label!r}"
+
+
+def _choice_label(journey: Journey, name: str, value: str) -> str:
+    for page_spec in journey.spec.pages:
+        for f in page_spec.fields:
+            if f.name == name:
+                if f.type == "yesno":
+                    return f.display(value, journey.language)
+                for choice in f.options.get("choices", []):
+                    if str(choice["value"]) == value:
+                        return f.localise(choice["label"], journey.language)
+    raise KeyError(name)
+
+
+def state_label(journey: Journey, state: str) -> str:
+    import yaml
+
+    path = ROOT / "workflows" / "definitions" / f"{journey.spec.workflow}.yaml"
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    labels = workflow["states"][state]["label"]
+    assert journey.language in labels, f"state {state} has no {journey.language} label"
+    return labels[journey.language]
+
+
+def organisation_name(journey: Journey) -> str:
+    name = journey.spec.raw["organisation"]["name"]
+    return journey.spec.localise(name, journey.language) if isinstance(name, dict) else name
+
+
+def receipt_for(inbox, journey: Journey, timeout: float = 90):
+    """The receipt as the SMTP server received it, parsed strictly."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for envelope in list(inbox.envelopes):
+            if journey.email in envelope.rcpt_tos:
+                message = strict_message(envelope.original_content or envelope.content)
+                if journey.reference in str(message["Subject"]):
+                    return message
+        time.sleep(0.2)
+    raise AssertionError(f"no receipt for {journey.reference} to {journey.email}")
+
+
+@pytest.mark.parametrize(("slug", "language"), call_languages())
+def test_a_person_applies_and_reads_what_they_get(
+    journey_server, smtp_server, browser, slug, language
+):
+    spec = call(slug)
+    journey = Journey(spec, plan_for(spec, language), journey_server.url)
+    context = browser.new_context(locale=language, viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    reader = Reader(journey)
+
+    fill_and_send(page, journey)
+    confirmation = page.locator("main").inner_text()
+    journey.reference = REFERENCE.search(confirmation).group(0)
+    journey.status_link = page.locator('a[href*="/s/"]').first.get_attribute("href")
+    reader.read("confirmation page", confirmation, must_contain=(journey.reference,))
+
+    receipt = receipt_for(smtp_server.inbox, journey)
+    state = applicant_state(page, journey, reader)
+    label = state_label(journey, state)
+    sender = receipt["From"].addresses[0]
+    if sender.display_name != organisation_name(journey):
+        reader.problems.append(
+            f"receipt: sender {sender.display_name!r}, the call says {organisation_name(journey)!r}"
+        )
+    name = [journey.plan.person] if spec.raw.get("applicant_name_field") else []
+    reader.read("receipt subject", str(receipt["Subject"]), must_contain=(journey.reference,))
+    reader.read("receipt", body_text(receipt), must_contain=(journey.reference, *name))
+    files = attachments(receipt)
+    pdfs = [data for filename, data in files.items() if filename.endswith(".pdf")]
+    docxs = [data for filename, data in files.items() if filename.endswith(".docx")]
+    assert len(pdfs) == 1 and len(docxs) == 1, f"receipt attachments: {sorted(files)}"
+    for kind, text in (("receipt PDF", pdf_text(pdfs[0])), ("receipt DOCX", docx_text(docxs[0]))):
+        reader.read(kind, text, must_contain=(journey.reference, label, *name))
+    context.close()
+    reader.assert_none()
+
+
+def applicant_state(page, journey: Journey, reader: Reader) -> str:
+    """The applicant's page: its state label, in the journey's language, and the time it was
+    sent in the call's time zone. Returns the state's name."""
+    import yaml
+
+    page.goto(journey.status_link)
+    text = page.locator("main").inner_text()
+    path = ROOT / "workflows" / "definitions" / f"{journey.spec.workflow}.yaml"
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    shown = [
+        name
+        for name, state in workflow["states"].items()
+        if state["label"].get(journey.language, "\0").casefold() in text.casefold()
+    ]
+    assert shown, f"the applicant's page names no state in {journey.language}:\n{text}"
+    reader.read("applicant's page", text, must_contain=(journey.reference,))
+    local = journey.sent_at.astimezone(journey.spec.timezone)
+    times = {format_time(t, "HH:mm") for t in (local, local.replace(second=0))}
+    if re.search(r"\b\d{1,2}[:.]\d{2}\b", text) and not any(t in text for t in times):
+        reader.problems.append(f"applicant's page: no time in {journey.spec.timezone.key}")
+    return shown[0]
