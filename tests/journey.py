@@ -241,6 +241,7 @@ class Journey:
     reference: str = ""
     status_link: str = ""
     sent_at: datetime | None = None
+    email_override: str = ""
 
     @property
     def language(self) -> str:
@@ -248,6 +249,8 @@ class Journey:
 
     @property
     def email(self) -> str:
+        if self.email_override:
+            return self.email_override
         return value_for(self._field(self.spec.raw["applicant_email_field"]), self.plan)
 
     def _field(self, name: str) -> FieldSpec:

@@ -33,6 +33,7 @@ from tests.journey import (
     plan_for,
     strict_message,
 )
+from tests.journey_transitions import Walk, Workflow, walk_everything
 from tests.language_bank import foreign_sentences
 
 STAFF_PASSWORD = "journey staff password 2030"  # noqa: S105 (test account)
@@ -86,6 +87,16 @@ class Reader:
             if " ".join(wanted.split()) not in flat:
                 self.problems.append(f"{where}: does not say {wanted!r}")
         return text
+
+    def read_for(self, where, text, case, name=False, sender=None) -> str:
+        """Reading for the walk: `case` is one of the call's submissions."""
+        spec = self.journey.spec
+        person = [case.plan.person] if name and spec.raw.get("applicant_name_field") else []
+        if sender is not None:
+            shown = sender["From"].addresses[0].display_name
+            if shown != organisation_name(self.journey):
+                self.problems.append(f"{where}: sender {shown!r}")
+        return self.read(f"{case.reference} {where}", text, must_contain=tuple(person))
 
     def assert_none(self) -> None:
         assert not self.problems, "\n".join(self.problems)
@@ -213,8 +224,33 @@ def test_a_person_applies_and_reads_what_they_get(
     assert len(pdfs) == 1 and len(docxs) == 1, f"receipt attachments: {sorted(files)}"
     for kind, text in (("receipt PDF", pdf_text(pdfs[0])), ("receipt DOCX", docx_text(docxs[0]))):
         reader.read(kind, text, must_contain=(journey.reference, label, *name))
+
+    walk = Walk(
+        journey,
+        Workflow.named(spec.workflow),
+        staff_signed_in(context, journey_server.url, language),
+        smtp_server.inbox,
+        reader.read_for,
+        journey_server.env["FORMDESK_INSTANCE_PATH"] + "/formdesk.db",
+    )
+    walk.seen_mail[journey.email] = 1  # the receipt, read above
+    walk_everything(walk)
+    taken = {name for name, _ in walk.taken}
+    everything = {t.name for t in walk.workflow.transitions}
+    assert taken == everything, f"transitions never taken: {sorted(everything - taken)}"
     context.close()
     reader.assert_none()
+
+
+def staff_signed_in(context, base: str, language: str):
+    """An admin in the dashboard, in the call's language (staff read the call's language)."""
+    page = context.new_page()
+    page.goto(f"{base}/login?lang={language}")
+    page.locator("#email").fill("journey-admin@example.org")
+    page.locator("#password").fill(STAFF_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/dashboard"))
+    return page
 
 
 def applicant_state(page, journey: Journey, reader: Reader) -> str:
