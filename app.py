@@ -104,7 +104,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         init_celery(app)  # Celery workers do the background work; no embedded worker
     elif app.config["FORMDESK_EMBEDDED_WORKER"] and not app.testing:
         from jobs import embedded
+        from services.transitions import expire_offers
 
+        # Offers run out on the clock: Celery beat does it where there is a broker, here
+        # the documents thread (its emails then wake the mail thread).
+        embedded.add_duty("expire offers", expire_offers, lane="documents")
         # Started by the first request of each serving process: after gunicorn forks, and
         # never in CLI commands or in the debug reloader's watcher.
         app.before_request(lambda: embedded.ensure_started(app))
