@@ -271,6 +271,7 @@ class Journey:
                 continue
             if not condition_holds(f.show_if, self.answers):
                 assert not is_shown(page, f.name), f"{f.name} shows, but its condition is false"
+                self.answers.pop(f.name, None)  # a hidden answer counts for nothing
                 continue
             if f.name in revealing_values(self.spec):
                 self._walk_branches(page, page_spec.fields, f, f.name, {})

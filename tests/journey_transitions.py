@@ -322,6 +322,8 @@ class Walk:
         for message in self.mail_for(case, len(step.emails)):
             self.read_email(f"{step.name} email", message, case, letter=step.makes_letter)
         self.read_page(f"applicant's page after {step.name}", case)
+        if step.makes_letter:
+            self.read_letter_docx(f"{step.name} letter DOCX", case)
 
     def _waiting_in_order(self) -> list[Journey]:
         waitlist = self.workflow.capacity.get("waitlist")
@@ -438,6 +440,55 @@ class Walk:
         self.read(where, text, case)
 
 
+    def read_letter_docx(self, where: str, case: Journey) -> None:
+        """The newest decision letter on the applicant's page, as DOCX."""
+        from html import unescape
+
+        from tests.journey import docx_text
+
+        html = requests.get(case.status_link, timeout=60).text
+        links = re.findall(r'href="([^"]+/letter_docx)"', html)
+        assert links, f"{where}: the applicant's page offers no letter"
+        response = requests.get(_absolute(self.base, unescape(links[-1])), timeout=120)
+        assert response.status_code == 200, f"{where}: {response.status_code}"
+        self.read(where, docx_text(response.content), case, name=True)
+
+    def read_exports(self) -> None:
+        """The call's CSV and XLSX exports, as staff download them: every case is there."""
+        import csv
+        import io
+        import sqlite3
+
+        from openpyxl import load_workbook
+
+        with sqlite3.connect(self.database) as connection:
+            (form_id,) = connection.execute(
+                "SELECT id FROM forms WHERE slug = ?", (self.spec.slug,)
+            ).fetchone()
+        staff = self.staff.request
+        text = staff.get(f"{self.base}/dashboard/exports/{form_id}.csv").text()
+        rows = list(csv.reader(io.StringIO(text)))
+        workbook = load_workbook(
+            io.BytesIO(staff.get(f"{self.base}/dashboard/exports/{form_id}.xlsx").body()),
+            read_only=True,
+        )
+        cells = [
+            str(value)
+            for sheet in workbook.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        ]
+        for kind, found in (("CSV", {c for row in rows for c in row}), ("XLSX", set(cells))):
+            missing = [c.reference for c in self.cases if c.reference not in found]
+            assert not missing, f"{kind} export lacks {missing}"
+        self.read("CSV export header", " | ".join(rows[0]), self.cases[0])
+
+
+def _absolute(base: str, link: str) -> str:
+    return link if link.startswith("http") else base + link
+
+
 def _route_to_state(workflow: Workflow, start: str, goal: str) -> list[str] | None:
     seen, queue = {start}, deque([(start, [])])
     while queue:
@@ -487,6 +538,11 @@ def walk_everything(walk: Walk) -> None:
         case = _offered_case(walk)
         assert case.state in step.sources
         walk.expire_offer(case, step)
+
+
+def walk_everything_and_export(walk: Walk) -> None:
+    walk_everything(walk)
+    walk.read_exports()
 
 
 def _offered_case(walk: Walk) -> Journey:

@@ -33,7 +33,7 @@ from tests.journey import (
     plan_for,
     strict_message,
 )
-from tests.journey_transitions import Walk, Workflow, walk_everything
+from tests.journey_transitions import Walk, Workflow, walk_everything_and_export
 from tests.language_bank import foreign_sentences
 
 STAFF_PASSWORD = "journey staff password 2030"  # noqa: S105 (test account)
@@ -234,7 +234,7 @@ def test_a_person_applies_and_reads_what_they_get(
         journey_server.env["FORMDESK_INSTANCE_PATH"] + "/formdesk.db",
     )
     walk.seen_mail[journey.email] = 1  # the receipt, read above
-    walk_everything(walk)
+    walk_everything_and_export(walk)
     taken = {name for name, _ in walk.taken}
     everything = {t.name for t in walk.workflow.transitions}
     assert taken == everything, f"transitions never taken: {sorted(everything - taken)}"
