@@ -91,8 +91,10 @@ class Reader:
     def __init__(self, journey: Journey):
         self.journey = journey
         self.problems: list[str] = []
+        self.read_texts: list[str] = []  # what was read, in order: the journey's record
 
     def read(self, where: str, text: str, *, must_contain: tuple[str, ...] = ()) -> str:
+        self.read_texts.append(where)
         language = self.journey.language
         for sentence in foreign_sentences(text, language):
             self.problems.append(f"{where}: not in {language}: {sentence!r}")
@@ -114,7 +116,16 @@ class Reader:
                 self.problems.append(f"{where}: sender {shown!r}")
         return self.read(f"{case.reference} {where}", text, must_contain=tuple(person))
 
+    def record(self) -> None:
+        """test-results/journeys/<call>-<language>.txt: every text read, then the problems."""
+        folder = ROOT / "test-results" / "journeys"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{self.journey.spec.slug}-{self.journey.language}.txt"
+        lines = [*self.read_texts, "", "problems:", *self.problems]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
     def assert_none(self) -> None:
+        self.record()
         assert not self.problems, "\n".join(self.problems)
 
 
