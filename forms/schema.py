@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from config import LANGUAGES
 from forms.fields import REGISTRY
-from forms.texts import LANGUAGES, normalise_text
+from forms.texts import normalise_text
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")

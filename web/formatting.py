@@ -9,15 +9,8 @@ from babel.units import format_unit
 from flask import Flask, request
 from flask_babel import get_locale
 
+from config import LANGUAGES
 from moments import local_time_in
-
-LANGUAGE_NAMES = {
-    "pl": "Polski",
-    "sv": "Svenska",
-    "en": "English",
-    "de": "Deutsch",
-    "lt": "Lietuvių",
-}
 
 
 def local_time(moment: datetime | None) -> str:
@@ -68,7 +61,7 @@ def install(app: Flask) -> None:
     @app.context_processor
     def page_defaults():
         return {
-            "language_names": LANGUAGE_NAMES,
+            "language_names": LANGUAGES,
             "offered_languages": None,
             "language": None,
             "page_language": lambda: str(get_locale()),
