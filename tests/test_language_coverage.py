@@ -145,3 +145,215 @@ def test_emails_and_letters_missing_a_language_are_named():
             for state in lettered:
                 named = f"the decision letter for '{state}' (documents/letters.yaml)" in said
                 assert named == (state not in own_letters and code != "en"), gaps
+
+
+# --- every email of every call, in every language ----------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+APPLICANT = "Anna Kowalska-Žukauskienė"
+
+
+def templates_in(texts: object, language: str) -> list[dict]:
+    """Every {subject, body} written for `language` under an event (at any depth, so texts
+    split further, e.g. per state, are found too)."""
+    if not isinstance(texts, dict):
+        return []
+    if set(texts) >= {"subject", "body"}:
+        return []
+    found = []
+    for key, value in texts.items():
+        if key == language and isinstance(value, dict) and {"subject", "body"} <= set(value):
+            found.append(value)
+        else:
+            found += templates_in(value, language)
+    return found
+
+
+def pattern_of(template: str) -> re.Pattern:
+    """The template as a regular expression: each placeholder a group (a repeated one must
+    repeat the same value), the words between them literally."""
+    parts, seen, end = [], set(), 0
+    for match in PLACEHOLDER.finditer(template):
+        parts.append(re.escape(template[end : match.start()]))
+        name = match.group(1)
+        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+        seen.add(name)
+        end = match.end()
+    parts.append(re.escape(template[end:]))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def filled_from(text: str, template: str) -> dict[str, str] | None:
+    match = pattern_of(template).fullmatch(text)
+    return match.groupdict() if match else None
+
+
+def read_message(row, may_be_empty: set[str]) -> dict[str, str]:
+    """The values the message was filled with, after checking it is exactly its language's
+    text (not another language's) with every placeholder filled."""
+    from mail.texts import default_texts
+
+    texts = default_texts().get(row.kind) or default_texts()["decision"]
+    where = f"{row.kind} in {row.language} ({row.idempotency_key})"
+    for raw in (row.subject, row.text_body):
+        assert not PLACEHOLDER.search(raw), f"{where}: a raw placeholder in {raw!r}"
+    for template in templates_in(texts, row.language):
+        subject = filled_from(row.subject, " ".join(template["subject"].split()))
+        body = filled_from(row.text_body, template["body"])
+        if subject is not None and body is not None:
+            values = {**subject, **body}
+            empty = sorted(n for n, v in values.items() if not v.strip() and n not in may_be_empty)
+            assert not empty, f"{where}: empty placeholder(s) {empty}:\n{row.text_body}"
+            return values
+    raise AssertionError(f"{where}: not the {row.language} text:\n{row.subject}\n{row.text_body}")
+
+
+def new_submission(version, spec, language: str, state: str | None = None):
+    """A submission as `submit` leaves it (secret link, name, email), in `state`."""
+    from extensions import db
+    from mail.events import applicant_name  # noqa: F401 (the name field it reads is filled)
+    from models import Answer, Submission
+    from models.types import utcnow
+    from services.tokens import new_submission_token
+    from services.transitions import initial_state
+    from workflows.engine import get_workflow
+
+    nonce, _token, token_hash = new_submission_token()
+    count = db.session.query(Submission).count() + 1
+    submission = Submission(
+        form_id=version.form_id,
+        form_version_id=version.id,
+        reference=f"{spec.raw['reference_prefix']}-2030-{count:04d}",
+        token_hash=token_hash,
+        token_nonce=nonce,
+        seats=1,
+        language=language,
+        applicant_email="anna@example.org",
+        started_at=utcnow(),
+        submitted_at=utcnow(),
+    )
+    name_field = spec.raw.get("applicant_name_field") or next(
+        f.name
+        for f in spec.inputs
+        if f.type == "text" and ("name" in f.name or "contact" in f.name)
+    )
+    answers = {name_field: APPLICANT, spec.applicant_email_field: "anna@example.org"}
+    submission.answers = [
+        Answer(field=key, position=index, value=value)
+        for index, (key, value) in enumerate(answers.items())
+    ]
+    submission.form_version = version
+    submission.state = state or initial_state(submission, get_workflow(spec.workflow))
+    db.session.add(submission)
+    db.session.flush()
+    return submission
+
+
+def sent_to(submission_id: int) -> list:
+    from extensions import db
+    from models import OutboxMessage
+
+    return list(
+        db.session.query(OutboxMessage)
+        .filter_by(submission_id=submission_id)
+        .order_by(OutboxMessage.id)
+    )
+
+
+@pytest.mark.parametrize("slug", sorted(CALLS))
+def test_every_email_of_every_call_is_written_in_each_of_its_languages(app, create_form, slug):
+    """Through the code that writes them (mail.events via the workflow's transitions), every
+    email the call can send, in every language it offers: exactly that language's text,
+    every placeholder filled, the state and the call's title in that language."""
+    from datetime import date
+
+    from extensions import db
+    from mail import events as mail_events
+    from models import FormVersion
+    from services.catalog import spec_for
+    from services.drafts import start_draft
+    from services.transitions import Actor, transition
+    from workflows.engine import get_workflow
+
+    raw = CALLS[slug]
+    checked = set()
+    for language in raw["languages"]:
+        # A call of its own per language: each starts with all its places free.
+        version_id = create_form(raw, slug=f"{slug}-{language}")
+        with app.app_context():
+            version = db.session.get(FormVersion, version_id)
+            spec = spec_for(version)
+            workflow = get_workflow(spec.workflow)
+            title = spec.raw["title"].get(language) or spec.raw["title"]["*"]
+
+            submission = new_submission(version, spec, language)
+            mail_events.submission_received(submission)
+            draft, token = start_draft(version, language)
+            draft.answers = {spec.applicant_email_field: "anna@example.org"}
+            db.session.flush()
+            mail_events.draft_saved(draft, token)
+            db.session.commit()
+            receipt = sent_to(submission.id)
+            assert [row.kind for row in receipt] == ["receipt"]
+            values = read_message(receipt[0], may_be_empty=set())
+            assert (
+                values.get("form_title", title) == title
+                and values.get("name", APPLICANT) == APPLICANT
+            )
+            from models import OutboxMessage
+
+            resume = (
+                db.session.query(OutboxMessage).filter_by(kind="resume", language=language).all()
+            )
+            assert len(resume) == 1
+            read_message(resume[0], may_be_empty=set())
+            checked |= {("receipt", language), ("resume", language)}
+
+            for step in workflow.transitions:
+                emails = [e.split(":", 1)[1] for e in step.effects if e.startswith("email:")]
+                if not emails:
+                    continue
+                submission = new_submission(version, spec, language, state=step.sources[0])
+                db.session.commit()
+                actor = Actor(step.actors[0])
+                comment = None if actor.kind == "system" else "—"
+                transition(
+                    submission.id,
+                    step.name,
+                    actor,
+                    comment=comment,
+                    scheduled_for=date(2030, 4, 19) if step.needs_date else None,
+                )
+                rows = sent_to(submission.id)
+                assert sorted(row.kind for row in rows) == sorted(emails), step.name
+                for row in rows:
+                    assert row.language == language
+                    values = read_message(row, may_be_empty=set() if comment else {"comment"})
+                    label = workflow.states[step.target]["label"]
+                    assert values.get("state", label.get(language)) == label.get(
+                        language, label.get("*")
+                    )
+                    assert values.get("form_title", title) == title
+                    assert values.get("name", APPLICANT) == APPLICANT
+                    checked.add((row.kind, language))
+    sent = {
+        e.split(":", 1)[1]
+        for s in get_workflow_of(raw).transitions
+        for e in s.effects
+        if e.startswith("email:")
+    }
+    assert checked == {
+        (event, code) for event in sent | {"receipt", "resume"} for code in raw["languages"]
+    }
+
+
+def get_workflow_of(raw: dict):
+    from workflows.engine import parse
+
+    source = (
+        Path(__file__).resolve().parent.parent
+        / "workflows"
+        / "definitions"
+        / f"{raw['workflow']}.yaml"
+    )
+    return parse(yaml.safe_load(source.read_text(encoding="utf-8")), str(source))
