@@ -357,3 +357,110 @@ def get_workflow_of(raw: dict):
         / f"{raw['workflow']}.yaml"
     )
     return parse(yaml.safe_load(source.read_text(encoding="utf-8")), str(source))
+
+
+# --- decision letters --------------------------------------------------------------------------
+
+
+def words_of(template: str) -> list[str]:
+    """The fixed words of a letter text: what lies between its placeholders."""
+    return [" ".join(part.split()) for part in PLACEHOLDER.split(template)[::2] if part.strip()]
+
+
+def letter_template(raw: dict, state: str, language: str) -> str:
+    own = (raw.get("letters") or {}).get(state)
+    if own:
+        return own if isinstance(own, str) else own[language]
+    root = Path(__file__).resolve().parent.parent
+    defaults = yaml.safe_load((root / "documents" / "letters.yaml").read_text(encoding="utf-8"))
+    return (defaults.get(state) or defaults["decision"])[language]
+
+
+LETTERED = [
+    slug
+    for slug, raw in CALLS.items()
+    if any("document:" in e for s in get_workflow_of(raw).transitions for e in s.effects)
+]
+
+
+@pytest.mark.parametrize("slug", sorted(LETTERED))
+def test_every_decision_letter_exists_in_each_language_of_the_call(app, create_form, slug):
+    """The PDF and the DOCX letter of every decision that makes one, in every language the
+    call offers, made by the documents layer: each holds its language's fixed words, the
+    decision's label in that language and the person's name."""
+    import io
+
+    import docx
+    import pypdf
+
+    from documents.letters import make_letters
+    from documents.store import read
+    from extensions import db
+    from models import AuditEntry, FormVersion
+    from services.catalog import spec_for
+    from services.transitions import Actor, transition
+
+    raw = CALLS[slug]
+    workflow = get_workflow_of(raw)
+    made = set()
+    for language in raw["languages"]:
+        version_id = create_form(raw, slug=f"{slug}-{language}")
+        with app.app_context():
+            version = db.session.get(FormVersion, version_id)
+            spec = spec_for(version)
+            for step in workflow.transitions:
+                if not any(e.startswith("document:") for e in step.effects):
+                    continue
+                submission = new_submission(version, spec, language, state=step.sources[0])
+                db.session.commit()
+                actor = Actor(step.actors[0])
+                transition(
+                    submission.id, step.name, actor, comment=None if actor.kind == "system" else "—"
+                )
+                entry = (
+                    db.session.query(AuditEntry)
+                    .filter_by(submission_id=submission.id, to_state=step.target)
+                    .one()
+                )
+                documents = {d.kind: read(d) for d in make_letters(entry)}
+                db.session.commit()
+                assert set(documents) == {"letter_pdf", "letter_docx"}, (step.name, language)
+                pdf = " ".join(
+                    " ".join(page.extract_text().split())
+                    for page in pypdf.PdfReader(io.BytesIO(documents["letter_pdf"])).pages
+                )
+                word = " ".join(
+                    " ".join(p.text.split())
+                    for p in docx.Document(io.BytesIO(documents["letter_docx"])).paragraphs
+                )
+                label = workflow.states[step.target]["label"]
+                label = label.get(language) or label["*"]
+                for text in (pdf, word):
+                    for words in words_of(letter_template(raw, step.target, language)):
+                        assert words in text, (step.name, language, words, text)
+                    assert APPLICANT in text
+                    assert label in text or "{state}" not in letter_template(
+                        raw, step.target, language
+                    )
+                made.add((step.name, language))
+    steps = {
+        s.name for s in workflow.transitions if any(e.startswith("document:") for e in s.effects)
+    }
+    assert made == {(name, code) for name in steps for code in raw["languages"]}
+
+
+def test_every_email_and_letter_text_exists_in_every_language_of_the_installation():
+    """Reviewers' emails (new_submission, digest) follow the reader, not a call: every event
+    an email can be about, and every default letter, in every installation language."""
+    from mail.texts import EVENTS, MissingText, default_text, default_texts
+
+    for event in sorted(set(EVENTS) | set(default_texts())):
+        for language in LANGUAGES:
+            text = default_text(event, language)
+            assert text.subject.strip() and text.body.strip(), (event, language)
+    with pytest.raises(MissingText):
+        default_text("receipt", "fr")  # never another language's text instead
+    root = Path(__file__).resolve().parent.parent
+    letters = yaml.safe_load((root / "documents" / "letters.yaml").read_text(encoding="utf-8"))
+    for state, texts in letters.items():
+        assert set(texts) == set(LANGUAGES), state
