@@ -464,3 +464,76 @@ def test_every_email_and_letter_text_exists_in_every_language_of_the_installatio
     letters = yaml.safe_load((root / "documents" / "letters.yaml").read_text(encoding="utf-8"))
     for state, texts in letters.items():
         assert set(texts) == set(LANGUAGES), state
+
+
+# --- dates and time zones ----------------------------------------------------------------------
+
+
+def test_moments_are_written_in_each_languages_own_way():
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from moments import local_date, local_time_in, zone_name
+
+    berlin = ZoneInfo("Europe/Berlin")
+    moment = datetime(2030, 3, 31, 21, 59, tzinfo=ZoneInfo("UTC"))  # 23:59 in Berlin
+    assert local_time_in(moment, berlin, "de") == "31. März 2030, 23:59"
+    assert local_date(date(2030, 3, 31), "de") == "31. März 2030"
+    assert local_date(date(2030, 3, 31), "lt") == "2030 m. kovo 31 d."
+    assert local_time_in(moment, berlin, "en") == "31 March 2030, 23:59"
+    assert local_time_in(moment, berlin, "pl") == "31 marca 2030, 23:59"
+    assert zone_name(berlin, "de") == "Mitteleuropäische Zeit"
+    assert zone_name(berlin, "en") == "Central European Time"
+    assert zone_name(ZoneInfo("Europe/Warsaw"), "pl") == "czas środkowoeuropejski"
+
+
+@pytest.mark.parametrize("slug", sorted(CALLS))
+def test_a_calls_deadline_shows_its_time_zone_by_name_in_each_language(create_form, client, slug):
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, get_timezone_name
+
+    raw = CALLS[slug]
+    create_form(raw)
+    zone = ZoneInfo(raw["timezone"])
+    closes = date_of(raw["closes_at"])
+    for language in raw["languages"]:
+        html = client.get(f"/calls/{slug}?lang={language}").get_data(as_text=True)
+        assert raw["timezone"] not in html, (slug, language)  # "Europe/Berlin" means little
+        assert get_timezone_name(zone, locale=language) in html, (slug, language)
+        day = format_date(closes, "long", locale="en_GB" if language == "en" else language)
+        assert day in html, (slug, language, day)
+
+
+def date_of(value: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value).date()
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_the_error_pages_title_is_in_the_pages_language(client, language):
+    html = client.get(f"/no-such-page?lang={language}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    heading = re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1)).strip()
+    assert title.startswith(heading + " "), (title, heading)  # "Seite nicht gefunden (404) – …"
+    if language != "en":
+        assert "Not Found" not in title and "Page not found" not in title
+
+
+def test_the_email_text_editor_offers_every_language_of_the_installation(app, client, create_form):
+    from tests.test_admin_mail import ADMIN, _create_user
+    from tests.test_auth import sign_in
+
+    for raw in CALLS.values():
+        create_form(raw)
+    _create_user(app, ADMIN, "admin")
+    sign_in(client, ADMIN)
+    html = client.get("/dashboard/admin/emails?lang=en").get_data(as_text=True)
+    for code, name in LANGUAGES.items():
+        assert f"/dashboard/admin/emails/all/receipt/{code}" in html, code
+        assert name in html
+        page = client.get(f"/dashboard/admin/emails/all/offered/{code}")
+        assert page.status_code == 200, code
+    german = client.get("/dashboard/admin/emails/all/offered/de").get_data(as_text=True)
+    assert "Ein Platz ist für Sie frei geworden" in german  # the German default to start from
