@@ -537,3 +537,28 @@ def test_the_email_text_editor_offers_every_language_of_the_installation(app, cl
         assert page.status_code == 200, code
     german = client.get("/dashboard/admin/emails/all/offered/de").get_data(as_text=True)
     assert "Ein Platz ist für Sie frei geworden" in german  # the German default to start from
+
+
+def test_the_first_start_refuses_a_call_its_texts_do_not_cover(tmp_path):
+    from app import create_app
+    from forms.schema import DefinitionError
+
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    raw = CALLS["tolerance-requests"]
+    path = write(forms / "tolerance-requests.yaml", dict(raw, languages=[*raw["languages"], "lt"]))
+    with pytest.raises(DefinitionError) as refused:
+        create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "k" * 40,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'first.db'}",
+                "FORMDESK_FORMS_DIR": str(forms),
+                "FORMDESK_LOAD_FORMS_ON_START": True,
+                "FORMDESK_EMBEDDED_WORKER": False,
+            }
+        )
+    assert (
+        f"{path}: languages: 'lt' is offered but lacks the definition's own texts at title"
+        in str(refused.value)
+    )
