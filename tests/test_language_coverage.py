@@ -211,7 +211,6 @@ def read_message(row, may_be_empty: set[str]) -> dict[str, str]:
 def new_submission(version, spec, language: str, state: str | None = None):
     """A submission as `submit` leaves it (secret link, name, email), in `state`."""
     from extensions import db
-    from mail.events import applicant_name  # noqa: F401 (the name field it reads is filled)
     from models import Answer, Submission
     from models.types import utcnow
     from services.tokens import new_submission_token
@@ -232,12 +231,14 @@ def new_submission(version, spec, language: str, state: str | None = None):
         started_at=utcnow(),
         submitted_at=utcnow(),
     )
-    name_field = spec.raw.get("applicant_name_field") or next(
+    # Whichever question the greeting takes the name from: every name-like one holds it.
+    names = {spec.raw.get("applicant_name_field")} | {
         f.name
         for f in spec.inputs
         if f.type == "text" and ("name" in f.name or "contact" in f.name)
-    )
-    answers = {name_field: APPLICANT, spec.applicant_email_field: "anna@example.org"}
+    }
+    answers = {name: APPLICANT for name in names if name}
+    answers[spec.applicant_email_field] = "anna@example.org"
     submission.answers = [
         Answer(field=key, position=index, value=value)
         for index, (key, value) in enumerate(answers.items())
