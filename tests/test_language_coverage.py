@@ -465,6 +465,13 @@ def test_every_email_and_letter_text_exists_in_every_language_of_the_installatio
     letters = yaml.safe_load((root / "documents" / "letters.yaml").read_text(encoding="utf-8"))
     for state, texts in letters.items():
         assert set(texts) == set(LANGUAGES), state
+    # Staff read every workflow's labels in the dashboard's language, whatever the call offers.
+    for source in sorted((root / "workflows" / "definitions").glob("*.yaml")):
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+        labels = {f"state {n}": s["label"] for n, s in raw["states"].items()}
+        labels |= {f"action {t['name']}": t["label"] for t in raw["transitions"]}
+        for where, label in labels.items():
+            assert set(label) == set(LANGUAGES), (source.name, where)
 
 
 # --- dates and time zones ----------------------------------------------------------------------
