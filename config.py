@@ -8,6 +8,18 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 
+# The installation's languages, each by its own name, in the language switcher's order: the
+# one list (forms, pages, the switcher, the email-text editor). Each needs a catalogue in
+# translations/ and texts in mail/defaults.yaml, workflows/definitions/ and
+# documents/letters.yaml (tests/test_language_coverage.py checks all of them).
+LANGUAGES = {
+    "pl": "Polski",
+    "sv": "Svenska",
+    "en": "English",
+    "de": "Deutsch",
+    "lt": "Lietuvių",
+}
+
 
 class Defaults:
     # Development only: `app.create_app` refuses to start in production without a real key.
@@ -26,7 +38,6 @@ class Defaults:
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    FORMDESK_LANGUAGES = ["en", "pl", "sv", "de", "lt"]
 
     FORMDESK_FORMS_DIR = str(BASE_DIR / "forms" / "definitions")
     FORMDESK_WORKFLOWS_DIR = str(BASE_DIR / "workflows" / "definitions")

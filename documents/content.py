@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from forms.fields import format_size
 from forms.spec import FormSpec
-from moments import local_date, local_time_in
+from moments import local_date, local_time_in, zone_name
 
 
 def clean(text: str) -> str:
@@ -75,7 +75,7 @@ def submission_copy(submission, spec: FormSpec) -> DocumentContent:
         submitted = local_time_in(submission.submitted_at, zone, language)
         facts = [
             (_("Reference"), submission.reference),
-            (_("Submitted"), f"{submitted} ({zone.key})"),
+            (_("Submitted"), f"{submitted} ({zone_name(zone, language)})"),
             (_("Organised by"), clean(spec.organisation_name(language))),
         ]
         if submission.revision > 1:
@@ -117,7 +117,7 @@ def blank_form(spec: FormSpec, language: str) -> DocumentContent:
         contact = spec.contact
         facts = [
             (_("Organised by"), clean(spec.organisation_name(language))),
-            (_("Deadline"), f"{closes} ({spec.timezone.key})"),
+            (_("Deadline"), f"{closes} ({zone_name(spec.timezone, language)})"),
             (
                 _("Contact"),
                 ", ".join(clean(contact[k]) for k in ("name", "email", "phone") if contact.get(k)),

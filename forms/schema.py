@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from config import LANGUAGES
 from forms.fields import REGISTRY
-from forms.texts import LANGUAGES, normalise_text
+from forms.texts import normalise_text
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")
@@ -395,3 +396,104 @@ class _Checker:
             if offered and any(value not in offered for value in values):
                 self.problem(where, f"show_if: '{key}' never has the value(s) {values}")
         return normalised
+
+
+# --- every language offered, covered ----------------------------------------------------------
+
+# Emails every call can send besides its workflow's: the receipt and the resume link.
+ALWAYS_SENT = ("receipt", "resume")
+
+
+def language_gaps(definition: dict, workflow, email_texts: dict, letter_texts: dict) -> list[str]:
+    """What each language the call offers lacks: the definition's own texts, its workflow's
+    state and action labels, the emails it sends (mail/defaults.yaml) and its decision
+    letters (`letters`, else documents/letters.yaml). Anything missing would reach people
+    in another language, so the definition is refused with the list."""
+    found = []
+    for language in definition["languages"]:
+        missing = []
+        if own := _own_gaps(definition, language):
+            shown = ", ".join(own[:5]) + (f" and {len(own) - 5} more" if len(own) > 5 else "")
+            missing.append(f"the definition's own texts at {shown}")
+        missing += _workflow_gaps(workflow, language)
+        for event in _emails_sent(workflow):
+            texts = email_texts.get(event) or email_texts["decision"]
+            if language not in texts:
+                missing.append(f"the email '{event}' (mail/defaults.yaml)")
+        for state in _lettered_states(workflow):
+            own = (definition.get("letters") or {}).get(state)
+            texts = own or letter_texts.get(state) or letter_texts["decision"]
+            if not _covers(texts, language):
+                where = f"letters.{state}" if own else "documents/letters.yaml"
+                missing.append(f"the decision letter for '{state}' ({where})")
+        if missing:
+            found.append(f"languages: '{language}' is offered but lacks " + "; ".join(missing))
+    return found
+
+
+def _covers(text: dict | None, language: str) -> bool:
+    """A plain string (key '*') is the same in every language."""
+    return bool(text) and bool((text.get(language) or text.get("*") or "").strip())
+
+
+def _is_text(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and set(value) <= set(LANGUAGES) | {"*"}
+        and all(isinstance(v, str) for v in value.values())
+    )
+
+
+def _own_gaps(value: object, language: str, where: str = "") -> list[str]:
+    """Places in the normalised definition whose text has no version in `language`."""
+    if _is_text(value):
+        return [] if _covers(value, language) else [where]
+    if isinstance(value, dict):
+        return [
+            gap
+            for key, item in value.items()
+            for gap in _own_gaps(item, language, f"{where}.{key}" if where else str(key))
+        ]
+    if isinstance(value, list):
+        return [
+            gap
+            for index, item in enumerate(value)
+            for gap in _own_gaps(item, language, f"{where}[{index}]")
+        ]
+    return []
+
+
+def _workflow_gaps(workflow, language: str) -> list[str]:
+    source = f"workflows/definitions/{workflow.name}.yaml"
+    missing = [
+        f"the label of state '{state}' ({source})"
+        for state, spec in workflow.states.items()
+        if not _covers(spec.get("label"), language)
+    ]
+    missing += [
+        f"the label of action '{step.name}' ({source})"
+        for step in workflow.transitions
+        if not _covers(step.label, language)
+    ]
+    return missing
+
+
+def _emails_sent(workflow) -> list[str]:
+    sent = [
+        effect.split(":", 1)[1]
+        for step in workflow.transitions
+        for effect in step.effects
+        if effect.startswith("email:")
+    ]
+    return list(dict.fromkeys([*ALWAYS_SENT, *sent]))
+
+
+def _lettered_states(workflow) -> list[str]:
+    return list(
+        dict.fromkeys(
+            step.target
+            for step in workflow.transitions
+            if any(effect.startswith("document:") for effect in step.effects)
+        )
+    )

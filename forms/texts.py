@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-LANGUAGES = ("pl", "sv", "en", "de", "lt")
-
 
 def normalise_text(value: object) -> dict[str, str] | None:
     """Return {language: text}; a plain string is stored under the wildcard key '*'."""

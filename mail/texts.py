@@ -68,14 +68,24 @@ class Text:
 
 
 @cache
-def _defaults() -> dict:
+def default_texts() -> dict:
+    """mail/defaults.yaml: event → language → subject and body."""
     return yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
 
 
+class MissingText(LookupError):
+    """No default text for an event in a language. Calls offering a language their texts
+    lack are refused when they load (forms.schema.language_gaps), so this is a bug."""
+
+
 def default_text(event: str, language: str) -> Text:
-    defaults = _defaults()
+    """The shipped text; an event without its own uses `decision`. Never another language's:
+    an English email to someone who chose German is a defect, not a fallback."""
+    defaults = default_texts()
     texts = defaults.get(event) or defaults["decision"]
-    chosen = texts.get(language) or texts["en"]
+    if language not in texts:
+        raise MissingText(f"mail/defaults.yaml: no '{event}' text in '{language}'")
+    chosen = texts[language]
     return Text(chosen["subject"], chosen["body"])
 
 

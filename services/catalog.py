@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import yaml
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from forms.schema import DefinitionError, checksum, load_file
+from forms.schema import DefinitionError, checksum, language_gaps, load_file
 from forms.spec import FormSpec
 from models import Form, FormVersion
 from models.types import utcnow
@@ -50,9 +51,10 @@ def load_definitions(directory: str | None = None) -> LoadReport:
         if definition["workflow"] not in workflows:
             problems.append(f"{path}: workflow: no workflow named '{definition['workflow']}'")
         else:
-            states = get_workflow(definition["workflow"]).states
-            for state in sorted(set(definition.get("letters") or {}) - set(states)):
+            workflow = get_workflow(definition["workflow"])
+            for state in sorted(set(definition.get("letters") or {}) - set(workflow.states)):
                 problems.append(f"{path}: letters.{state}: not a state of {definition['workflow']}")
+            problems += [f"{path}: {gap}" for gap in _language_gaps(definition, workflow)]
         definitions.append(definition)
     slugs = [d["slug"] for d in definitions]
     for slug in {s for s in slugs if slugs.count(s) > 1}:
@@ -65,6 +67,14 @@ def load_definitions(directory: str | None = None) -> LoadReport:
         publish(definition, report)
     db.session.commit()
     return report
+
+
+def _language_gaps(definition: dict, workflow) -> list[str]:
+    from documents.letters import DEFAULTS_FILE as LETTERS_FILE
+    from mail.texts import default_texts
+
+    letters = yaml.safe_load(LETTERS_FILE.read_text(encoding="utf-8"))
+    return language_gaps(definition, workflow, default_texts(), letters)
 
 
 def publish(definition: dict, report: LoadReport) -> FormVersion | None:

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
+from config import LANGUAGES
 from extensions import db
 from forms.spec import FormSpec
 from mail.events import absolute_url
@@ -38,9 +39,6 @@ from models.types import utcnow
 from moments import local_time_in
 from services.catalog import spec_for
 
-# Languages offered for the texts every form shares (those with default texts); a form's own
-# texts are offered in the form's languages.
-ALL_FORMS_LANGUAGES = ("en", "pl", "sv")
 MAX_SUBJECT_LENGTH = 300  # the outbox column
 MAX_BODY_LENGTH = 20_000
 # `{…}` with anything but braces and line breaks inside: a placeholder or an attempt at one.
@@ -137,7 +135,9 @@ def _form_scope(form: Form, language: str) -> Scope | None:
 
 
 def all_forms_scope() -> Scope:
-    return Scope(form_id=None, title=_("All forms"), languages=ALL_FORMS_LANGUAGES)
+    """The texts every form shares: in every language of the installation; a form's own
+    texts are offered in the form's languages."""
+    return Scope(form_id=None, title=_("All forms"), languages=tuple(LANGUAGES))
 
 
 def scopes(language: str) -> list[Scope]:

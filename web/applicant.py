@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_date
 from flask import (
     Blueprint,
     abort,
@@ -31,6 +30,7 @@ from forms.build import build_page_form, form_data_for
 from forms.spec import FormSpec
 from models import Draft, Submission
 from models.types import utcnow
+from moments import local_date
 from services import applicant as service
 from services import drafts as draft_service
 from services.answers import page_problems, visible_names
@@ -176,7 +176,7 @@ def status(token: str):
         submission=submission,
         token=token,
         status=state,
-        scheduled_for=format_date(state.scheduled_for, "d MMMM y", locale=get_locale())
+        scheduled_for=local_date(state.scheduled_for, str(get_locale()))
         if state.scheduled_for
         else None,
         offer_expires_at=state.offer_expires_at.astimezone(spec.timezone)

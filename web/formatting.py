@@ -9,20 +9,18 @@ from babel.units import format_unit
 from flask import Flask, request
 from flask_babel import get_locale
 
-from moments import local_time_in
-
-LANGUAGE_NAMES = {
-    "pl": "Polski",
-    "sv": "Svenska",
-    "en": "English",
-    "de": "Deutsch",
-    "lt": "Lietuvių",
-}
+from config import LANGUAGES
+from moments import local_time_in, zone_name
 
 
 def local_time(moment: datetime | None) -> str:
     """The moment in the zone it carries (the call's zone), in the page's language."""
     return local_time_in(moment, None, str(get_locale()))
+
+
+def time_zone(zone) -> str:
+    """A call's time zone (a zone or its IANA id) by its name in the page's language."""
+    return zone_name(zone, str(get_locale()))
 
 
 def text_language(form) -> str:
@@ -62,13 +60,14 @@ def language_url(code: str) -> str:
 
 def install(app: Flask) -> None:
     app.add_template_filter(local_time)
+    app.add_template_filter(time_zone)
     app.add_template_filter(file_size, "filesizeformat")  # replaces Jinja's English one
     app.add_template_global(text_language)
 
     @app.context_processor
     def page_defaults():
         return {
-            "language_names": LANGUAGE_NAMES,
+            "language_names": LANGUAGES,
             "offered_languages": None,
             "language": None,
             "page_language": lambda: str(get_locale()),

@@ -58,9 +58,7 @@ def _load_call(slug: str) -> tuple[FormVersion, FormSpec]:
 
 
 def _use_language(spec: FormSpec) -> str:
-    g.language = preferred_language(spec.languages) if spec.languages else spec.default_language
-    if g.language not in spec.languages:
-        g.language = spec.default_language
+    g.language = spec.language_for(preferred_language(spec.languages, spec.default_language))
     return g.language
 
 
@@ -103,7 +101,7 @@ def calls():
     entries = []
     for version in visible_calls():
         spec = spec_for(version)
-        language = spec.language_for(preferred_language(spec.languages))
+        language = spec.language_for(preferred_language(spec.languages, spec.default_language))
         entries.append(
             {
                 "slug": spec.slug,

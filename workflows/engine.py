@@ -19,6 +19,9 @@ GUARDS = ("capacity",)
 # the others are follow-ups the transition service runs itself.
 BUILTIN_EFFECTS = ("fill_freed_places", "start_offer_clock", "remove_files")
 EFFECT_KINDS = ("email", "document")
+# Effects that set what emails and letters say (the offer's deadline): they must come before
+# any email or document effect of their transition, which is written with the data it finds.
+SETS_DATA = ("start_offer_clock",)
 
 
 class WorkflowError(ValueError):
@@ -129,6 +132,12 @@ def parse(raw: dict, source: str) -> Workflow:
             kind = effect.split(":", 1)[0]
             if effect not in BUILTIN_EFFECTS and (kind not in EFFECT_KINDS or ":" not in effect):
                 problem(where, f"unknown effect '{effect}'")
+        for index, effect in enumerate(effects):
+            written = [e for e in effects[:index] if e.split(":", 1)[0] in EFFECT_KINDS]
+            if effect in SETS_DATA and written:
+                problem(
+                    where, f"'{effect}' must come before {written}: they are written with its data"
+                )
         transitions.append(
             Transition(
                 name=name,
