@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 import models  # noqa: F401  (registers the tables)
 import sqlite_writers
-from config import Defaults, database_url_from_environment
+from config import Defaults, database_url_from_environment, install_secret_key
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from storage import check_configuration as check_storage_configuration
 from web import formatting, observability, security
@@ -39,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         database = Path(app.instance_path) / "formdesk.db"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
-    _refuse_insecure_production(app)
+    install_secret_key(app.config, app.instance_path)
     check_storage_configuration(app)
 
     db.init_app(app)
@@ -113,17 +113,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _absolute(path: str | None) -> str | None:
     return os.path.abspath(path) if path else None
-
-
-def _refuse_insecure_production(app: Flask) -> None:
-    if app.debug or app.testing:
-        return
-    if app.config["SECRET_KEY"] == Defaults.SECRET_KEY or len(app.config["SECRET_KEY"]) < 32:
-        raise RuntimeError(
-            "Set FLASK_SECRET_KEY to a random value of at least 32 characters "
-            "(python -c 'import secrets; print(secrets.token_hex(32))'), "
-            "or FLASK_DEBUG=1 for development."
-        )
 
 
 def sqlite_busy_ms() -> int:

@@ -2,7 +2,9 @@
 insecure production start, and serving under gunicorn."""
 
 import os
+import re
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -13,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
+from config import DEVELOPMENT_KEY_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY = "k" * 40
@@ -65,13 +68,65 @@ def test_every_sqlite_connection_uses_wal_normal_sync_and_a_busy_timeout(tmp_pat
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def production(tmp_path, monkeypatch, **environment):
+    """A start with nothing of development about it: no key, no flag, a fresh instance."""
+    for name in ("FLASK_SECRET_KEY", "FLASK_DEBUG", "FLASK_FORMDESK_DEVELOPMENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FORMDESK_INSTANCE_PATH", str(tmp_path / "instance"))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+
+def refusal(config: dict) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", **config})
+    assert stopped.value.code != 0
+    message = str(stopped.value.code)
+    assert "\n" not in message, message  # one line, printed without a traceback
+    return message
+
+
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
-    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
-        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
-    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
-        create_app({"SECRET_KEY": "short", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    production(tmp_path, monkeypatch)
+    assert "FLASK_SECRET_KEY is not set" in refusal({})
+    assert "FLASK_SECRET_KEY is shorter than 32" in refusal({"SECRET_KEY": "short"})
+
+
+def test_flask_debug_does_not_stand_in_for_a_secret_key(tmp_path, monkeypatch):
+    """Issue 14 (7): FLASK_DEBUG=1 made the key the public string 'dev-only-not-secret',
+    with which anyone could forge an admin session."""
+    production(tmp_path, monkeypatch, FLASK_DEBUG="1")
+    assert "FLASK_SECRET_KEY is not set" in refusal({})
+    assert not (tmp_path / "instance" / DEVELOPMENT_KEY_FILE).exists()
+
+
+def test_development_keeps_one_random_key_in_the_instance_folder(tmp_path, monkeypatch):
+    production(tmp_path, monkeypatch, FLASK_FORMDESK_DEVELOPMENT="true")
+    config = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "FORMDESK_AUTO_MIGRATE": False}
+    server = create_app(config)
+    key_file = tmp_path / "instance" / DEVELOPMENT_KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert server.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", server.config["SECRET_KEY"])
+    assert server.config["FORMDESK_DEVELOPMENT"] is True
+
+    # A `flask` command beside the server: nothing set, yet the same key, and development.
+    monkeypatch.delenv("FLASK_FORMDESK_DEVELOPMENT")
+    command = create_app(config)
+    assert command.config["SECRET_KEY"] == server.config["SECRET_KEY"]
+    assert command.config["FORMDESK_DEVELOPMENT"] is True
+
+    # Another development installation gets a key of its own.
+    production(tmp_path / "other", monkeypatch, FLASK_FORMDESK_DEVELOPMENT="true")
+    assert create_app(config).config["SECRET_KEY"] != server.config["SECRET_KEY"]
+
+
+def test_a_given_secret_key_wins_over_the_development_key(tmp_path, monkeypatch):
+    production(tmp_path, monkeypatch, FLASK_FORMDESK_DEVELOPMENT="true")
+    monkeypatch.setenv("FLASK_SECRET_KEY", TEST_KEY)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "FORMDESK_AUTO_MIGRATE": False})
+    assert app.config["SECRET_KEY"] == TEST_KEY
+    assert not (tmp_path / "instance" / DEVELOPMENT_KEY_FILE).exists()
 
 
 def test_demo_forms_are_published_on_first_start(tmp_path):
