@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 import models  # noqa: F401  (registers the tables)
 import sqlite_writers
 from config import Defaults, database_url_from_environment, install_secret_key
-from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from extensions import babel, csrf, db, limiter, login_manager, mail, migrate, schema_is_current
 from storage import check_configuration as check_storage_configuration
 from web import formatting, observability, security
 from web.language import remember_choice, select_locale
@@ -145,7 +145,8 @@ def _prepare_database(app: Flask) -> None:
     # (Across machines, run `flask db upgrade` once per deployment instead.)
     with open(Path(app.instance_path) / ".startup.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        upgrade()
+        if not schema_is_current():  # quiet when there is nothing to do (every flask command)
+            upgrade()
         if app.config["FORMDESK_LOAD_FORMS_ON_START"] and not db.session.query(Form.id).first():
             load_definitions()
 
@@ -173,11 +174,12 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from command_line import CommandGroup
     from documents.cli import documents_cli
 
     app.cli.add_command(documents_cli)
 
-    @app.cli.group("forms")
+    @app.cli.group("forms", cls=CommandGroup)
     def forms_group():
         """Form definitions."""
 
@@ -195,7 +197,7 @@ def _register_cli(app: Flask) -> None:
         for line in report.lines():
             click.echo(line)
 
-    @app.cli.group("mail")
+    @app.cli.group("mail", cls=CommandGroup)
     def mail_group():
         """The outbox."""
 
@@ -216,7 +218,7 @@ def _register_cli(app: Flask) -> None:
 
         click.echo(f"queued {send_digests()} digest(s)")
 
-    @app.cli.group("submissions")
+    @app.cli.group("submissions", cls=CommandGroup)
     def submissions_group():
         """Submissions: retention."""
 
@@ -237,7 +239,7 @@ def _register_cli(app: Flask) -> None:
             f"{report.messages} email(s) cleared"
         )
 
-    @app.cli.group("users")
+    @app.cli.group("users", cls=CommandGroup)
     def users_group():
         """Staff accounts."""
 

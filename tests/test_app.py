@@ -200,3 +200,66 @@ def test_migrations_match_the_models(app, app_context):
         )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+# --- The command line: a mistake is one line on stderr, never a traceback -----------------
+
+PASSWORD = "a long enough password 4 staff"  # noqa: S105
+TWICE = f"{PASSWORD}\n{PASSWORD}\n"
+
+
+def not_utf8_definitions(tmp_path) -> str:
+    folder = tmp_path / "definitions"
+    folder.mkdir()
+    (folder / "call.yaml").write_bytes("slug: call\ntitle: Łódź\n".encode("iso-8859-2"))
+    return str(folder)
+
+
+CLI_MISTAKES = {
+    "an email without @": (["users", "create", "nobody", "--role", "admin"], "email address"),
+    "a form that does not exist": (
+        ["users", "create", "r@example.org", "--role", "reviewer", "--form", "nosuch"],
+        "no form with the slug nosuch",
+    ),
+    "an unknown reference": (["submissions", "anonymise", "NOPE-2026-0001"], "NOPE-2026-0001"),
+    "a definition file that is not UTF-8": (
+        ["forms", "load", "--directory", "{definitions}"],
+        "call.yaml: not UTF-8 text",
+    ),
+    "a folder of definitions that does not exist": (
+        ["forms", "load", "--directory", "{tmp}/nowhere"],
+        "no such folder",
+    ),
+    "an export into a folder that does not exist": (
+        ["documents", "export", "zone", "--zip", "{tmp}/nowhere/out.zip"],
+        "No such file or directory: {tmp}/nowhere/out.zip",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", CLI_MISTAKES, ids=list(CLI_MISTAKES))
+def test_a_command_line_mistake_is_one_line_on_stderr(app, create_form, tmp_path, mistake):
+    from tests.test_documents import three_submissions
+
+    three_submissions(app, create_form)  # the form "zone", so that the export gets to write
+    places = {"tmp": str(tmp_path), "definitions": not_utf8_definitions(tmp_path)}
+    args, expected = CLI_MISTAKES[mistake]
+    args = [arg.format(**places) for arg in args]
+    result = app.test_cli_runner().invoke(args=args, input=TWICE)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert expected.format(**places) in lines[0]
+
+
+def test_a_second_account_with_the_same_email_is_one_line(app):
+    runner = app.test_cli_runner()
+    args = ["users", "create", "Ada@example.org", "--role", "admin"]
+    assert runner.invoke(args=args, input=TWICE).exit_code == 0
+    again = runner.invoke(args=args, input=TWICE)
+    assert again.exit_code == 1
+    assert again.stderr == "Error: a user with the email Ada@example.org exists already\n"
+    differing = runner.invoke(args=args, input=f"{PASSWORD}\n{PASSWORD}!\n")
+    assert differing.stderr == "Error: give the password twice, on two lines, identical\n"
