@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 from pathlib import Path
 
 import click
@@ -108,7 +109,49 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Started by the first request of each serving process: after gunicorn forks, and
         # never in CLI commands or in the debug reloader's watcher.
         app.before_request(lambda: embedded.ensure_started(app))
+    _greet_a_newcomer(app)
     return app
+
+
+# How the first administrator is made; printed by the first `make run` and in the README.
+FIRST_ADMIN_COMMAND = ".venv/bin/flask --app app users create admin@example.org --role admin"
+
+
+def _greet_a_newcomer(app: Flask) -> None:
+    """`flask run` (so `make run`) on a database without staff accounts: say where staff sign
+    in and the exact command that makes the first administrator."""
+    served_at = _flask_run_address()
+    if served_at is None or app.testing:
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from models import User
+
+    with app.app_context():
+        try:
+            if db.session.query(User.id).first() is not None:
+                return
+        except SQLAlchemyError:  # no schema yet (FORMDESK_AUTO_MIGRATE=false): nothing to say
+            return
+    command = FIRST_ADMIN_COMMAND
+    if instance := os.environ.get("FORMDESK_INSTANCE_PATH"):  # the command needs it too
+        command = f"FORMDESK_INSTANCE_PATH={shlex.quote(instance)} {command}"
+    click.echo(
+        " * No staff account yet. Make the first administrator (use your own email address;\n"
+        "   the password is asked twice):\n"
+        f"       {command}\n"
+        f"   then sign in at {served_at}/login"
+    )
+
+
+def _flask_run_address() -> str | None:
+    """The address `flask run` serves, in the process that prints its banner (with the
+    reloader, its watcher, not every restarted child); None in any other command or server."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.info_name != "run" or os.environ.get("WERKZEUG_RUN_MAIN"):
+        return None
+    scheme = "https" if context.params.get("cert") else "http"
+    return f"{scheme}://{context.params['host']}:{context.params['port']}"
 
 
 def _absolute(path: str | None) -> str | None:

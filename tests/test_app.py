@@ -3,7 +3,6 @@ insecure production start, and serving under gunicorn."""
 
 import os
 import re
-import socket
 import stat
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from sqlalchemy import text
 
 from app import create_app
 from config import DEVELOPMENT_KEY_FILE
+from tests.browser import ServerProcess, clean_environment, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY = "k" * 40
@@ -138,12 +138,6 @@ def test_demo_forms_are_published_on_first_start(tmp_path):
     assert {"msas", "tolerance-requests", "study-visit-stralsund"} <= slugs
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_gunicorn_serves_the_factory(tmp_path):
     port = free_port()
     env = {
@@ -263,3 +257,55 @@ def test_a_second_account_with_the_same_email_is_one_line(app):
     assert again.stderr == "Error: a user with the email Ada@example.org exists already\n"
     differing = runner.invoke(args=args, input=f"{PASSWORD}\n{PASSWORD}!\n")
     assert differing.stderr == "Error: give the password twice, on two lines, identical\n"
+
+
+# --- The first start tells a newcomer how to get in ---------------------------------------
+
+
+def development_server(instance: Path, log: Path) -> ServerProcess:
+    """What `make run` starts (reloader and debugger included), on a free port."""
+    port = free_port()
+    env = clean_environment(
+        FORMDESK_INSTANCE_PATH=str(instance),
+        FLASK_FORMDESK_UPLOAD_DIR=str(instance / "uploads"),
+        FLASK_DEBUG="1",
+        FLASK_FORMDESK_DEVELOPMENT="true",
+    )
+    command = [sys.executable, "-m", "flask", "--app", "app", "run"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    return ServerProcess(command, ROOT, env, port, log)
+
+
+def test_the_first_start_says_where_staff_sign_in_and_how_to_make_an_admin(tmp_path):
+    instance = tmp_path / "instance"
+    server = development_server(instance, tmp_path / "first.log")
+    try:
+        server.start(timeout=120)
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert log.count("No staff account yet") == 1, log  # once, not again in the reloader's child
+    assert f"sign in at http://127.0.0.1:{server.port}/login" in log
+    printed = next(line.strip() for line in log.splitlines() if "users create" in line)
+    assert printed.endswith("--role admin")
+
+    made = subprocess.run(  # noqa: S602  (the command exactly as the server printed it)
+        printed,
+        shell=True,
+        cwd=ROOT,
+        env=clean_environment(),
+        input=TWICE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout == "created admin admin@example.org\n"
+    assert made.stderr == ""  # nothing but the result: no migration chatter, no warning
+
+    again = development_server(instance, tmp_path / "second.log")
+    try:
+        again.start(timeout=120)
+    finally:
+        again.stop()
+    assert "No staff account yet" not in again.log.read_text()
