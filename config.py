@@ -157,13 +157,13 @@ def install_secret_key(config: dict, instance_path: str) -> None:
     """Give the app a secret key that nobody else knows: FLASK_SECRET_KEY when set; else, in
     development, the random key kept in the instance folder (made on the first start, found
     by every later process on that folder: the `flask` commands); else refuse to start."""
-    given = config.get("SECRET_KEY")
-    if given:
-        if len(given) < MIN_SECRET_KEY_LENGTH:
+    for name in ("SECRET_KEY", "FORMDESK_TOKEN_KEY"):
+        if config.get(name) and len(config[name]) < MIN_SECRET_KEY_LENGTH:
             raise StartupRefused(
-                f"FLASK_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters "
+                f"FLASK_{name} is shorter than {MIN_SECRET_KEY_LENGTH} characters "
                 f"(make one with {_KEY_RECIPE})"
             )
+    if config.get("SECRET_KEY"):
         return
     key_file = Path(instance_path) / DEVELOPMENT_KEY_FILE
     if config.get("FORMDESK_DEVELOPMENT") or key_file.exists():

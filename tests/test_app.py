@@ -90,6 +90,21 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch)
     production(tmp_path, monkeypatch)
     assert "FLASK_SECRET_KEY is not set" in refusal({})
     assert "FLASK_SECRET_KEY is shorter than 32" in refusal({"SECRET_KEY": "short"})
+    given = {"SECRET_KEY": TEST_KEY, "FORMDESK_TOKEN_KEY": "short"}
+    assert "FLASK_FORMDESK_TOKEN_KEY is shorter than 32" in refusal(given)
+
+
+def test_the_deployment_example_holds_no_key_anyone_could_copy(tmp_path, monkeypatch):
+    """A copied example key is a key everyone knows: the example leaves them empty, and an
+    empty one is refused like a missing one."""
+    production(tmp_path, monkeypatch)
+    example = (ROOT / "deploy" / "formdesk.env.example").read_text()
+    settings = dict(
+        line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#")
+    )
+    assert settings["FLASK_SECRET_KEY"] == settings["FLASK_FORMDESK_TOKEN_KEY"] == ""
+    monkeypatch.setenv("FLASK_SECRET_KEY", settings["FLASK_SECRET_KEY"])
+    assert "FLASK_SECRET_KEY is not set" in refusal({})
 
 
 def test_flask_debug_does_not_stand_in_for_a_secret_key(tmp_path, monkeypatch):
