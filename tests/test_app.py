@@ -263,6 +263,32 @@ def test_a_command_line_mistake_is_one_line_on_stderr(app, create_form, tmp_path
     assert expected.format(**places) in lines[0]
 
 
+@pytest.mark.parametrize("server", ["flask", "gunicorn"])
+def test_production_without_a_key_is_refused_in_one_line(tmp_path, server):
+    """Outside development, a command or a server started without FLASK_SECRET_KEY stops
+    with one line on stderr, not a traceback (the CLI used to print one)."""
+    command = {
+        "flask": ["flask", "--app", "app", "users", "create", "a@example.org", "--role", "admin"],
+        "gunicorn": ["gunicorn", "-c", "deploy/gunicorn.conf.py", "app:create_app()"],
+    }[server]
+    env = clean_environment(
+        FORMDESK_INSTANCE_PATH=str(tmp_path), FORMDESK_BIND=f"127.0.0.1:{free_port()}"
+    )
+    refused = subprocess.run(  # noqa: S603  (our own command line)
+        [sys.executable, "-m", *command],
+        cwd=ROOT,
+        env=env,
+        input=TWICE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert refused.stderr.startswith("Formdesk cannot start: FLASK_SECRET_KEY is not set")
+    assert refused.stderr.count("\n") == 1, refused.stderr
+
+
 def test_a_second_account_with_the_same_email_is_one_line(app):
     runner = app.test_cli_runner()
     args = ["users", "create", "Ada@example.org", "--role", "admin"]
