@@ -44,11 +44,17 @@ def repository_root() -> Path:
     return Path(found.stdout.strip())
 
 
-def make_run(clone: Path, log: Path) -> ServerProcess:
-    """`make run` on a port nothing listens on; `start` waits until it answers."""
+def make_run(clone: Path, log: Path, timeout: float) -> ServerProcess:
+    """`make run` on a port nothing listened on, started and answering; and it is this
+    server that answers, not something that took the port meanwhile."""
     port = free_port()
     env = clean_environment(**ROBOT_FRIENDLY)
-    return ServerProcess(["make", "run", f"PORT={port}"], clone, env, port, log)
+    server = ServerProcess(["make", "run", f"PORT={port}"], clone, env, port, log)
+    server.start(timeout=timeout)
+    if f"Running on {server.url}" not in log.read_text(encoding="utf-8"):
+        server.stop()
+        raise AssertionError(f"another server answered on {server.url}:\n{server.log_tail()}")
+    return server
 
 
 def send_msas_application(browser, base_url: str, branch: str) -> str:
@@ -269,9 +275,8 @@ def test_a_fresh_clone_runs_with_make_run_and_the_readme_commands_work_as_printe
     )
     assert not (clone / ".venv").exists()
 
-    server = make_run(clone, tmp_path / "make-run-1.log")
+    server = make_run(clone, tmp_path / "make-run-1.log", FIRST_START_SECONDS)
     try:
-        server.start(timeout=FIRST_START_SECONDS)
         first = send_msas_application(browser, server.url, "Filia nr 12 Biblioteki Miejskiej")
         log = server.log.read_text(encoding="utf-8")
         # The first start says how to get in: the README's command, and the address.
@@ -294,9 +299,8 @@ def test_a_fresh_clone_runs_with_make_run_and_the_readme_commands_work_as_printe
     key_file = clone / "instance" / "development-secret-key"
     assert key_file.stat().st_mode & 0o077 == 0, "the development key is readable by others"
 
-    server = make_run(clone, tmp_path / "make-run-2.log")
+    server = make_run(clone, tmp_path / "make-run-2.log", 120)
     try:
-        server.start(timeout=120)
         assert first in stored_references(database), "the first submission was lost"
         second = send_msas_application(browser, server.url, "Filia nr 3 Biblioteki Miejskiej")
     finally:
