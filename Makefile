@@ -1,7 +1,9 @@
 # Formdesk developer tasks. Recipes are POSIX sh.
-#   make run [PORT=5001]   development server with reloader and debugger
+#   make run [PORT=5001]   development server with reloader and debugger; installs only what
+#                          the service needs (requirements.txt)
 #   make test              test suite on SQLite; again on PostgreSQL when CI or
-#                          FORMDESK_TEST_POSTGRES_URL is set
+#                          FORMDESK_TEST_POSTGRES_URL is set (test, lint, audit and bench
+#                          install the tools of requirements-dev.txt too)
 #   make lint              ruff check + format check
 #   make audit             bandit (no high finding) and pip-audit of requirements.txt (.ci/audit)
 #   make translations      compile translations/*/LC_MESSAGES/*.mo (run and test do it)
@@ -15,7 +17,9 @@
 PORT ?= 5000
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# What each kind of target needs is installed once, again when its requirements change.
+SERVICE_STAMP := $(VENV)/.installed-service
+TOOLS_STAMP := $(VENV)/.installed-tools
 PYTEST := $(PY) -m pytest -n 2 -p no:cacheprovider
 POSTGRES_URL_DEFAULT := postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYBABEL := $(VENV)/bin/pybabel
@@ -26,19 +30,26 @@ EXTRACT := $(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-locatio
 	--project Formdesk --copyright-holder "Formdesk contributors"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint audit clean translations messages bench bench-quick
+.PHONY: help venv venv-tools run test lint audit clean translations messages bench bench-quick
 
 help:
-	@echo "targets: venv run test lint audit clean translations messages bench bench-quick   (make run PORT=5001)"
+	@echo "targets: run test lint audit clean translations messages bench bench-quick venv venv-tools   (make run PORT=5001)"
 
 $(PY):
 	python3 -m venv $(VENV)
 
-$(STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
-	touch $(STAMP)
+$(SERVICE_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
 
-venv: $(STAMP)
+# requirements-dev.txt includes requirements.txt, so the service's stamp is renewed too.
+$(TOOLS_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $(SERVICE_STAMP) $@
+
+venv: $(SERVICE_STAMP)
+
+venv-tools: $(TOOLS_STAMP)
 
 # The .mo files are build artefacts (ignored by git), compiled from the committed .po files.
 translations: venv
@@ -49,8 +60,11 @@ messages: venv
 	$(PYBABEL) -q update -i translations/messages.pot -d translations --no-fuzzy-matching
 	@echo "now translate every empty msgstr in translations/*/LC_MESSAGES/messages.po, then make translations"
 
+# Development: the reloader and debugger (FLASK_DEBUG), and no FLASK_SECRET_KEY needed
+# (FLASK_FORMDESK_DEVELOPMENT: a random key kept in instance/development-secret-key).
 run: venv translations
-	FLASK_DEBUG=1 $(VENV)/bin/flask --app app run --host 127.0.0.1 --port $(PORT)
+	FLASK_DEBUG=1 FLASK_FORMDESK_DEVELOPMENT=true \
+		$(VENV)/bin/flask --app app run --host 127.0.0.1 --port $(PORT)
 
 # Without npm the accessibility tests skip locally (and fail on CI, where .ci/run installs it).
 $(AXE): tests/js/package.json tests/js/package-lock.json
@@ -60,7 +74,7 @@ $(AXE): tests/js/package.json tests/js/package-lock.json
 		echo "npm not found: the browser accessibility tests will skip"; \
 	fi
 
-test: venv translations $(AXE) audit
+test: venv-tools translations $(AXE) audit
 	@echo "== tests on SQLite"
 	unset FORMDESK_TEST_DATABASE; $(PYTEST) tests
 	@if [ -n "$${CI:-}" ] || [ -n "$${FORMDESK_TEST_POSTGRES_URL:-}" ]; then \
@@ -72,16 +86,16 @@ test: venv translations $(AXE) audit
 		echo "== PostgreSQL run skipped (set CI or FORMDESK_TEST_POSTGRES_URL)"; \
 	fi
 
-audit: venv
+audit: venv-tools
 	VENV=$(VENV) sh .ci/audit
 
-bench: venv translations
+bench: venv-tools translations
 	$(PY) -m bench.run $(BENCH_ARGS)
 
-bench-quick: venv translations
+bench-quick: venv-tools translations
 	$(PY) -m bench.run --quick $(BENCH_ARGS)
 
-lint: venv
+lint: venv-tools
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 clean:

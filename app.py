@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 from pathlib import Path
 
 import click
@@ -15,8 +16,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 import models  # noqa: F401  (registers the tables)
 import sqlite_writers
-from config import Defaults, database_url_from_environment
-from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from config import Defaults, database_url_from_environment, install_secret_key
+from extensions import babel, csrf, db, limiter, login_manager, mail, migrate, schema_is_current
 from storage import check_configuration as check_storage_configuration
 from web import formatting, observability, security
 from web.language import remember_choice, select_locale
@@ -39,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         database = Path(app.instance_path) / "formdesk.db"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
-    _refuse_insecure_production(app)
+    install_secret_key(app.config, app.instance_path)
     check_storage_configuration(app)
 
     db.init_app(app)
@@ -112,22 +113,53 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Started by the first request of each serving process: after gunicorn forks, and
         # never in CLI commands or in the debug reloader's watcher.
         app.before_request(lambda: embedded.ensure_started(app))
+    _greet_a_newcomer(app)
     return app
+
+
+# How the first administrator is made; printed by the first `make run` and in the README.
+FIRST_ADMIN_COMMAND = ".venv/bin/flask --app app users create admin@example.org --role admin"
+
+
+def _greet_a_newcomer(app: Flask) -> None:
+    """`flask run` (so `make run`) on a database without staff accounts: say where staff sign
+    in and the exact command that makes the first administrator."""
+    served_at = _flask_run_address()
+    if served_at is None or app.testing:
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from models import User
+
+    with app.app_context():
+        try:
+            if db.session.query(User.id).first() is not None:
+                return
+        except SQLAlchemyError:  # no schema yet (FORMDESK_AUTO_MIGRATE=false): nothing to say
+            return
+    command = FIRST_ADMIN_COMMAND
+    if instance := os.environ.get("FORMDESK_INSTANCE_PATH"):  # the command needs it too
+        command = f"FORMDESK_INSTANCE_PATH={shlex.quote(instance)} {command}"
+    click.echo(
+        " * No staff account yet. Make the first administrator (use your own email address;\n"
+        "   the password is asked twice):\n"
+        f"       {command}\n"
+        f"   then sign in at {served_at}/login"
+    )
+
+
+def _flask_run_address() -> str | None:
+    """The address `flask run` serves, in the process that prints its banner (with the
+    reloader, its watcher, not every restarted child); None in any other command or server."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.info_name != "run" or os.environ.get("WERKZEUG_RUN_MAIN"):
+        return None
+    scheme = "https" if context.params.get("cert") else "http"
+    return f"{scheme}://{context.params['host']}:{context.params['port']}"
 
 
 def _absolute(path: str | None) -> str | None:
     return os.path.abspath(path) if path else None
-
-
-def _refuse_insecure_production(app: Flask) -> None:
-    if app.debug or app.testing:
-        return
-    if app.config["SECRET_KEY"] == Defaults.SECRET_KEY or len(app.config["SECRET_KEY"]) < 32:
-        raise RuntimeError(
-            "Set FLASK_SECRET_KEY to a random value of at least 32 characters "
-            "(python -c 'import secrets; print(secrets.token_hex(32))'), "
-            "or FLASK_DEBUG=1 for development."
-        )
 
 
 def sqlite_busy_ms() -> int:
@@ -160,7 +192,8 @@ def _prepare_database(app: Flask) -> None:
     # (Across machines, run `flask db upgrade` once per deployment instead.)
     with open(Path(app.instance_path) / ".startup.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        upgrade()
+        if not schema_is_current():  # quiet when there is nothing to do (every flask command)
+            upgrade()
         if app.config["FORMDESK_LOAD_FORMS_ON_START"] and not db.session.query(Form.id).first():
             load_definitions()
 
@@ -188,11 +221,12 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from command_line import CommandGroup
     from documents.cli import documents_cli
 
     app.cli.add_command(documents_cli)
 
-    @app.cli.group("forms")
+    @app.cli.group("forms", cls=CommandGroup)
     def forms_group():
         """Form definitions."""
 
@@ -210,7 +244,7 @@ def _register_cli(app: Flask) -> None:
         for line in report.lines():
             click.echo(line)
 
-    @app.cli.group("mail")
+    @app.cli.group("mail", cls=CommandGroup)
     def mail_group():
         """The outbox."""
 
@@ -231,7 +265,7 @@ def _register_cli(app: Flask) -> None:
 
         click.echo(f"queued {send_digests()} digest(s)")
 
-    @app.cli.group("submissions")
+    @app.cli.group("submissions", cls=CommandGroup)
     def submissions_group():
         """Submissions: retention."""
 
@@ -252,7 +286,7 @@ def _register_cli(app: Flask) -> None:
             f"{report.messages} email(s) cleared"
         )
 
-    @app.cli.group("users")
+    @app.cli.group("users", cls=CommandGroup)
     def users_group():
         """Staff accounts."""
 

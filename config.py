@@ -4,9 +4,15 @@ variable (Flask's `from_prefixed_env`); `DATABASE_URL` is accepted as the usual 
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+# Made by a development start in the instance folder; its presence marks the folder as a
+# development one, so the `flask` commands beside `make run` find the same key.
+DEVELOPMENT_KEY_FILE = "development-secret-key"
+MIN_SECRET_KEY_LENGTH = 32
 
 # The installation's languages, each by its own name, in the language switcher's order: the
 # one list (forms, pages, the switcher, the email-text editor). Each needs a catalogue in
@@ -22,8 +28,11 @@ LANGUAGES = {
 
 
 class Defaults:
-    # Development only: `app.create_app` refuses to start in production without a real key.
-    SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused outside development)
+    # FLASK_SECRET_KEY; unset, `install_secret_key` uses the development key or refuses.
+    SECRET_KEY: str | None = None
+    # Development (`make run` sets FLASK_FORMDESK_DEVELOPMENT=true): no FLASK_SECRET_KEY is
+    # needed, a random key is kept in the instance folder. See README "Development".
+    FORMDESK_DEVELOPMENT = False
     SQLALCHEMY_DATABASE_URI: str | None = None  # None → SQLite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
@@ -145,3 +154,64 @@ def database_url_from_environment() -> str | None:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+class StartupRefused(SystemExit):
+    """A setting that cannot work: the process stops with this one line on stderr and exit
+    status 1, without a traceback (gunicorn, `flask run` and every `flask` command alike)."""
+
+    def __init__(self, message: str):
+        super().__init__(f"Formdesk cannot start: {message}")
+
+
+def install_secret_key(config: dict, instance_path: str) -> None:
+    """Give the app a secret key that nobody else knows: FLASK_SECRET_KEY when set; else, in
+    development, the random key kept in the instance folder (made on the first start, found
+    by every later process on that folder: the `flask` commands); else refuse to start."""
+    for name in ("SECRET_KEY", "FORMDESK_TOKEN_KEY"):
+        if config.get(name) and len(config[name]) < MIN_SECRET_KEY_LENGTH:
+            raise StartupRefused(
+                f"FLASK_{name} is shorter than {MIN_SECRET_KEY_LENGTH} characters "
+                f"(make one with {_KEY_RECIPE})"
+            )
+    if config.get("SECRET_KEY"):
+        return
+    key_file = Path(instance_path) / DEVELOPMENT_KEY_FILE
+    if config.get("FORMDESK_DEVELOPMENT") or key_file.exists():
+        config["FORMDESK_DEVELOPMENT"] = True
+        config["SECRET_KEY"] = development_key(key_file)
+    elif config.get("TESTING"):
+        config["SECRET_KEY"] = secrets.token_hex(32)  # a test app signs only its own cookies
+    else:
+        raise StartupRefused(
+            f"FLASK_SECRET_KEY is not set (make one with {_KEY_RECIPE}); "
+            "for development, start with `make run`"
+        )
+
+
+_KEY_RECIPE = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def development_key(path: Path) -> str:
+    if not path.exists():
+        _create_key_file(path)
+    key = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise StartupRefused(f"{path} holds no usable key; delete it and start again")
+    return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Written whole under a temporary name (mode 0600), then linked into place: processes
+    starting at once (the reloader and its child, gunicorn workers) all end up with the key
+    of whichever was first, never a half-written one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process was first: its key is the one
+    finally:
+        os.unlink(temporary)

@@ -4,15 +4,15 @@ submission of a form (or those in some states) as PDF copies, made where missing
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
+from command_line import CommandGroup
 from documents.bulk import write_merged, write_zip
 from extensions import db
 from models import Submission
 from services.catalog import find_form, spec_for
 
-documents_cli = AppGroup("documents", help="Generated documents (PDF and DOCX).")
+documents_cli = CommandGroup("documents", help="Generated documents (PDF and DOCX).")
 
 
 @documents_cli.command("export")
@@ -47,8 +47,8 @@ def export_command(form_slug: str, zip_path: str | None, merged_path: str | None
         if not path:
             continue
         with (
+            open(path, "wb") as target,  # first: a path that cannot be written stops at once
             click.progressbar(length=len(ids), label=f"{label} → {path}") as bar,
-            open(path, "wb") as target,
         ):
             count = write(target, lambda _submission, bar=bar: bar.update(1))
         click.echo(f"wrote {count} submission(s) to {path}")

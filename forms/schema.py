@@ -77,6 +77,8 @@ class DefinitionError(ValueError):
 def load_file(path: Path) -> dict:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(str(path), [f"not UTF-8 text (byte {exc.start})"]) from exc
     except yaml.YAMLError as exc:
         raise DefinitionError(str(path), [f"not valid YAML: {exc}"]) from exc
     return validate(raw, str(path))

@@ -1,17 +1,23 @@
 """The promise to a new developer: clone the repository, `make run`, and the service works,
-with the demo calls loaded, and what people send survives a restart.
+with the demo calls loaded, what people send survives a restart, and every command the README
+prints works as printed in that setup.
 
 Not a unit test: it clones the committed HEAD, lets `make` build its own .venv (pip uses its
-cache), starts the development server twice on one instance folder, and sends the MSAS demo
-application in chromium each time. It runs in `make test`, on CI too."""
+cache), starts the development server twice on the clone's instance folder, sends the MSAS
+demo application in chromium each time, and in between runs the commands of README.md's code
+blocks, parsed from the README so that this stays true when it changes. It runs in
+`make test`, on CI too."""
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import sqlite3
 import subprocess
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.browser import ROBOT_FRIENDLY, ServerProcess, clean_environment, free_port
@@ -23,7 +29,7 @@ except ImportError:  # the `browser` fixture reports it: a skip here, a failure 
     expect = None
 
 HERE = Path(__file__).resolve().parent
-FIRST_START_SECONDS = 300  # python3 -m venv + pip install -r requirements-dev.txt
+FIRST_START_SECONDS = 300  # python3 -m venv + pip install -r requirements.txt
 REFERENCE = re.compile(r"MSAS-(\d{4})-(\d{4})")
 
 
@@ -38,9 +44,17 @@ def repository_root() -> Path:
     return Path(found.stdout.strip())
 
 
-def make_run(clone: Path, instance: Path, port: int, log: Path) -> ServerProcess:
-    env = clean_environment(FORMDESK_INSTANCE_PATH=str(instance), **ROBOT_FRIENDLY)
-    return ServerProcess(["make", "run", f"PORT={port}"], clone, env, port, log)
+def make_run(clone: Path, log: Path, timeout: float) -> ServerProcess:
+    """`make run` on a port nothing listened on, started and answering; and it is this
+    server that answers, not something that took the port meanwhile."""
+    port = free_port()
+    env = clean_environment(**ROBOT_FRIENDLY)
+    server = ServerProcess(["make", "run", f"PORT={port}"], clone, env, port, log)
+    server.start(timeout=timeout)
+    if f"Running on {server.url}" not in log.read_text(encoding="utf-8"):
+        server.stop()
+        raise AssertionError(f"another server answered on {server.url}:\n{server.log_tail()}")
+    return server
 
 
 def send_msas_application(browser, base_url: str, branch: str) -> str:
@@ -106,7 +120,151 @@ def stored_references(database: Path) -> list[str]:
         connection.close()
 
 
-def test_a_fresh_clone_runs_with_make_run_and_keeps_submissions_across_a_restart(browser, tmp_path):
+# --- The README's commands ----------------------------------------------------------------
+
+# What the test does not run, and why. Every rule must still match a command of the README.
+SKIPPED_SECTIONS = {
+    "Deployment": "production setups (gunicorn, PostgreSQL, Redis, Celery); "
+    "tests/test_app.py serves the factory under gunicorn",
+    "Benchmarks": "12–20 minutes; tests/test_bench_quick.py runs the scripts",
+}
+SKIPPED_COMMANDS = {
+    "make run": "the setup itself: started before the commands run",
+    "make test": "the test suite this test belongs to",
+}
+# Words in capitals that the README explains stand for the reader's own values.
+PLACEHOLDERS = ("REFERENCE",)
+
+
+@dataclass(frozen=True)
+class Command:
+    section: str
+    text: str
+
+
+def readme_commands(readme: str) -> list[Command]:
+    """Each command line of the README's ```sh blocks, comment cut, in order, once each."""
+    commands: list[Command] = []
+    section, fence = "", None
+    for line in readme.splitlines():
+        if line.startswith("```"):
+            fence = None if fence is not None else line[3:].strip()
+        elif fence is None and line.startswith("## "):
+            section = line[3:].strip()
+        elif fence == "sh" and line.strip() and not line.lstrip().startswith("#"):
+            text = re.split(r"\s+#\s", line, maxsplit=1)[0].strip()
+            if all(text != known.text for known in commands):
+                commands.append(Command(section, text))
+    return commands
+
+
+def skip_reason(command: Command) -> str | None:
+    return SKIPPED_SECTIONS.get(command.section) or SKIPPED_COMMANDS.get(command.text)
+
+
+def test_the_readme_commands_are_found_and_every_skip_rule_still_applies():
+    commands = readme_commands((repository_root() / "README.md").read_text(encoding="utf-8"))
+    sections = {command.section for command in commands}
+    texts = {command.text for command in commands}
+    assert set(SKIPPED_SECTIONS) <= sections, "a skipped section no longer has commands"
+    assert set(SKIPPED_COMMANDS) <= texts, "a skipped command is no longer in the README"
+    run = [command.text for command in commands if not skip_reason(command)]
+    assert ".venv/bin/flask --app app users create admin@example.org --role admin" in run
+    assert any(text.startswith(".venv/bin/flask --app app documents export") for text in run)
+    for text in run:
+        unexplained = set(re.findall(r"\b[A-Z][A-Z_]{2,}\b", text)) - set(PLACEHOLDERS)
+        assert not unexplained, f"{text}: a placeholder the README does not explain"
+
+
+@dataclass
+class Setup:
+    """What the commands run in, and what they can be checked against."""
+
+    clone: Path
+    reference: str
+    password: str
+
+    def run(self, command: str) -> subprocess.CompletedProcess:
+        """The command as printed, in a shell in the clone, with a clean environment; the
+        password twice on stdin for whichever command asks."""
+        for placeholder in PLACEHOLDERS:
+            command = re.sub(rf"\b{placeholder}\b", self.reference, command)
+        return subprocess.run(  # noqa: S603
+            ["sh", "-c", command],  # noqa: S607
+            cwd=self.clone,
+            env=clean_environment(),
+            input=f"{self.password}\n{self.password}\n",
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+
+def check_effect(setup: Setup, command: str, done: subprocess.CompletedProcess) -> None:
+    """What a command is for, where the README says it; the others only have to succeed."""
+    out = done.stdout
+    if found := re.search(r"users create (\S+) --role (\w+)", command):
+        assert out == f"created {found[2]} {found[1]}\n"
+    elif "forms load" in command:
+        slugs = [path.stem for path in (setup.clone / "forms" / "definitions").glob("*.yaml")]
+        assert sorted(out.splitlines()) == sorted(f"unchanged {slug}" for slug in slugs)
+    elif "mail send" in command:
+        assert re.fullmatch(r"sent \d+, retrying 0, failed 0\n", out), out
+    elif "mail digest" in command:
+        assert re.fullmatch(r"queued \d+ digest\(s\)\n", out), out
+    elif found := re.search(r"documents export \S+ --zip (\S+) --merged (\S+)", command):
+        with zipfile.ZipFile(setup.clone / found[1]) as archive:
+            assert archive.namelist() == [f"{setup.reference}.pdf"]
+        assert (setup.clone / found[2]).read_bytes().startswith(b"%PDF-")
+    elif "submissions anonymise" in command:
+        assert out.startswith(f"anonymised {setup.reference}: "), out
+    elif "db migrate" in command:
+        assert "No changes in schema detected" in done.stdout + done.stderr
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "migrations"],  # noqa: S607
+            cwd=setup.clone,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert changed.stdout == "", "db migrate wrote a migration in a fresh clone"
+    elif command == "make translations":
+        assert list((setup.clone / "translations").glob("*/LC_MESSAGES/messages.mo"))
+
+
+def run_the_readme_commands(setup: Setup) -> list[str]:
+    readme = (setup.clone / "README.md").read_text(encoding="utf-8")
+    ran = []
+    for command in readme_commands(readme):
+        if skip_reason(command):
+            continue
+        done = setup.run(command.text)
+        said = f"{command.text}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+        assert done.returncode == 0, said
+        assert "Traceback" not in done.stdout + done.stderr, said
+        check_effect(setup, command.text, done)
+        ran.append(command.text)
+    return ran
+
+
+def sign_in(browser, base_url: str, email: str, password: str) -> None:
+    context = browser.new_context(locale="en-GB")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto(base_url + "/login")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r"/dashboard/"))
+        expect(page.locator("main")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_a_fresh_clone_runs_with_make_run_and_the_readme_commands_work_as_printed(
+    browser, tmp_path
+):
     need(shutil.which("git") is not None, "git is not installed")
     need(shutil.which("make") is not None, "make is not installed")
     clone = tmp_path / "formdesk"
@@ -116,29 +274,39 @@ def test_a_fresh_clone_runs_with_make_run_and_keeps_submissions_across_a_restart
         env=clean_environment(),
     )
     assert not (clone / ".venv").exists()
-    instance = tmp_path / "instance"
-    port = free_port()
 
-    server = make_run(clone, instance, port, tmp_path / "make-run-1.log")
+    server = make_run(clone, tmp_path / "make-run-1.log", FIRST_START_SECONDS)
     try:
-        server.start(timeout=FIRST_START_SECONDS)
         first = send_msas_application(browser, server.url, "Filia nr 12 Biblioteki Miejskiej")
+        log = server.log.read_text(encoding="utf-8")
+        # The first start says how to get in: the README's command, and the address.
+        assert "No staff account yet" in log
+        assert f"then sign in at {server.url}/login" in log
+        assert ".venv/bin/flask --app app users create admin@example.org --role admin" in log
+
+        setup = Setup(clone, first, secrets.token_urlsafe(18))
+        ran = run_the_readme_commands(setup)
+        assert len(ran) >= 10, ran
+        sign_in(browser, server.url, "admin@example.org", setup.password)
     finally:
         server.stop()
         print(f"--- first make run ---\n{server.log_tail(80)}")  # shown on failure
-    server.wait_until_port_is_free()
-    assert (clone / ".venv" / "bin" / "python").exists(), "make run did not build .venv"
-    database = instance / "formdesk.db"
-    assert database.exists(), f"no SQLite database in the instance folder: {os.listdir(instance)}"
+    # make run installed what the service needs, and not the test tools.
+    assert (clone / ".venv" / "bin" / "flask").exists(), "make run did not build .venv"
+    assert not (clone / ".venv" / "bin" / "pytest").exists(), "make run installed test tools"
+    database = clone / "instance" / "formdesk.db"
+    assert database.exists(), f"no SQLite database: {os.listdir(clone / 'instance')}"
+    key_file = clone / "instance" / "development-secret-key"
+    assert key_file.stat().st_mode & 0o077 == 0, "the development key is readable by others"
 
-    server = make_run(clone, instance, port, tmp_path / "make-run-2.log")
+    server = make_run(clone, tmp_path / "make-run-2.log", 120)
     try:
-        server.start(timeout=120)
         assert first in stored_references(database), "the first submission was lost"
         second = send_msas_application(browser, server.url, "Filia nr 3 Biblioteki Miejskiej")
     finally:
         server.stop()
         print(f"--- second make run ---\n{server.log_tail(80)}")
+    assert "No staff account yet" not in server.log.read_text(encoding="utf-8")
 
     year, number = REFERENCE.fullmatch(first).groups()
     assert second == f"MSAS-{year}-{int(number) + 1:04d}", (first, second)

@@ -9,7 +9,7 @@ import io
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from extensions import db
+from extensions import db, schema_is_current
 
 bp = Blueprint("health", __name__)
 
@@ -64,14 +64,7 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     def schema() -> str:
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
-
-        migrate = current_app.extensions["migrate"]
-        script = ScriptDirectory.from_config(migrate.migrate.get_config())
-        with db.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_heads()
-        if set(current) != set(script.get_heads()):
+        if not schema_is_current():
             raise RuntimeError("schema is not at the latest migration")
         return "ok"
 
