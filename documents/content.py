@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from forms.fields import format_size
 from forms.spec import FormSpec
 from moments import local_date, local_time_in
+from services.outcome import outcome_of
 
 
 def clean(text: str) -> str:
@@ -80,12 +81,15 @@ def submission_copy(submission, spec: FormSpec) -> DocumentContent:
         ]
         if submission.revision > 1:
             facts.append((_("Version"), str(submission.revision)))
+        outcome = outcome_of(submission, language)
+        facts.append((_("Status"), clean(outcome.state_label)))
         return DocumentContent(
             language=language,
             title=clean(spec.text("title", language)),
             organisation=clean(spec.organisation_name(language)),
             heading=_("Application %(reference)s", reference=submission.reference),
             facts=facts,
+            intro=outcome.next_steps,
             sections=sections,
             attachments=[
                 f"{clean(a.original_name)} ({format_size(a.size)})" for a in submission.attachments

@@ -87,6 +87,7 @@ def submission_received(submission: Submission) -> None:
     language = submission.language
     if submission.applicant_email:
         values = _common(submission, spec, language)
+        values.update(_outcome_values(submission, language))
         values["answers"] = answers_summary(spec, submission.answers_by_field(), language)
         enqueue(
             key=f"receipt:{submission.id}",
@@ -112,6 +113,19 @@ def submission_received(submission: Submission) -> None:
             form_id=submission.form_id,
             submission_id=submission.id,
         )
+
+
+def _outcome_values(submission: Submission, language: str) -> dict[str, str]:
+    """What really happened (services.outcome): a place, the waiting list with the
+    position, a review after the deadline or a reply by a date."""
+    from services.outcome import outcome_of
+
+    outcome = outcome_of(submission, language)
+    return {
+        "state": outcome.state_label,
+        "outcome": outcome.heading,
+        "next_steps": " ".join(outcome.next_steps),
+    }
 
 
 def _receipt_attachments(submission: Submission, spec: FormSpec) -> list[dict]:
