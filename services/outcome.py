@@ -72,7 +72,10 @@ def _outcome(submission: Submission, workflow: Workflow, language: str) -> Outco
     if workflow.is_final(state):
         return Outcome(FINAL, label, label)
     return Outcome(
-        PENDING, label, _("Application received"), [_("The organiser will tell you what happens next.")]
+        PENDING,
+        label,
+        _("Application received"),
+        [_("The organiser will tell you what happens next.")],
     )
 
 
@@ -119,8 +122,7 @@ def _waiting(submission: Submission, workflow: Workflow, label: str) -> Outcome:
         steps.append(
             ngettext(
                 "If a place becomes free, it will be yours and we will tell you by email.",
-                "If %(num)d places become free, they will be yours and we will tell you by "
-                "email.",
+                "If %(num)d places become free, they will be yours and we will tell you by email.",
                 seats,
             )
         )

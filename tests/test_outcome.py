@@ -101,7 +101,10 @@ def receipt_parts(message) -> dict[str, str]:
     """Subject, plain text, and the text of the attached PDF and DOCX copies."""
     strict = email.message_from_bytes(message.as_bytes(), policy=email.policy.strict)
     # Spaces flattened: how headers are folded is the mail layer's (issue 13, headers).
-    parts = {"subject": flat(str(strict["Subject"])), "body": strict.get_body(("plain",)).get_content()}
+    parts = {
+        "subject": flat(str(strict["Subject"])),
+        "body": strict.get_body(("plain",)).get_content(),
+    }
     for attachment in strict.iter_attachments():
         data = attachment.get_content()
         if attachment.get_content_type() == "application/pdf":
@@ -273,3 +276,41 @@ def test_a_waiting_state_must_say_by_when_a_reply_comes(tmp_path: Path):
         parse(raw, "w.yaml")
     raw["states"]["new"] = {"label": "New", "awaits": "reply", "reply_within_days": 10}
     assert parse(raw, "w.yaml").reply_within_days("new") == 10
+
+
+# --- "save and continue later" says the link was emailed only when it is ----------------------
+
+EMAILED = "We have also sent this link by email to"
+
+
+def save_half(client, create_form, email: str | None) -> str:
+    from tests.definitions import multi_page
+
+    create_form(multi_page(), applicant_email_field="contact_email")
+    answers = {"service": "visit", **({"contact_email": email} if email else {})}
+    client.fill("multi", 1, answers, action="save")
+    return page_text(client.get("/calls/multi/saved").get_data(as_text=True))
+
+
+def test_the_saved_page_says_where_the_link_was_emailed_and_it_arrives(
+    app, client, create_form, smtp
+):
+    page = save_half(client, create_form, "half@example.org")
+    assert f"{EMAILED} half@example.org." in page
+    link = re.search(r"(http://formdesk\.test/resume/\S+)", page).group(1)
+    deliver(app)
+    (message,) = received(smtp, 1)
+    assert message["To"] == "half@example.org"
+    assert link in message.get_body(("plain",)).get_content()
+
+
+def test_the_saved_page_claims_no_email_without_an_address(app, client, create_form, smtp):
+    assert EMAILED not in save_half(client, create_form, None)
+    deliver(app)
+    assert smtp.inbox.messages == []
+
+
+def test_the_saved_page_claims_no_email_when_no_mail_server_is_set(app, client, create_form):
+    """Without a mail server the message is only written to a file on the server."""
+    assert not app.config.get("MAIL_SERVER")
+    assert EMAILED not in save_half(client, create_form, "half@example.org")

@@ -422,6 +422,7 @@ def saved(slug: str):
         spec=spec,
         language=language,
         resume_url=url_for("public.resume", token=token, _external=True),
+        emailed_to=draft_service.resume_link_emailed_to(draft),
         closes_at=version.closes_at.astimezone(spec.timezone),
     )
 
