@@ -162,6 +162,8 @@ def _blank_question(item, language: str) -> list[QuestionAnswer]:
             label = clean(child.label(language))
             if child.type in ("choice", "multichoice"):
                 lines.append(f"{label}: " + "   ".join(_boxes(child, language)))
+            elif child.type == "yesno":
+                lines.append(f"{label}: ☐ {_('Yes')}   ☐ {_('No')}")
             else:
                 lines.append(f"{label}:")
         return [

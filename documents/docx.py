@@ -4,6 +4,7 @@ document properties, and a header and page numbers like the PDF."""
 from __future__ import annotations
 
 import io
+import re
 
 from docx import Document as new_document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -94,9 +95,15 @@ def _language(document, language: str) -> None:
     run_defaults = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
     if run_defaults.find(qn("w:lang")) is None:
         run_defaults.append(OxmlElement("w:lang"))
-    for element in styles.iter(qn("w:lang")):
-        element.set(qn("w:val"), tag)
-        element.set(qn("w:bidi"), tag)  # complex-script text is the same language here
+    theme_language = document.settings.element.find(qn("w:themeFontLang"))
+    for element in (*styles.iter(qn("w:lang")), theme_language):
+        if element is not None:
+            for script in ("w:val", "w:eastAsia", "w:bidi"):  # one language for every script
+                element.set(qn(script), tag)
+    element = f'<w:lang w:val="{tag}" w:eastAsia="{tag}" w:bidi="{tag}"/>'.encode()
+    for part in document.part.package.iter_parts():
+        if str(part.partname).endswith("/stylesWithEffects.xml"):  # Word 2010's copy
+            part._blob = re.sub(rb"<w:lang\b[^>]*/>", element, part.blob)
 
 
 def _properties(document, content: DocumentContent, keywords: str) -> None:
