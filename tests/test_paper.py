@@ -197,3 +197,94 @@ def test_a_decision_letter_has_an_addressee_and_is_dated_from_the_organisations_
     assert texts[dated - 1] == f"Anna Przykładowa-Müller\n{email}"
     assert word.paragraphs[dated].alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT
     assert word.paragraphs[dated + 1].style.name == "Heading 1"
+
+
+# --- PDF/UA: running headers and footers are artifacts ---------------------------------------
+
+TEXT_SHOWING = {b"Tj", b"TJ", b"'", b'"'}
+
+
+def tagged_content(reader: pypdf.PdfReader) -> set[tuple[int, int]]:
+    """(page object number, MCID) of every piece of content the structure tree reaches."""
+    found, seen = set(), set()
+    pending = [reader.trailer["/Root"]["/StructTreeRoot"].get("/K")]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, pypdf.generic.IndirectObject):
+            if item.idnum in seen:
+                continue
+            seen.add(item.idnum)
+            item = item.get_object()
+        if isinstance(item, list):
+            pending += list(item)
+        elif isinstance(item, dict):
+            page = item.get("/Pg")
+            children = item.get("/K")
+            if item.get("/Type") == "/MCR":
+                found.add((page.idnum, int(item["/MCID"])))
+                continue
+            for child in children if isinstance(children, list) else [children]:
+                if isinstance(child, int) and page is not None:
+                    found.add((page.idnum, int(child)))
+                elif child is not None:
+                    pending.append(child)
+    return found
+
+
+def text_outside_tree_and_artifacts(data: bytes) -> tuple[int, list[int]]:
+    """Text shown neither in tagged content nor in an artifact (PDF/UA 7.1-3), and how many
+    text runs each page has as artifacts (its running header and footer)."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    tagged = tagged_content(reader)
+    stray, artifacts = 0, []
+    for page in reader.pages:
+        number = page.indirect_reference.idnum
+        marks, in_artifact = [], 0
+        for operands, operator in pypdf.generic.ContentStream(
+            page.get_contents(), reader
+        ).operations:
+            if operator in (b"BDC", b"BMC"):
+                tag, properties = operands[0], operands[1] if len(operands) > 1 else {}
+                marks.append(
+                    "artifact"
+                    if tag == "/Artifact"
+                    else ("tagged" if (number, properties.get("/MCID")) in tagged else "stray")
+                    if isinstance(properties, dict) and "/MCID" in properties
+                    else "other"
+                )
+            elif operator == b"EMC" and marks:
+                marks.pop()
+            elif operator in TEXT_SHOWING:
+                if "artifact" in marks:
+                    in_artifact += 1
+                elif "tagged" not in marks:
+                    stray += 1
+        artifacts.append(in_artifact)
+    return stray, artifacts
+
+
+def test_running_headers_and_footers_of_pdfs_are_artifacts(app, create_form, smtp):
+    """Copy, blank form and decision letter: the running header (call and organisation)
+    and footer (page x / y) are artifacts on every page, and every other text is tagged."""
+    create_form(DEMO_CALLS["msas"])
+    send(app, "msas", "pl")
+    from documents.store import read
+    from extensions import db
+    from models import Document, Submission
+    from services.transitions import Actor, transition
+
+    with app.app_context():
+        submission = db.session.query(Submission).one()
+        transition(submission.id, "start_review", Actor("reviewer"))
+        transition(submission.id, "reject", Actor("reviewer"))
+    deliver(app)
+    with app.app_context():
+        pdfs = [read(d) for d in db.session.query(Document).filter(Document.kind.like("%_pdf"))]
+    pdfs.append(blank(app, "msas", "pl", "pdf"))
+    assert len(pdfs) == 3
+    for data in pdfs:
+        stray, artifacts = text_outside_tree_and_artifacts(data)
+        assert stray == 0
+        assert all(count >= 2 for count in artifacts), artifacts  # header and footer
+        text = pdf_pages(data)[0]
+        assert "Strona 1 /" in text  # still printed for the eye
