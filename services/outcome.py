@@ -48,7 +48,9 @@ def _outcome(submission: Submission, workflow: Workflow, language: str) -> Outco
         if _offered(submission, workflow):
             return _offer(submission, label, language)
         places = ngettext(
-            "One place is booked for you.", "%(num)d places are booked for you.", submission.seats
+            "%(num)d place is booked for you.",
+            "%(num)d places are booked for you.",
+            submission.seats,
         )
         return Outcome(PLACE, label, _("Your place is confirmed"), [places])
     if rules is not None and state == rules.waitlist:
@@ -106,7 +108,7 @@ def _waiting(submission: Submission, workflow: Workflow, label: str) -> Outcome:
     if promote is not None and "start_offer_clock" in promote.effects:
         steps.append(
             ngettext(
-                "If a place becomes free, we will offer it to you by email.",
+                "If %(num)d place becomes free, we will offer it to you by email.",
                 "If %(num)d places become free, we will offer them to you by email.",
                 seats,
             )
@@ -121,7 +123,7 @@ def _waiting(submission: Submission, workflow: Workflow, label: str) -> Outcome:
     elif promote is not None:
         steps.append(
             ngettext(
-                "If a place becomes free, it will be yours and we will tell you by email.",
+                "If %(num)d place becomes free, it will be yours and we will tell you by email.",
                 "If %(num)d places become free, they will be yours and we will tell you by email.",
                 seats,
             )

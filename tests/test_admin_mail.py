@@ -235,9 +235,7 @@ def test_the_list_shows_every_form_event_and_language_and_which_text_is_used(app
 
 def test_the_editor_is_prefilled_with_the_text_in_use_and_lists_the_placeholders(admin, form_id):
     html = admin.get(_edit_url(form_id, "receipt", "pl")).get_data(as_text=True)
-    assert (
-        _input_value(html, "subject") == "{form_title}: otrzymaliśmy Twoje zgłoszenie {reference}"
-    )
+    assert _input_value(html, "subject") == "{form_title}: {outcome} ({reference})"
     assert "Numer zgłoszenia: {reference}" in _textarea(html, "body")
     assert "The default text." in html
     for name in ("reference", "name", "form_title", "status_link", "deadline", "comment"):
@@ -282,12 +280,12 @@ def test_a_text_for_one_language_is_used_only_in_that_language(app, admin, form_
 
     english = _receipt(app, _submit(app, "en"))
     assert english.language == "en"
-    assert "we received your application" in english.subject
+    assert "Application received" in english.subject
     polish = _receipt(app, _submit(app, "pl"))
     assert polish.language == "pl"
     assert polish.subject.startswith("Mamy to: TEST-") and polish.text_body == "Cześć Zażółć Gęślą!"
     swedish = _receipt(app, _submit(app, "sv"))
-    assert "vi har tagit emot din ansökan" in swedish.subject
+    assert "Ansökan mottagen" in swedish.subject
 
 
 def test_a_text_for_all_forms_applies_unless_the_form_has_its_own(app, admin, form_id):
@@ -441,9 +439,9 @@ def test_reset_to_default_deletes_the_forms_own_text(app, admin, form_id):
     assert response.status_code == 302
     html = admin.get(url).get_data(as_text=True)
     assert "The text was reset" in html and "Reset to default</button>" not in html
-    assert _input_value(html, "subject") == "{form_title}: we received your application {reference}"
+    assert _input_value(html, "subject") == "{form_title}: {outcome} ({reference})"
     assert _templates(app) == []
-    assert "we received your application" in _receipt(app, _submit(app)).subject
+    assert "Application received" in _receipt(app, _submit(app)).subject
 
     from models import AuditEntry
 
