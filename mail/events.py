@@ -130,8 +130,14 @@ def _outcome_values(submission: Submission, language: str) -> dict[str, str]:
 
 def _receipt_attachments(submission: Submission, spec: FormSpec) -> list[dict]:
     """A calendar entry for events with dates, and what the documents layer adds."""
+    from services.transitions import workflow_of
+
     attachments = []
-    if spec.raw.get("event") and submission.state not in ("waitlisted",):
+    rules = workflow_of(submission).capacity
+    waiting = (
+        rules is not None and submission.state == rules.waitlist
+    )  # no seat to put in a calendar
+    if spec.raw.get("event") and not waiting:
         event = spec.raw["event"]
         attachments.append(
             {
