@@ -66,24 +66,29 @@ def render_docx(content: DocumentContent, keywords: str = "") -> bytes:
 
 
 def _question(document, item, not_answered: str) -> None:
-    """A question and its answer (or lines to write on); a whole item stays on one page."""
-    paragraphs = [document.add_heading(item.question, level=3)]
+    """A question and its answer (or lines to write on). A whole item (one participant) is
+    one paragraph of lines kept together: Word and LibreOffice keep a paragraph on one page,
+    where a chain of "keep with next" paragraphs may still break."""
+    document.add_heading(item.question, level=3).paragraph_format.keep_with_next = True
     if item.hint:
-        paragraphs.append(document.add_paragraph(item.hint))
-    for line in item.answer:
-        paragraphs.append(document.add_paragraph(line))
-    for label in item.write_lines:
-        written = document.add_paragraph(f"{label} " if label else "")
-        written.add_run(WRITING_LINE[: max(62 - len(label), 20)])
-        written.paragraph_format.space_before = Pt(10)
-        paragraphs.append(written)
-    if not (item.answer or item.write_lines):
-        paragraphs.append(document.add_paragraph(not_answered))
-    paragraphs[0].paragraph_format.keep_with_next = True
+        document.add_paragraph(item.hint).paragraph_format.keep_with_next = True
+    written = [f"{label} " + WRITING_LINE[: max(62 - len(label), 20)] for label in item.write_lines]
     if item.whole:
-        for paragraph in paragraphs:
-            paragraph.paragraph_format.keep_together = True
-            paragraph.paragraph_format.keep_with_next = paragraph is not paragraphs[-1]
+        block = document.add_paragraph()
+        for number, line in enumerate([*item.answer, *written]):
+            if number:
+                block.add_run().add_break()
+            block.add_run(line)
+        block.paragraph_format.keep_together = True
+        if written:
+            block.paragraph_format.line_spacing = Pt(24)  # room for handwriting
+        return
+    for line in item.answer:
+        document.add_paragraph(line)
+    for line in written:
+        document.add_paragraph(line.lstrip()).paragraph_format.space_before = Pt(10)
+    if not (item.answer or item.write_lines):
+        document.add_paragraph(not_answered)
 
 
 def _language(document, language: str) -> None:

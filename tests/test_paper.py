@@ -149,6 +149,13 @@ def test_each_participant_is_kept_on_one_page(app, create_form, smtp):
 
     with app.app_context():
         pdf = read(db.session.query(Document).filter_by(kind="copy_pdf").one())
+        word = read(db.session.query(Document).filter_by(kind="copy_docx").one())
+    # DOCX: each participant is one paragraph that Word and LibreOffice keep on one page.
+    blocks = [p for p in docx.Document(io.BytesIO(word)).paragraphs if "First name:" in p.text]
+    assert len(blocks) == 6
+    assert all(
+        "Accommodation needed:" in b.text and b.paragraph_format.keep_together for b in blocks
+    )
     pages = pdf_pages(pdf)
     assert len(pages) >= 2
     first_label, last_label = "First name:", "Accommodation needed:"
