@@ -429,6 +429,21 @@ def test_preview_shows_sample_values_and_saves_nothing(app, admin, form_id):
     assert refused.status_code == 400 and 'id="preview-text"' not in refused.get_data(as_text=True)
 
 
+def test_the_receipt_preview_fills_what_happened_in_its_language(app, admin, form_id):
+    """The default receipt names what happened ({outcome}, {next_steps}): the preview has
+    sample words for them, never an empty gap."""
+    html = admin.get(_edit_url(form_id, "receipt", "pl")).get_data(as_text=True)
+    subject, body = _input_value(html, "subject"), unescape(_textarea(html, "body"))
+    response = _save(admin, _edit_url(form_id, "receipt", "pl"), subject, body, action="preview")
+    html = response.get_data(as_text=True)
+    subject = unescape(re.search(r'id="preview-subject">([^<]*)<', html).group(1))
+    assert re.fullmatch(
+        r"Nabór testowy: Otrzymaliśmy Twoje zgłoszenie \(TEST-\d{4}-0007\)", subject
+    )
+    text = unescape(re.search(r'id="preview-text">([^<]*)<', html).group(1))
+    assert "Organizator poinformuje Cię o kolejnych krokach." in text
+
+
 def test_reset_to_default_deletes_the_forms_own_text(app, admin, form_id):
     url = _edit_url(form_id, "receipt", "en")
     _save(admin, url, "Own {reference}", "Own text")
