@@ -55,22 +55,8 @@ def _outcome(submission: Submission, workflow: Workflow, language: str) -> Outco
         return Outcome(PLACE, label, _("Your place is confirmed"), [places])
     if rules is not None and state == rules.waitlist:
         return _waiting(submission, workflow, label)
-    awaits = workflow.awaits(state)
-    if awaits == DECISION_AFTER_DEADLINE:
-        spec = spec_for(submission.form_version)
-        closes = local_time_in(spec.closes_at, spec.timezone, language)
-        sentence = _(
-            "The organiser will review what you sent after the deadline of %(date)s and will "
-            "tell you the decision.",
-            date=closes,
-        )
-        return Outcome(DECISION_AFTER_DEADLINE, label, _("Application received"), [sentence])
-    if awaits == REPLY:
-        spec = spec_for(submission.form_version)
-        days = workflow.reply_within_days(state)
-        by = (submission.submitted_at + timedelta(days=days)).astimezone(spec.timezone).date()
-        sentence = _("We will reply by %(date)s.", date=local_date(by, language))
-        return Outcome(REPLY, label, _("Request received"), [sentence])
+    if workflow.awaits(state):
+        return _awaiting(submission, workflow, label, language)
     if workflow.is_final(state):
         return Outcome(FINAL, label, label)
     return Outcome(
@@ -79,6 +65,24 @@ def _outcome(submission: Submission, workflow: Workflow, language: str) -> Outco
         _("Application received"),
         [_("The organiser will tell you what happens next.")],
     )
+
+
+def _awaiting(submission: Submission, workflow: Workflow, label: str, language: str) -> Outcome:
+    """A state waiting for the organiser says what for: a decision after the deadline, or
+    a reply within the state's number of days (as a date in the call's time zone)."""
+    spec = spec_for(submission.form_version)
+    if workflow.awaits(submission.state) == DECISION_AFTER_DEADLINE:
+        closes = local_time_in(spec.closes_at, spec.timezone, language)
+        sentence = _(
+            "The organiser will review what you sent after the deadline of %(date)s and will "
+            "tell you the decision.",
+            date=closes,
+        )
+        return Outcome(DECISION_AFTER_DEADLINE, label, _("Application received"), [sentence])
+    days = workflow.reply_within_days(submission.state)
+    by = (submission.submitted_at + timedelta(days=days)).astimezone(spec.timezone).date()
+    sentence = _("We will reply by %(date)s.", date=local_date(by, language))
+    return Outcome(REPLY, label, _("Request received"), [sentence])
 
 
 def _offered(submission: Submission, workflow: Workflow) -> bool:
