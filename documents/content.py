@@ -6,12 +6,13 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from flask_babel import force_locale
+from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
 
 from forms.fields import format_size
 from forms.spec import FormSpec
 from moments import local_date, local_time_in, zone_name
+from services.outcome import outcome_of
 
 
 def clean(text: str) -> str:
@@ -26,12 +27,17 @@ def clean(text: str) -> str:
 class QuestionAnswer:
     question: str
     answer: list[str]  # lines; empty when unanswered
+    hint: str = ""  # blank forms: e.g. "Up to 1,000 characters."
+    # blank forms: one line to write on per entry, after its label ("" for none)
+    write_lines: list[str] = field(default_factory=list)
+    whole: bool = False  # kept on one page (one participant, one item of a group)
 
 
 @dataclass
 class Section:
     title: str
     items: list[QuestionAnswer] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)  # after the items
 
 
 @dataclass
@@ -45,6 +51,9 @@ class DocumentContent:
     sections: list[Section] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # translated words the layout uses
+    addressee: list[str] = field(default_factory=list)  # letters: to whom, one line each
+    place_date: str = ""  # letters: "Łódź, 21 stycznia 2030"
+    sign_lines: list[str] = field(default_factory=list)  # blank forms: labelled lines to sign
 
 
 def _labels() -> dict[str, str]:
@@ -80,12 +89,15 @@ def submission_copy(submission, spec: FormSpec) -> DocumentContent:
         ]
         if submission.revision > 1:
             facts.append((_("Version"), str(submission.revision)))
+        outcome = outcome_of(submission, language)
+        facts.append((_("Status"), clean(outcome.state_label)))
         return DocumentContent(
             language=language,
             title=clean(spec.text("title", language)),
             organisation=clean(spec.organisation_name(language)),
             heading=_("Application %(reference)s", reference=submission.reference),
             facts=facts,
+            intro=outcome.next_steps,
             sections=sections,
             attachments=[
                 f"{clean(a.original_name)} ({format_size(a.size)})" for a in submission.attachments
@@ -106,12 +118,66 @@ def _question_answers(field, value, language: str) -> list[QuestionAnswer]:
             for child in field.children
             if child.is_input and child.name in item
         ]
-        result.append(QuestionAnswer(f"{label} – {item_label} {number}", lines))
+        result.append(QuestionAnswer(f"{label} – {item_label} {number}", lines, whole=True))
     return result
 
 
+CHARACTERS_PER_LINE = 70  # handwriting on A4 between the margins
+MOST_LINES = 40  # a longer answer goes on a separate sheet
+GROUP_ITEMS_ON_PAPER = 10
+
+
+def lines_to_write(field) -> int:
+    """Writing space in proportion to the longest answer allowed."""
+    longest = field.options.get("max_length")
+    if field.type == "textarea":
+        return min(max(-(-(longest or 800) // CHARACTERS_PER_LINE), 3), MOST_LINES)
+    if field.type == "text" and longest:
+        return min(max(-(-longest // CHARACTERS_PER_LINE), 1), MOST_LINES)
+    return 1
+
+
+def _boxes(field, language: str) -> list[str]:
+    return ["☐ " + clean(label) for _v, label in field.kind.choice_pairs(field, language)]
+
+
+def _blank_question(item, language: str) -> list[QuestionAnswer]:
+    question = clean(item.label(language) or item.text("text", language))
+    if item.type in ("choice", "multichoice"):
+        return [QuestionAnswer(question, _boxes(item, language))]
+    if item.type == "yesno":
+        return [QuestionAnswer(question, ["☐ " + _("Yes"), "☐ " + _("No")])]
+    if item.type == "consent":
+        return [QuestionAnswer(question, ["☐ " + clean(item.text("text", language))])]
+    if item.type == "file":
+        return [QuestionAnswer(question, [_("Send it with this form, as a file or on paper.")])]
+    if item.type == "group":
+        # One block per item (a participant), each kept on one page.
+        item_label = clean(item.text("item_label", language))
+        count = min(item.options.get("max", 3), GROUP_ITEMS_ON_PAPER)
+        lines = []
+        for child in item.children:
+            if not child.is_input:
+                continue
+            label = clean(child.label(language))
+            if child.type in ("choice", "multichoice"):
+                lines.append(f"{label}: " + "   ".join(_boxes(child, language)))
+            elif child.type == "yesno":
+                lines.append(f"{label}: ☐ {_('Yes')}   ☐ {_('No')}")
+            else:
+                lines.append(f"{label}:")
+        return [
+            QuestionAnswer(f"{question} – {item_label} {n}", [], write_lines=lines, whole=True)
+            for n in range(1, count + 1)
+        ]
+    longest = item.options.get("max_length")
+    hint = _("Up to %(count)s characters.", count=format_number(longest)) if longest else ""
+    return [QuestionAnswer(question, [], hint=hint, write_lines=[""] * lines_to_write(item))]
+
+
 def blank_form(spec: FormSpec, language: str) -> DocumentContent:
-    """The questions with space to answer, for people who must fill the form in offline."""
+    """The questions with room to answer by hand, where and how to send the form, and lines
+    to date and sign it: for people who must fill it in on paper."""
     with force_locale(language):
         closes = local_time_in(spec.closes_at, spec.timezone, language)
         contact = spec.contact
@@ -127,27 +193,11 @@ def blank_form(spec: FormSpec, language: str) -> DocumentContent:
         for page in spec.pages:
             section = Section(clean(spec.localise(page.raw.get("title"), language)))
             for item in page.fields:
-                if not item.is_input:
-                    continue
-                question = clean(item.label(language) or item.text("text", language))
-                hint = []
-                if item.type in ("choice", "multichoice"):
-                    hint = [
-                        "☐ " + clean(label) for _v, label in item.kind.choice_pairs(item, language)
-                    ]
-                elif item.type == "yesno":
-                    hint = ["☐ " + _("Yes"), "☐ " + _("No")]
-                elif item.type == "consent":
-                    hint = ["☐ " + clean(item.text("text", language))]
-                elif item.type == "group":
-                    # Each item of a group asks its own questions: name them with room.
-                    hint = [
-                        clean(f"{child.label(language)}: ") + "_" * 30
-                        for child in item.children
-                        if child.is_input
-                    ]
-                section.items.append(QuestionAnswer(question, hint))
+                if item.is_input:
+                    section.items += _blank_question(item, language)
             sections.append(section)
+        sending = _how_to_send(spec, language, closes)
+        sections.append(Section(_("How to send this form"), paragraphs=sending))
         description = clean(spec.text("description", language))
         return DocumentContent(
             language=language,
@@ -158,7 +208,27 @@ def blank_form(spec: FormSpec, language: str) -> DocumentContent:
             intro=[p.strip() for p in description.split("\n\n") if p.strip()],
             sections=sections,
             labels=_labels(),
+            sign_lines=[_("Place and date"), _("Signature")],
         )
+
+
+def _how_to_send(spec: FormSpec, language: str, closes: str) -> list[str]:
+    email = clean(spec.contact["email"])
+    paragraphs = [
+        _(
+            "Fill in the form, date and sign it, and send it by %(deadline)s, scanned or "
+            "photographed, to %(email)s.",
+            deadline=closes,
+            email=email,
+        )
+    ]
+    address = clean(spec.organisation_text("address", language)).strip()
+    if address:
+        paragraphs.append(_("Or send it by post to:") + "\n" + address)
+    paragraphs.append(
+        _("The form can also be filled in online; questions to %(email)s.", email=email)
+    )
+    return paragraphs
 
 
 def decision_letter(
@@ -169,9 +239,10 @@ def decision_letter(
     language = submission.language
     with force_locale(language):
         contact = spec.contact
+        day = local_date(decided_at.astimezone(spec.timezone).date(), language)
+        place = clean(spec.organisation_text("place", language)).strip()
         facts = [
             (_("Reference"), submission.reference),
-            (_("Date"), local_date(decided_at.astimezone(spec.timezone).date(), language)),
             (_("Decision"), clean(state_label)),
             (_("Organised by"), clean(spec.organisation_name(language))),
             (
@@ -187,4 +258,14 @@ def decision_letter(
             facts=facts,
             intro=[clean(p) for p in paragraphs],
             labels=_labels(),
+            addressee=_addressee(submission, spec),
+            place_date=f"{place}, {day}" if place else day,
         )
+
+
+def _addressee(submission, spec: FormSpec) -> list[str]:
+    """To whom the letter goes: the applicant's name (the call's name question) and email."""
+    from mail.events import applicant_name
+
+    name = clean(applicant_name(spec, submission.answers_by_field())).strip()
+    return [line for line in (name, submission.applicant_email or "") if line]

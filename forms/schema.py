@@ -282,6 +282,9 @@ class _Checker:
         return {
             "name": self.text(raw.get("name"), "organisation.name", required=True),
             "website": raw.get("website"),
+            # Paper: where letters are written from, and where a paper form is posted.
+            "place": self.text(raw.get("place"), "organisation.place"),
+            "address": self.text(raw.get("address"), "organisation.address"),
         }
 
     def contact(self, raw) -> dict:

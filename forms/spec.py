@@ -124,6 +124,10 @@ class FormSpec:
     def organisation_name(self, language: str) -> str:
         return localise(self.raw["organisation"]["name"], language, self.default_language)
 
+    def organisation_text(self, key: str, language: str) -> str:
+        """The organisation's `place` or postal `address` in a language ("" when not given)."""
+        return localise(self.raw["organisation"].get(key), language, self.default_language) or ""
+
     @property
     def contact(self) -> dict:
         return self.raw["contact"]

@@ -87,6 +87,7 @@ def submission_received(submission: Submission) -> None:
     language = submission.language
     if submission.applicant_email:
         values = _common(submission, spec, language)
+        values.update(_outcome_values(submission, language))
         values["answers"] = answers_summary(spec, submission.answers_by_field(), language)
         enqueue(
             key=f"receipt:{submission.id}",
@@ -114,10 +115,29 @@ def submission_received(submission: Submission) -> None:
         )
 
 
+def _outcome_values(submission: Submission, language: str) -> dict[str, str]:
+    """What really happened (services.outcome): a place, the waiting list with the
+    position, a review after the deadline or a reply by a date."""
+    from services.outcome import outcome_of
+
+    outcome = outcome_of(submission, language)
+    return {
+        "state": outcome.state_label,
+        "outcome": outcome.heading,
+        "next_steps": " ".join(outcome.next_steps),
+    }
+
+
 def _receipt_attachments(submission: Submission, spec: FormSpec) -> list[dict]:
     """A calendar entry for events with dates, and what the documents layer adds."""
+    from services.transitions import workflow_of
+
     attachments = []
-    if spec.raw.get("event") and submission.state not in ("waitlisted",):
+    rules = workflow_of(submission).capacity
+    waiting = (
+        rules is not None and submission.state == rules.waitlist
+    )  # no seat to put in a calendar
+    if spec.raw.get("event") and not waiting:
         event = spec.raw["event"]
         attachments.append(
             {

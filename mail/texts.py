@@ -30,6 +30,8 @@ PLACEHOLDERS = {
     "comment": "the reviewer's message to the applicant (may be empty)",
     "deadline": "the call's closing time",
     "answers": "a summary of the answers",
+    "outcome": "what happened, as a heading, e.g. You are on the waiting list",
+    "next_steps": "what happens next, e.g. the place on the waiting list",
     "scheduled_for": "the date agreed for a request",
     "offer_deadline": "until when an offered place must be confirmed",
     "resume_link": "the link to continue saved answers",

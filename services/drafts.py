@@ -54,3 +54,21 @@ def save_for_later(draft: Draft, token: str) -> None:
 
     mail_events.draft_saved(draft, token)
     db.session.commit()
+
+
+def resume_link_emailed_to(draft: Draft) -> str | None:
+    """The address the resume link goes to by email, or None when no email goes out: no
+    address among the answers yet, no mail server (messages then stay in files on the
+    server), or the message failed for good."""
+    from flask import current_app
+
+    from models.outbox import FAILED, OutboxMessage
+
+    if not current_app.config.get("MAIL_SERVER"):
+        return None
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == f"resume:{draft.id}")
+    )
+    if message is None or message.status == FAILED:
+        return None
+    return message.recipient

@@ -387,6 +387,8 @@ def sample_values(scope: Scope, language: str) -> dict[str, str]:
             "contact_email": spec.contact["email"] if spec else "calls@example.org",
             "status_link": absolute_url("applicant.status", token=SAMPLE_TOKEN),
             "state": _("Accepted"),
+            "outcome": _("Application received"),  # services.outcome: per workflow state
+            "next_steps": _("The organiser will tell you what happens next."),
             "comment": _("Thank you, we look forward to working with you."),
             "deadline": local_time_in(
                 spec.closes_at if spec else now + timedelta(days=30), zone, language

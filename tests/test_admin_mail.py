@@ -235,9 +235,7 @@ def test_the_list_shows_every_form_event_and_language_and_which_text_is_used(app
 
 def test_the_editor_is_prefilled_with_the_text_in_use_and_lists_the_placeholders(admin, form_id):
     html = admin.get(_edit_url(form_id, "receipt", "pl")).get_data(as_text=True)
-    assert (
-        _input_value(html, "subject") == "{form_title}: otrzymaliśmy Twoje zgłoszenie {reference}"
-    )
+    assert _input_value(html, "subject") == "{form_title}: {outcome} ({reference})"
     assert "Numer zgłoszenia: {reference}" in _textarea(html, "body")
     assert "The default text." in html
     for name in ("reference", "name", "form_title", "status_link", "deadline", "comment"):
@@ -282,12 +280,12 @@ def test_a_text_for_one_language_is_used_only_in_that_language(app, admin, form_
 
     english = _receipt(app, _submit(app, "en"))
     assert english.language == "en"
-    assert "we received your application" in english.subject
+    assert "Application received" in english.subject
     polish = _receipt(app, _submit(app, "pl"))
     assert polish.language == "pl"
     assert polish.subject.startswith("Mamy to: TEST-") and polish.text_body == "Cześć Zażółć Gęślą!"
     swedish = _receipt(app, _submit(app, "sv"))
-    assert "vi har tagit emot din ansökan" in swedish.subject
+    assert "Ansökan mottagen" in swedish.subject
 
 
 def test_a_text_for_all_forms_applies_unless_the_form_has_its_own(app, admin, form_id):
@@ -431,6 +429,21 @@ def test_preview_shows_sample_values_and_saves_nothing(app, admin, form_id):
     assert refused.status_code == 400 and 'id="preview-text"' not in refused.get_data(as_text=True)
 
 
+def test_the_receipt_preview_fills_what_happened_in_its_language(app, admin, form_id):
+    """The default receipt names what happened ({outcome}, {next_steps}): the preview has
+    sample words for them, never an empty gap."""
+    html = admin.get(_edit_url(form_id, "receipt", "pl")).get_data(as_text=True)
+    subject, body = _input_value(html, "subject"), unescape(_textarea(html, "body"))
+    response = _save(admin, _edit_url(form_id, "receipt", "pl"), subject, body, action="preview")
+    html = response.get_data(as_text=True)
+    subject = unescape(re.search(r'id="preview-subject">([^<]*)<', html).group(1))
+    assert re.fullmatch(
+        r"Nabór testowy: Otrzymaliśmy Twoje zgłoszenie \(TEST-\d{4}-0007\)", subject
+    )
+    text = unescape(re.search(r'id="preview-text">([^<]*)<', html).group(1))
+    assert "Organizator poinformuje Cię o kolejnych krokach." in text
+
+
 def test_reset_to_default_deletes_the_forms_own_text(app, admin, form_id):
     url = _edit_url(form_id, "receipt", "en")
     _save(admin, url, "Own {reference}", "Own text")
@@ -441,9 +454,9 @@ def test_reset_to_default_deletes_the_forms_own_text(app, admin, form_id):
     assert response.status_code == 302
     html = admin.get(url).get_data(as_text=True)
     assert "The text was reset" in html and "Reset to default</button>" not in html
-    assert _input_value(html, "subject") == "{form_title}: we received your application {reference}"
+    assert _input_value(html, "subject") == "{form_title}: {outcome} ({reference})"
     assert _templates(app) == []
-    assert "we received your application" in _receipt(app, _submit(app)).subject
+    assert "Application received" in _receipt(app, _submit(app)).subject
 
     from models import AuditEntry
 

@@ -74,9 +74,9 @@ def body_of(message, subtype="plain") -> str:
 @pytest.mark.parametrize(
     ("language", "subject_words", "greeting"),
     [
-        ("en", "we received your application", "Hello Łucja Żółć"),
-        ("pl", "otrzymaliśmy Twoje zgłoszenie", "Dzień dobry, Łucja Żółć"),
-        ("sv", "vi har tagit emot din ansökan", "Hej Łucja Żółć"),
+        ("en", "Application received", "Hello Łucja Żółć"),
+        ("pl", "Otrzymaliśmy Twoje zgłoszenie", "Dzień dobry, Łucja Żółć"),
+        ("sv", "Ansökan mottagen", "Hej Łucja Żółć"),
     ],
 )
 def test_the_receipt_arrives_in_the_applicants_language(

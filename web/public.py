@@ -25,7 +25,8 @@ from services.answers import page_problems, visible_names
 from services.catalog import find_form, spec_for, visible_calls
 from services.deadlines import CallStatus, accepts_answers, call_status
 from services.duplicates import earlier_submission
-from services.submissions import SubmissionRefused, submit
+from services.outcome import outcome_of
+from services.submissions import SubmissionRefused, find_submission, submit
 from services.uploads import UploadRefused, accept_upload, discard
 from web import bot_checks
 from web.language import preferred_language
@@ -392,11 +393,15 @@ def confirmation(slug: str):
     if confirmed.get("slug") != slug:
         return redirect(url_for("public.call", slug=slug))
     token = confirmed.get("token")
+    submission = find_submission(token)
     return render_template(
         "public/confirmation.html",
         spec=spec,
         language=language,
         reference=confirmed["reference"],
+        # What really happened (a place, the waiting list, a review or a reply to come);
+        # None only if the submission is gone since (withdrawn and removed).
+        outcome=outcome_of(submission, language) if submission else None,
         applicant_url=url_for("applicant.status", token=token, _external=True) if token else None,
     )
 
@@ -415,6 +420,7 @@ def saved(slug: str):
         spec=spec,
         language=language,
         resume_url=url_for("public.resume", token=token, _external=True),
+        emailed_to=draft_service.resume_link_emailed_to(draft),
         closes_at=version.closes_at.astimezone(spec.timezone),
     )
 

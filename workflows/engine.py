@@ -15,6 +15,9 @@ from forms.texts import localise, normalise_text
 
 ACTORS = ("applicant", "reviewer", "admin", "system")
 GUARDS = ("capacity",)
+# What a state that is waiting for the organiser tells the person who is in it (receipt,
+# confirmation page, copies): a decision once the call has closed, or a reply within days.
+AWAITS = ("decision_after_deadline", "reply")
 # Effects with a target (`email:accepted`) are hooks the mail and document layers fill in;
 # the others are follow-ups the transition service runs itself.
 BUILTIN_EFFECTS = ("fill_freed_places", "start_offer_clock", "remove_files")
@@ -70,6 +73,12 @@ class Workflow:
     def state_label(self, state: str, language: str) -> str:
         return localise(self.states.get(state, {}).get("label"), language, "en") or state
 
+    def awaits(self, state: str) -> str | None:
+        return self.states.get(state, {}).get("awaits")
+
+    def reply_within_days(self, state: str) -> int | None:
+        return self.states.get(state, {}).get("reply_within_days")
+
     def is_final(self, state: str) -> bool:
         return bool(self.states.get(state, {}).get("final"))
 
@@ -95,6 +104,7 @@ def parse(raw: dict, source: str) -> Workflow:
         states[state] = {
             "label": normalise_text(spec.get("label", state)),
             "final": bool(spec.get("final")),
+            **_awaiting(spec, f"states.{state}", problem),
         }
     if not states:
         problem("states", "at least one state is needed")
@@ -173,6 +183,25 @@ def parse(raw: dict, source: str) -> Workflow:
         capacity=capacity,
         offer_hours=int(raw.get("offer_hours", 48)),
     )
+
+
+def _awaiting(spec: dict, where: str, problem) -> dict:
+    """`awaits` and, for a reply, `reply_within_days` (a whole number of days, 1 or more)."""
+    awaits = spec.get("awaits")
+    if awaits is None:
+        if "reply_within_days" in spec:
+            problem(where, "'reply_within_days' needs 'awaits: reply'")
+        return {}
+    if awaits not in AWAITS:
+        problem(where, f"'awaits' must be one of {list(AWAITS)}")
+        return {}
+    if awaits != "reply":
+        return {"awaits": awaits}
+    days = spec.get("reply_within_days")
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        problem(where, "'awaits: reply' needs 'reply_within_days', a whole number of days")
+        return {"awaits": awaits}
+    return {"awaits": awaits, "reply_within_days": days}
 
 
 @cache
