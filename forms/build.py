@@ -68,6 +68,17 @@ class PageForm(FlaskForm):
         return success
 
 
+# Names no question may have (checked when a definition loads, forms/schema.py): the page's
+# own controls, posted with the answers, and what a page form already is: WTForms makes each
+# question an attribute of the form, so a question called `errors` would replace the form's.
+CONTROL_NAMES = frozenset({"csrf_token", "action"})
+RESERVED_NAMES = (
+    CONTROL_NAMES
+    | {"meta", "form_errors"}  # set on each form object, not on its class
+    | {name for cls in (PageForm, GroupItemForm) for name in dir(cls) if name[0].islower()}
+)
+
+
 def _item_answers(item: PlainForm, language: str) -> dict[str, Any]:
     return {s.name: s.kind.stored(item[s.name].data, s, language) for s in item.specs}
 

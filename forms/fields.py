@@ -397,6 +397,9 @@ class Consent(FieldType):
 
 
 DEFAULT_ACCEPT = ["pdf", "docx", "odt", "jpg", "jpeg", "png"]
+# Where a file answer keeps its Attachment's id. Answers are told to be files by their
+# question's type (FormSpec.file_answers), never by this key: a question may be called so.
+FILE_ID = "attachment"
 
 
 @register
@@ -425,6 +428,21 @@ class File(FieldType):
 
     def stored(self, data, field, language):
         return data  # set by the upload service, never from the request
+
+    @staticmethod
+    def answer(attachment_id: int, name: str, size: int) -> dict:
+        """The stored answer to a file question."""
+        return {FILE_ID: attachment_id, "name": name, "size": size}
+
+    @staticmethod
+    def attachment_id(value) -> int | None:
+        return value.get(FILE_ID) if isinstance(value, dict) else None
+
+    @staticmethod
+    def removed(value: dict) -> dict:
+        """The answer once its file is gone: name and size stay, so reviewers see what
+        there was, without a download."""
+        return {**{k: v for k, v in value.items() if k != FILE_ID}, "removed": True}
 
     def display(self, value, field, language):
         if not value:

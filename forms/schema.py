@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from forms.build import RESERVED_NAMES
 from forms.fields import REGISTRY
 from forms.texts import LANGUAGES, normalise_text
 
@@ -335,6 +336,12 @@ class _Checker:
             self.problem(where, f"a group cannot contain a {kind.name} field")
         if not isinstance(name, str) or not FIELD_NAME.fullmatch(name.lstrip("_")):
             self.problem(where, "'name' must be lowercase letters, digits and '_'")
+        elif kind.is_input and (name in RESERVED_NAMES or name.startswith("_")):
+            self.problem(
+                where,
+                f"the name '{name}' is reserved for the form itself; choose another "
+                f"(reserved: {', '.join(sorted(RESERVED_NAMES))} and names starting with '_')",
+            )
         elif name in scope or (in_group and name in self.seen):
             self.problem(where, f"the name '{name}' is used twice")
         for key in sorted(set(raw) - COMMON_FIELD_KEYS - kind.keys):
