@@ -258,6 +258,11 @@ class ChoiceBase(FieldType):
             if not isinstance(choice, dict) or "value" not in choice or "label" not in choice:
                 problem(f"choices[{index}] needs 'value' and 'label'")
                 continue
+            if isinstance(choice["value"], bool):
+                problem(
+                    f"choices[{index}]: YAML reads a bare yes, no, true or false as a truth "
+                    'value; write the value in quotes, like "yes"'
+                )
             value = str(choice["value"])
             if value in seen:
                 problem(f"choices[{index}]: value '{value}' appears twice")

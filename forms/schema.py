@@ -65,6 +65,9 @@ LETTER_PLACEHOLDERS = {
     "comment": "the reviewer's message to the applicant (may be empty)",
     "date": "the day of the decision",
 }
+# What `show_if` may refer to: questions with a fixed set of answers, which the server
+# (forms/conditions.py) and the page script (static/js/formdesk.js) read the same way.
+CONDITION_TYPES = ("choice", "multichoice", "yesno")
 STATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
@@ -396,9 +399,22 @@ class _Checker:
             if target is None:
                 self.problem(where, f"show_if refers to '{key}', which is not an earlier field")
                 continue
+            if target.get("type") not in CONDITION_TYPES:
+                self.problem(
+                    where,
+                    f"show_if: '{key}' is a {target.get('type')} question; a condition may "
+                    f"refer only to a {', '.join(CONDITION_TYPES)} question",
+                )
+                continue
             offered = [c["value"] for c in target.get("options", {}).get("choices", [])]
             if target["type"] == "yesno":
                 offered = [True, False]
-            if offered and any(value not in offered for value in values):
-                self.problem(where, f"show_if: '{key}' never has the value(s) {values}")
+            wrong = [value for value in values if value not in offered]
+            if offered and wrong:
+                hint = ""
+                if target["type"] != "yesno" and any(isinstance(v, bool) for v in wrong):
+                    hint = (
+                        ' (YAML reads a bare yes, no, true or false as a truth value: write "yes")'
+                    )
+                self.problem(where, f"show_if: '{key}' never has the value(s) {wrong}{hint}")
         return normalised

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forms.conditions import condition_holds, referenced_fields, visible_fields
-from forms.schema import validate
+from forms.schema import DefinitionError, validate
 from forms.spec import FormSpec
+from tests import show_if_table
 from tests.conftest import errors_in
 from tests.definitions import base, multi_page
 
@@ -481,3 +482,54 @@ def test_more_items_than_the_maximum_are_refused_with_a_message(app, client, mul
     assert error_beside(client.last_html, "participants") == "You can add at most 3."
     assert client.get(f"/calls/{SLUG}/check").status_code == 302
     assert submission_count(app) == 0
+
+
+# --- the table shared with the browser (tests/show_if_cases.json) ---------------------------
+
+
+@pytest.mark.parametrize("case", show_if_table.CASES, ids=show_if_table.case_id)
+def test_the_shared_show_if_table_on_the_server(case):
+    spec = FormSpec(validate(show_if_table.definition(), "show_if_cases.json"))
+    assert show_if_table.shown_on_server(spec, case["enter"]) == set(case["shown"])
+
+
+@pytest.mark.parametrize(
+    ("target", "show_if", "message"),
+    [
+        (
+            {"name": "town", "type": "text", "label": "Town"},
+            {"town": ["Łódź"]},
+            "show_if: 'town' is a text question; a condition may refer only to a choice, "
+            "multichoice, yesno question",
+        ),
+        (
+            {
+                "name": "answer",
+                "type": "choice",
+                "label": "A",
+                "choices": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
+            },
+            {"answer": [True]},
+            "show_if: 'answer' never has the value(s) [True] (YAML reads a bare yes, no, true "
+            'or false as a truth value: write "yes")',
+        ),
+    ],
+)
+def test_a_condition_the_browser_could_read_otherwise_is_refused(target, show_if, message):
+    """Conditions refer only to questions whose answers both sides read alike."""
+    follow = {"name": "follow", "type": "text", "label": "Follow", "show_if": show_if}
+    with pytest.raises(DefinitionError) as caught:
+        validate(base("refused", [{"title": "A", "fields": [target, follow]}]), "f.yaml")
+    assert f"f.yaml: pages[0].fields[1] (follow): {message}" in str(caught.value).splitlines()
+
+
+def test_an_unquoted_yes_as_a_choice_value_is_refused_with_the_reason():
+    answer = {
+        "name": "answer",
+        "type": "choice",
+        "label": "A",
+        "choices": [{"value": True, "label": "Yes"}, {"value": "no", "label": "No"}],
+    }
+    with pytest.raises(DefinitionError) as caught:
+        validate(base("refused", [{"title": "A", "fields": [answer]}]), "f.yaml")
+    assert 'write the value in quotes, like "yes"' in str(caught.value)
