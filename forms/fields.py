@@ -8,8 +8,10 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_babel import get_locale
+from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -132,6 +134,44 @@ class LongText(Text):
                 "data-maxlength": field.options["max_length"],
             },
         )
+
+
+def character_count(value: str | None, maximum: int) -> dict:
+    """GOV.UK's character count for a long answer: the message for `value` now ("You have
+    2,990 characters remaining", "You have 10 characters too many"), and each plural form
+    of both messages in the page's language, with `{count}` for the page script to fill in
+    (static/js/formdesk.js picks the form with Intl.PluralRules, the same CLDR rules)."""
+    locale = get_locale()
+    left = maximum - len((value or "").replace("\r\n", "\n"))  # as forms.validators.Length
+
+    def message(over: bool, number: int, count: str) -> str:
+        if over:
+            return ngettext(
+                "You have %(count)s character too many",
+                "You have %(count)s characters too many",
+                number,
+                count=count,
+            )
+        return ngettext(
+            "You have %(count)s character remaining",
+            "You have %(count)s characters remaining",
+            number,
+            count=count,
+        )
+
+    forms: dict[str, dict[str, str]] = {"remaining": {}, "too_many": {}}
+    for number in range(0, 200):  # a whole number of each plural category the language has
+        category = locale.plural_form(number)
+        for key, over in (("remaining", False), ("too_many", True)):
+            forms[key].setdefault(category, message(over, number, "{count}"))
+    return {
+        "text": message(left < 0, abs(left), format_decimal(abs(left), locale=locale)),
+        "over": left < 0,
+        # Thousands grouped as Babel groups them here, so the number never changes its look
+        # when the script takes over (Intl.NumberFormat skips the space in Polish "2990").
+        "group": get_locale().number_symbols.get("latn", {}).get("group", ","),
+        **forms,
+    }
 
 
 @register

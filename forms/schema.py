@@ -14,7 +14,7 @@ import yaml
 
 from forms.build import RESERVED_NAMES
 from forms.fields import REGISTRY
-from forms.texts import LANGUAGES, normalise_text
+from forms.texts import LANGUAGES, normalise_text, says_optional
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")
@@ -357,6 +357,14 @@ class _Checker:
         for key in ("help", "pattern_message", "text", "item_label"):
             if key in raw:
                 field[key] = self.text(raw[key], f"{where}.{key}")
+        for key in ("label", "help"):
+            for language, words in (field.get(key) or {}).items():
+                if says_optional(key, words, language):
+                    self.problem(
+                        f"{where}.{key}",
+                        "says the question is optional; leave that out: the page writes "
+                        "“(optional)” beside every question that is not required",
+                    )
         for key in ("required", "identifying"):
             if key in raw:
                 if not isinstance(raw[key], bool):

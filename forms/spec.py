@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from forms.fields import REGISTRY, FieldType
+from forms.fields import REGISTRY, FieldType, character_count
 from forms.texts import localise
 
 
@@ -62,6 +62,9 @@ class FieldSpec:
 
     def display(self, value, language: str) -> str:
         return self.kind.display(value, self, language)
+
+    def character_count(self, value: str | None) -> dict:
+        return character_count(value, self.options["max_length"])
 
 
 @dataclass

@@ -375,7 +375,13 @@ def test_a_group_needs_its_minimum_and_blank_extra_items_are_ignored(app, client
     to_page_3(client)
     response = fill(client, 3, {"participants-0-first_name": "", "participants-1-first_name": ""})
     assert response.status_code == 200
-    assert error_beside(client.last_html, "participants") == "Add at least 1."
+    # The empty first item names what it needs; the empty extra one says nothing.
+    html = client.last_html
+    assert error_beside(html, "participants") is None
+    assert error_beside(html, "participants-0-first_name") == "Answer this question."
+    assert error_beside(html, "participants-0-diet") == "Select an option."
+    assert error_beside(html, "participants-1-first_name") is None
+    assert "Participant 1, First name: Answer this question." in html
 
     response = fill(client, 3, {**participant(0, "Ada", "none"), "participants-1-first_name": "  "})
     assert goes_to(response, f"/calls/{SLUG}/check"), errors_in(client.last_html)

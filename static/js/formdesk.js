@@ -73,6 +73,49 @@
     });
   }
 
+  // GOV.UK's character count: the visible message follows every keystroke; screen readers
+  // hear it from a polite live region once typing pauses, not after every character.
+  function startCounter(counter) {
+    var field = document.getElementById(counter.dataset.counterFor);
+    var max = field ? parseInt(field.dataset.maxlength || "0", 10) : 0;
+    if (!max) { return; }
+    var language = document.documentElement.lang || "en";
+    var plural = new Intl.PluralRules(language);
+    var group = counter.dataset.group || ",";
+    function number(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, group); }
+    var remaining = JSON.parse(counter.dataset.remaining);
+    var tooMany = JSON.parse(counter.dataset.tooMany);
+    var live = document.createElement("div");
+    live.className = "visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    counter.parentNode.insertBefore(live, counter.nextSibling);
+    counter.setAttribute("aria-hidden", "true");
+    var timer = null;
+    field.addEventListener("input", function () {
+      // Counted as the server counts (forms/validators.py): characters, a line break one.
+      var left = max - Array.from(field.value.replace(/\r\n/g, "\n")).length;
+      var forms = left < 0 ? tooMany : remaining;
+      var count = Math.abs(left);
+      var text = (forms[plural.select(count)] || forms.other).replace("{count}", number(count));
+      counter.textContent = text;
+      counter.classList.toggle("error-message", left < 0);
+      clearTimeout(timer);
+      timer = setTimeout(function () { live.textContent = text; }, 1000);
+    });
+  }
+
+  // After "Add another" the page opens at the new item (#group-N): its first question takes
+  // the focus, so keyboard and screen reader users continue there. On `load`: the browser
+  // moves the focus to the anchor's target after DOMContentLoaded, which would undo it.
+  window.addEventListener("load", focusAddedItem);
+  function focusAddedItem() {
+    var match = /^#([a-z][a-z0-9_]*-\d+)$/.exec(window.location.hash);
+    var item = match && document.getElementById(match[1]);
+    if (!item || !item.classList.contains("group-item")) { return; }
+    var first = item.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) { first.focus(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-autofocus]");
     if (summary) { summary.focus(); }
@@ -84,18 +127,7 @@
       form.addEventListener("input", function () { refresh(form, stored); });
     });
 
-    document.querySelectorAll("[data-counter-for]").forEach(function (counter) {
-      var field = document.getElementById(counter.dataset.counterFor);
-      var max = parseInt(field.dataset.maxlength || "0", 10);
-      if (!field || !max) { return; }
-      var template = counter.textContent;
-      function update() {
-        var left = max - field.value.length;
-        counter.textContent = template.replace(/\d+/, String(left >= 0 ? left : 0)) +
-          (left < 0 ? " (" + (-left) + " \u2191)" : "");
-      }
-      field.addEventListener("input", update);
-    });
+    document.querySelectorAll("[data-counter-for]").forEach(startCounter);
 
     document.querySelectorAll("[data-prevent-double-click]").forEach(function (button) {
       button.form.addEventListener("submit", function () {
