@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from flask_babel import get_locale
 from babel.numbers import format_decimal
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
