@@ -6,7 +6,9 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
+from babel.numbers import format_decimal
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -50,20 +52,22 @@ class Length:
 
     def __call__(self, form, field):
         count = len((field.data or "").replace("\r\n", "\n"))  # a line break is one character
+        # Numbers written as the character count under a long answer writes them ("3,000").
+        number = partial(format_decimal, locale=get_locale())
         if self.maximum is not None and count > self.maximum:
             raise ValidationError(
                 _(
-                    "Use at most %(max)d characters (you used %(count)d).",
-                    max=self.maximum,
-                    count=count,
+                    "Use at most %(max)s characters (you used %(count)s).",
+                    max=number(self.maximum),
+                    count=number(count),
                 )
             )
         if self.minimum is not None and count < self.minimum:
             raise ValidationError(
                 _(
-                    "Use at least %(min)d characters (you used %(count)d).",
-                    min=self.minimum,
-                    count=count,
+                    "Use at least %(min)s characters (you used %(count)s).",
+                    min=number(self.minimum),
+                    count=number(count),
                 )
             )
 

@@ -109,6 +109,8 @@ def test_the_character_count_is_right_after_a_server_side_error(app, create_form
         )
         assert counter, "no character count under the box"
         assert text_of(counter.group(1)) == message
+    if lang == "en":  # the error above the box writes its numbers the same way
+        assert "Use at most 3,000 characters (you used 3,001)." in text_of(client.last_html)
 
 
 @pytest.mark.parametrize(
