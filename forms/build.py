@@ -68,6 +68,17 @@ class PageForm(FlaskForm):
         return success
 
 
+# Names no question may have (checked when a definition loads, forms/schema.py): the page's
+# own controls, posted with the answers, and what a page form already is: WTForms makes each
+# question an attribute of the form, so a question called `errors` would replace the form's.
+CONTROL_NAMES = frozenset({"csrf_token", "action"})
+RESERVED_NAMES = (
+    CONTROL_NAMES
+    | {"meta", "form_errors"}  # set on each form object, not on its class
+    | {name for cls in (PageForm, GroupItemForm) for name in dir(cls) if name[0].islower()}
+)
+
+
 def _item_answers(item: PlainForm, language: str) -> dict[str, Any]:
     return {s.name: s.kind.stored(item[s.name].data, s, language) for s in item.specs}
 
@@ -78,27 +89,44 @@ def _item_is_blank(values: dict) -> bool:
 
 def _validate_group(field: FieldList, spec: FieldSpec, visible: set, answers: dict) -> bool:
     success = True
-    filled = 0
+    filled, blank = 0, []
     for entry in field:
         item = entry.form
         values = _item_answers(item, "")
         if _item_is_blank(values):
-            continue  # an empty extra item is ignored, not an error
+            blank.append(item)  # an empty extra item is ignored, not an error
+            continue
         filled += 1
-        shown = visible_fields(item.specs, values, visible, answers)
-        for child in item.specs:
-            if child.name in shown:
-                success &= item[child.name].validate(item)
-            else:
-                item[child.name].errors = []
+        success &= _validate_item(item, values, visible, answers)
     minimum, maximum = spec.options["min"], spec.options["max"]
-    if spec.required and filled == 0 or filled < minimum:
+    missing = max(minimum, 1 if spec.required else 0) - filled
+    if missing > 0:
+        # The empty items still needed say which of their questions want an answer
+        # ("Participant 1, First name: …"), rather than the group "add at least one".
+        named = [not _validate_item(item, {}, visible, answers) for item in blank[:missing]]
+        if len(named) == missing and all(named):
+            field.errors = []
+            return False
+        for item in blank[:missing]:
+            for child in item.specs:
+                item[child.name].errors = []
         field.errors = [_("Add at least %(min)d.", min=max(minimum, 1))]
         return False
     if filled > maximum:
         field.errors = [_("You can add at most %(max)d.", max=maximum)]
         return False
     field.errors = []
+    return success
+
+
+def _validate_item(item: PlainForm, values: dict, visible: set, answers: dict) -> bool:
+    success = True
+    shown = visible_fields(item.specs, values, visible, answers)
+    for child in item.specs:
+        if child.name in shown:
+            success &= item[child.name].validate(item)
+        else:
+            item[child.name].errors = []
     return success
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from flask_babel import get_locale
+from babel.numbers import format_decimal
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
@@ -134,6 +135,44 @@ class LongText(Text):
         )
 
 
+def character_count(value: str | None, maximum: int) -> dict:
+    """GOV.UK's character count for a long answer: the message for `value` now ("You have
+    2,990 characters remaining", "You have 10 characters too many"), and each plural form
+    of both messages in the page's language, with `{count}` for the page script to fill in
+    (static/js/formdesk.js picks the form with Intl.PluralRules, the same CLDR rules)."""
+    locale = get_locale()
+    left = maximum - len((value or "").replace("\r\n", "\n"))  # as forms.validators.Length
+
+    def message(over: bool, number: int, count: str) -> str:
+        if over:
+            return ngettext(
+                "You have %(count)s character too many",
+                "You have %(count)s characters too many",
+                number,
+                count=count,
+            )
+        return ngettext(
+            "You have %(count)s character remaining",
+            "You have %(count)s characters remaining",
+            number,
+            count=count,
+        )
+
+    forms: dict[str, dict[str, str]] = {"remaining": {}, "too_many": {}}
+    for number in range(0, 200):  # a whole number of each plural category the language has
+        category = locale.plural_form(number)
+        for key, over in (("remaining", False), ("too_many", True)):
+            forms[key].setdefault(category, message(over, number, "{count}"))
+    return {
+        "text": message(left < 0, abs(left), format_decimal(abs(left), locale=locale)),
+        "over": left < 0,
+        # Thousands grouped as Babel groups them here, so the number never changes its look
+        # when the script takes over (Intl.NumberFormat skips the space in Polish "2990").
+        "group": get_locale().number_symbols.get("latn", {}).get("group", ","),
+        **forms,
+    }
+
+
 @register
 class Email(FieldType):
     name = "email"
@@ -258,6 +297,11 @@ class ChoiceBase(FieldType):
             if not isinstance(choice, dict) or "value" not in choice or "label" not in choice:
                 problem(f"choices[{index}] needs 'value' and 'label'")
                 continue
+            if isinstance(choice["value"], bool):
+                problem(
+                    f"choices[{index}]: YAML reads a bare yes, no, true or false as a truth "
+                    'value; write the value in quotes, like "yes"'
+                )
             value = str(choice["value"])
             if value in seen:
                 problem(f"choices[{index}]: value '{value}' appears twice")
@@ -397,6 +441,9 @@ class Consent(FieldType):
 
 
 DEFAULT_ACCEPT = ["pdf", "docx", "odt", "jpg", "jpeg", "png"]
+# Where a file answer keeps its Attachment's id. Answers are told to be files by their
+# question's type (FormSpec.file_answers), never by this key: a question may be called so.
+FILE_ID = "attachment"
 
 
 @register
@@ -425,6 +472,21 @@ class File(FieldType):
 
     def stored(self, data, field, language):
         return data  # set by the upload service, never from the request
+
+    @staticmethod
+    def answer(attachment_id: int, name: str, size: int) -> dict:
+        """The stored answer to a file question."""
+        return {FILE_ID: attachment_id, "name": name, "size": size}
+
+    @staticmethod
+    def attachment_id(value) -> int | None:
+        return value.get(FILE_ID) if isinstance(value, dict) else None
+
+    @staticmethod
+    def removed(value: dict) -> dict:
+        """The answer once its file is gone: name and size stay, so reviewers see what
+        there was, without a download."""
+        return {**{k: v for k, v in value.items() if k != FILE_ID}, "removed": True}
 
     def display(self, value, field, language):
         if not value:

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from config import LANGUAGES
+from forms.build import RESERVED_NAMES
 from forms.fields import REGISTRY
-from forms.texts import normalise_text
+from forms.texts import normalise_text, says_optional
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")
@@ -65,6 +66,9 @@ LETTER_PLACEHOLDERS = {
     "comment": "the reviewer's message to the applicant (may be empty)",
     "date": "the day of the decision",
 }
+# What `show_if` may refer to: questions with a fixed set of answers, which the server
+# (forms/conditions.py) and the page script (static/js/formdesk.js) read the same way.
+CONDITION_TYPES = ("choice", "multichoice", "yesno")
 STATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
@@ -341,6 +345,12 @@ class _Checker:
             self.problem(where, f"a group cannot contain a {kind.name} field")
         if not isinstance(name, str) or not FIELD_NAME.fullmatch(name.lstrip("_")):
             self.problem(where, "'name' must be lowercase letters, digits and '_'")
+        elif kind.is_input and (name in RESERVED_NAMES or name.startswith("_")):
+            self.problem(
+                where,
+                f"the name '{name}' is reserved for the form itself; choose another "
+                f"(reserved: {', '.join(sorted(RESERVED_NAMES))} and names starting with '_')",
+            )
         elif name in scope or (in_group and name in self.seen):
             self.problem(where, f"the name '{name}' is used twice")
         for key in sorted(set(raw) - COMMON_FIELD_KEYS - kind.keys):
@@ -353,6 +363,14 @@ class _Checker:
         for key in ("help", "pattern_message", "text", "item_label"):
             if key in raw:
                 field[key] = self.text(raw[key], f"{where}.{key}")
+        for key in ("label", "help"):
+            for language, words in (field.get(key) or {}).items():
+                if says_optional(key, words, language):
+                    self.problem(
+                        f"{where}.{key}",
+                        "says the question is optional; leave that out: the page writes "
+                        "“(optional)” beside every question that is not required",
+                    )
         for key in ("required", "identifying"):
             if key in raw:
                 if not isinstance(raw[key], bool):
@@ -395,11 +413,24 @@ class _Checker:
             if target is None:
                 self.problem(where, f"show_if refers to '{key}', which is not an earlier field")
                 continue
+            if target.get("type") not in CONDITION_TYPES:
+                self.problem(
+                    where,
+                    f"show_if: '{key}' is a {target.get('type')} question; a condition may "
+                    f"refer only to a {', '.join(CONDITION_TYPES)} question",
+                )
+                continue
             offered = [c["value"] for c in target.get("options", {}).get("choices", [])]
             if target["type"] == "yesno":
                 offered = [True, False]
-            if offered and any(value not in offered for value in values):
-                self.problem(where, f"show_if: '{key}' never has the value(s) {values}")
+            wrong = [value for value in values if value not in offered]
+            if offered and wrong:
+                hint = ""
+                if target["type"] != "yesno" and any(isinstance(v, bool) for v in wrong):
+                    hint = (
+                        ' (YAML reads a bare yes, no, true or false as a truth value: write "yes")'
+                    )
+                self.problem(where, f"show_if: '{key}' never has the value(s) {wrong}{hint}")
         return normalised
 
 

@@ -3,12 +3,13 @@ Built from the normalised JSON that `forms.schema` produced and `FormVersion` st
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from forms.fields import REGISTRY, FieldType
+from forms.fields import REGISTRY, FieldType, character_count
 from forms.texts import localise
 
 
@@ -61,6 +62,9 @@ class FieldSpec:
 
     def display(self, value, language: str) -> str:
         return self.kind.display(value, self, language)
+
+    def character_count(self, value: str | None) -> dict:
+        return character_count(value, self.options["max_length"])
 
 
 @dataclass
@@ -157,6 +161,20 @@ class FormSpec:
                 return True
             fields.extend(field.children)
         return False
+
+    def file_answers(self, answers: Mapping) -> Iterator[tuple[str, dict]]:
+        """(place, value) of every file answer in `answers`: `cv`, or `team.0.cv` inside a
+        group item. Found by the question's type, so any name (even `attachment`) is safe."""
+        for question in self.inputs:
+            value = answers.get(question.name)
+            if question.type == "file" and isinstance(value, dict):
+                yield question.name, value
+            elif question.type == "group" and isinstance(value, list):
+                files = [child for child in question.children if child.type == "file"]
+                for index, item in enumerate(value):
+                    for child in files:
+                        if isinstance(item, dict) and isinstance(item.get(child.name), dict):
+                            yield f"{question.name}.{index}.{child.name}", item[child.name]
 
     @cached_property
     def applicant_email_field(self) -> str | None:

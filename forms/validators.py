@@ -6,8 +6,11 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
+from babel.numbers import format_decimal
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.validators import StopValidation, ValidationError
 
@@ -49,20 +52,22 @@ class Length:
 
     def __call__(self, form, field):
         count = len((field.data or "").replace("\r\n", "\n"))  # a line break is one character
+        # Numbers written as the character count under a long answer writes them ("3,000").
+        number = partial(format_decimal, locale=get_locale())
         if self.maximum is not None and count > self.maximum:
             raise ValidationError(
                 _(
-                    "Use at most %(max)d characters (you used %(count)d).",
-                    max=self.maximum,
-                    count=count,
+                    "Use at most %(max)s characters (you used %(count)s).",
+                    max=number(self.maximum),
+                    count=number(count),
                 )
             )
         if self.minimum is not None and count < self.minimum:
             raise ValidationError(
                 _(
-                    "Use at least %(min)d characters (you used %(count)d).",
-                    min=self.minimum,
-                    count=count,
+                    "Use at least %(min)s characters (you used %(count)s).",
+                    min=number(self.minimum),
+                    count=number(count),
                 )
             )
 
@@ -91,13 +96,29 @@ class Email:
 PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-./]+")
 
 
+# Examples written the way people of the page's language write numbers (fictional ones):
+# an international form, then a national one.
+PHONE_EXAMPLES = {
+    "en": ("+44 20 7946 0958", "020 7946 0958"),
+    "pl": ("+48 42 123 45 67", "600 123 456"),
+    "sv": ("+46 8 123 456 78", "042 123 45 67"),
+    "de": ("+49 30 1234 5678", "030 1234 5678"),
+    "lt": ("+370 5 212 3456", "8 612 34567"),
+}
+
+
 class Phone:
     def __call__(self, form, field):
         value = field.data or ""
         digits = sum(ch.isdigit() for ch in value)
         if not PHONE_CHARACTERS.fullmatch(value) or not 6 <= digits <= 20:
+            international, national = PHONE_EXAMPLES.get(str(get_locale()), PHONE_EXAMPLES["en"])
             raise ValidationError(
-                _("Enter a telephone number, like +46 8 123 456 78 or 042 123 45 67.")
+                _(
+                    "Enter a telephone number, like %(international)s or %(national)s.",
+                    international=international,
+                    national=national,
+                )
             )
 
 

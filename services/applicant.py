@@ -21,7 +21,7 @@ from services.answers import answers_to_keep, first_page_with_problems
 from services.capacity import has_room, lock_form, seats_wanted
 from services.catalog import spec_for
 from services.deadlines import accepts_answers
-from services.submissions import _attachment_ids, _claim_attachments
+from services.submissions import _claim_attachments, attachment_ids
 from services.tokens import new_token
 from services.transitions import (
     Actor,
@@ -139,7 +139,8 @@ def _applicant_actions(workflow: Workflow, submission: Submission, now: datetime
 
 def current_attachments(submission: Submission) -> list[Attachment]:
     """The files the current answers refer to (earlier versions stay for the reviewers)."""
-    wanted = set(_attachment_ids(submission.answers_by_field()))
+    spec = spec_for(submission.form_version)
+    wanted = attachment_ids(spec, submission.answers_by_field())
     return [a for a in submission.attachments if a.id in wanted]
 
 

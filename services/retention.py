@@ -23,6 +23,7 @@ from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from extensions import db
+from forms.fields import File
 from forms.spec import FieldSpec, FormSpec
 from models import (
     Attachment,
@@ -100,8 +101,9 @@ def remove_files_of(submission: Submission, actor_type: str = "system") -> int:
     for attachment in attachments:
         delete_after_commit(attachment.storage_name)
         db.session.delete(attachment)
+    spec = spec_for(submission.form_version)
     for answer in submission.answers:
-        answer.value = _without_attachments(answer.value)
+        answer.value = _without_attachments(spec, answer.field, answer.value)
     if attachments:
         db.session.add(
             AuditEntry(
@@ -116,16 +118,15 @@ def remove_files_of(submission: Submission, actor_type: str = "system") -> int:
     return len(attachments)
 
 
-def _without_attachments(value):
-    """A file answer keeps its name and size, marked removed (no download link any more)."""
-    if isinstance(value, dict):
-        if "attachment" in value:
-            kept = {k: v for k, v in value.items() if k != "attachment"}
-            return {**kept, "removed": True}
-        return {k: _without_attachments(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_attachments(item) for item in value]
-    return value
+def _without_attachments(spec: FormSpec, name: str, value):
+    """A file answer keeps its name and size, marked removed (no download link any more).
+    Files are found by their question's type (FormSpec.file_answers), in group items too."""
+    answers = {name: copy.deepcopy(value)}
+    for place, file_value in list(spec.file_answers(answers)):
+        *item, question = place.split(".")
+        holder = answers if not item else answers[item[0]][int(item[1])]
+        holder[question] = File.removed(file_value)
+    return answers[name]
 
 
 def remove_documents_of(submission: Submission) -> int:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from extensions import db
-from forms.fields import format_size
+from forms.fields import File, format_size
 from forms.spec import FieldSpec, FormSpec
 from models import Attachment, AuditEntry, Submission, SubmissionRevision, User
 from services.access import can_review
@@ -107,7 +107,7 @@ def answer_rows(submission: Submission, spec: FormSpec, language: str, blind: bo
         elif field_spec.type == "file":
             row.kind = "file"
             row.lines = _lines(field_spec, value, language)
-            row.attachment_id = value.get("attachment") if isinstance(value, dict) else None
+            row.attachment_id = File.attachment_id(value)
         else:
             row.lines = _lines(field_spec, value, language)
         rows.append(row)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
+from forms.fields import File
 from jobs import dispatch
 from mail import events as mail_events
 from models import Answer, AuditEntry, Draft, ReferenceCounter, Submission
@@ -111,9 +112,10 @@ def _claim_attachments(draft: Draft, submission: Submission, kept: dict) -> None
     """Files still answering a shown field move to the submission; the rest are removed."""
     from services.uploads import discard
 
-    if not spec_for(draft.form_version).takes_files:
+    spec = spec_for(draft.form_version)
+    if not spec.takes_files:
         return  # no question asks for a file: no attachment to look up
-    wanted = set(_attachment_ids(kept))
+    wanted = attachment_ids(spec, kept)
     for attachment in list(draft.attachments):
         if attachment.id in wanted:
             attachment.submission_id = submission.id
@@ -122,16 +124,9 @@ def _claim_attachments(draft: Draft, submission: Submission, kept: dict) -> None
             discard(attachment)
 
 
-def _attachment_ids(value):
-    if isinstance(value, dict):
-        if "attachment" in value:
-            yield value["attachment"]
-        else:
-            for item in value.values():
-                yield from _attachment_ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _attachment_ids(item)
+def attachment_ids(spec, answers: dict) -> set[int]:
+    """The ids of the files these answers refer to, found by their questions' type."""
+    return {File.attachment_id(value) for _place, value in spec.file_answers(answers)} - {None}
 
 
 def _next_reference(form_id: int, prefix: str, now: datetime, spec) -> str:

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from extensions import db
-from forms.fields import format_size
+from forms.fields import File, format_size
 from forms.spec import FieldSpec
 from models import Attachment, Draft
 from services import virus_scan
@@ -55,7 +55,7 @@ def display_name(filename: str) -> str:
 
 def accept_upload(draft: Draft, field: FieldSpec, upload: FileStorage, key: str) -> dict:
     """Store `upload` for `field` of `draft` (replacing an earlier file) and return the answer
-    value. `key` is the answer's place, e.g. `attachment` or `participants.0.cv`."""
+    value. `key` is the answer's place, e.g. `cv` or `participants.0.cv`."""
     name = display_name(upload.filename or "")
     extension = name.rpartition(".")[2].lower() if "." in name else ""
     accepted = field.options["accept"]
@@ -85,7 +85,7 @@ def accept_upload(draft: Draft, field: FieldSpec, upload: FileStorage, key: str)
     )
     db.session.add(attachment)
     db.session.flush()
-    return {"attachment": attachment.id, "name": name, "size": len(content)}
+    return File.answer(attachment.id, name, len(content))
 
 
 def _check_content(extension: str, content: bytes) -> None:

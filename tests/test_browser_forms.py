@@ -114,7 +114,7 @@ def test_a_tolerance_request_goes_from_the_list_of_calls_to_a_reference(live_ser
     ).check()
     page.get_by_label("Preferred date", exact=True).fill("2030-03-15")
     page.get_by_label("Number of participants").fill("12")
-    page.get_by_label("Message", exact=True).fill("Vi planerar resan till Kraków i maj.")
+    page.get_by_label("Message (optional)", exact=True).fill("Vi planerar resan till Kraków i maj.")
     press(page, "Continue")
 
     summary = page.get_by_role("alert").filter(has=page.get_by_text("There is a problem"))

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forms.conditions import condition_holds, referenced_fields, visible_fields
-from forms.schema import validate
+from forms.schema import DefinitionError, validate
 from forms.spec import FormSpec
+from tests import show_if_table
 from tests.conftest import errors_in
 from tests.definitions import base, multi_page
 
@@ -374,7 +375,13 @@ def test_a_group_needs_its_minimum_and_blank_extra_items_are_ignored(app, client
     to_page_3(client)
     response = fill(client, 3, {"participants-0-first_name": "", "participants-1-first_name": ""})
     assert response.status_code == 200
-    assert error_beside(client.last_html, "participants") == "Add at least 1."
+    # The empty first item names what it needs; the empty extra one says nothing.
+    html = client.last_html
+    assert error_beside(html, "participants") is None
+    assert error_beside(html, "participants-0-first_name") == "Answer this question."
+    assert error_beside(html, "participants-0-diet") == "Select an option."
+    assert error_beside(html, "participants-1-first_name") is None
+    assert "Participant 1, First name: Answer this question." in html
 
     response = fill(client, 3, {**participant(0, "Ada", "none"), "participants-1-first_name": "  "})
     assert goes_to(response, f"/calls/{SLUG}/check"), errors_in(client.last_html)
@@ -481,3 +488,54 @@ def test_more_items_than_the_maximum_are_refused_with_a_message(app, client, mul
     assert error_beside(client.last_html, "participants") == "You can add at most 3."
     assert client.get(f"/calls/{SLUG}/check").status_code == 302
     assert submission_count(app) == 0
+
+
+# --- the table shared with the browser (tests/show_if_cases.json) ---------------------------
+
+
+@pytest.mark.parametrize("case", show_if_table.CASES, ids=show_if_table.case_id)
+def test_the_shared_show_if_table_on_the_server(case):
+    spec = FormSpec(validate(show_if_table.definition(), "show_if_cases.json"))
+    assert show_if_table.shown_on_server(spec, case["enter"]) == set(case["shown"])
+
+
+@pytest.mark.parametrize(
+    ("target", "show_if", "message"),
+    [
+        (
+            {"name": "town", "type": "text", "label": "Town"},
+            {"town": ["Łódź"]},
+            "show_if: 'town' is a text question; a condition may refer only to a choice, "
+            "multichoice, yesno question",
+        ),
+        (
+            {
+                "name": "answer",
+                "type": "choice",
+                "label": "A",
+                "choices": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
+            },
+            {"answer": [True]},
+            "show_if: 'answer' never has the value(s) [True] (YAML reads a bare yes, no, true "
+            'or false as a truth value: write "yes")',
+        ),
+    ],
+)
+def test_a_condition_the_browser_could_read_otherwise_is_refused(target, show_if, message):
+    """Conditions refer only to questions whose answers both sides read alike."""
+    follow = {"name": "follow", "type": "text", "label": "Follow", "show_if": show_if}
+    with pytest.raises(DefinitionError) as caught:
+        validate(base("refused", [{"title": "A", "fields": [target, follow]}]), "f.yaml")
+    assert f"f.yaml: pages[0].fields[1] (follow): {message}" in str(caught.value).splitlines()
+
+
+def test_an_unquoted_yes_as_a_choice_value_is_refused_with_the_reason():
+    answer = {
+        "name": "answer",
+        "type": "choice",
+        "label": "A",
+        "choices": [{"value": True, "label": "Yes"}, {"value": "no", "label": "No"}],
+    }
+    with pytest.raises(DefinitionError) as caught:
+        validate(base("refused", [{"title": "A", "fields": [answer]}]), "f.yaml")
+    assert 'write the value in quotes, like "yes"' in str(caught.value)

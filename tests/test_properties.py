@@ -76,7 +76,7 @@ def assert_consistent(app, files_before: set[str]) -> None:
     from models import Attachment, AuditEntry, Document, Draft, Submission
     from services.answers import answers_to_keep
     from services.catalog import spec_for
-    from services.submissions import _attachment_ids
+    from services.submissions import attachment_ids
 
     with app.app_context():
         for submission in db.session.scalars(select(Submission)):
@@ -93,7 +93,7 @@ def assert_consistent(app, files_before: set[str]) -> None:
             [draft] = db.session.scalars(select(Draft).where(Draft.submission_id == submission.id))
             assert answers == answers_to_keep(spec, draft.answers), submission.reference
             own = {a.id for a in submission.attachments}
-            assert set(_attachment_ids(answers)) <= own, "an answer names a file it lost"
+            assert attachment_ids(spec, answers) <= own, "an answer names a file it lost"
         for draft in db.session.scalars(select(Draft)):
             pages = len(spec_for(draft.form_version).pages)
             assert set(draft.completed_pages or []) <= set(range(pages))

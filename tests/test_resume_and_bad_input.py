@@ -96,7 +96,7 @@ def test_a_very_long_text_field_is_refused_with_the_count(client, create_form):
     create_form(all_types())
     response = client.fill("all-types", 1, {**VALID_ALL_TYPES, "name": "ż" * 100_000})
     assert response.status_code == 200
-    assert "Use at most 40 characters (you used 100000)." in errors_in(client.last_html)
+    assert "Use at most 40 characters (you used 100,000)." in errors_in(client.last_html)
     assert "person@example.org" in client.last_html
 
 

@@ -368,6 +368,7 @@ def edit_page(token: str, number: int):
 
 
 def _render_page(token, submission, spec, page_spec, form, answers, draft):
+    visible = visible_names(spec, answers)
     return render_template(
         "applicant/edit_page.html",
         spec=spec,
@@ -377,7 +378,8 @@ def _render_page(token, submission, spec, page_spec, form, answers, draft):
         page=page_spec,
         form=form,
         answers=answers,
-        visible=visible_names(spec, answers),
+        visible=visible,
+        shown_answers={k: v for k, v in answers.items() if k in visible},  # for the script
         draft=draft,
         has_errors=any(field.errors for field in form),
     )

@@ -280,6 +280,7 @@ def _render_page(
             language=language,
             answers=answers,
             visible=visible,
+            shown_answers={k: v for k, v in answers.items() if k in visible},  # for the script
             step=shown.index(page_spec.index) + 1
             if page_spec.index in shown
             else page_spec.index + 1,

@@ -4,31 +4,33 @@
 (function () {
   "use strict";
 
-  function answerOf(form, name) {
+  // The answer as the server stores it (forms/fields.py), so that conditions compare the
+  // same values on both sides (forms/conditions.py): a yes/no question is true or false,
+  // a choice is its value exactly as written (even "yes"), several choices a list.
+  // show_if may only refer to these three types (forms/schema.py).
+  function answerOf(form, name, type) {
     var inputs = form.querySelectorAll('[name="' + name + '"]');
-    if (!inputs.length) { return undefined; }
+    if (!inputs.length) { return null; }
     var first = inputs[0];
-    if (first.type === "radio") {
-      var checked = form.querySelector('[name="' + name + '"]:checked');
-      if (!checked) { return null; }
-      return checked.value === "yes" ? true : checked.value === "no" ? false : checked.value;
-    }
-    if (first.type === "checkbox") {
+    if (type === "multichoice") {
       return Array.prototype.filter.call(inputs, function (i) { return i.checked; })
         .map(function (i) { return i.value; });
     }
-    if (first.tagName === "SELECT" && first.multiple) {
-      return Array.prototype.map.call(first.selectedOptions, function (o) { return o.value; });
+    var value = first.value;
+    if (first.type === "radio") {
+      var checked = Array.prototype.filter.call(inputs, function (i) { return i.checked; });
+      value = checked.length ? checked[0].value : "";
     }
-    return first.value === "" ? null : first.value;
+    if (value === "") { return null; }
+    if (type === "yesno") { return value === "yes" ? true : value === "no" ? false : null; }
+    return value;
   }
 
   function matches(answer, expected) {
     if (Array.isArray(answer)) {
       return answer.some(function (a) { return expected.indexOf(a) !== -1; });
     }
-    if (answer === null || answer === undefined) { return false; }
-    return expected.some(function (e) { return e === answer || String(e) === String(answer); });
+    return answer !== null && answer !== undefined && expected.indexOf(answer) !== -1;
   }
 
   function holds(condition, lookup) {
@@ -36,18 +38,21 @@
       if (key === "any") {
         return condition.any.some(function (alt) { return holds(alt, lookup); });
       }
-      return lookup(key).shown && matches(lookup(key).value, condition[key]);
+      var found = lookup(key);
+      return found.shown && matches(found.value, condition[key]);
     });
   }
 
+  function own(object, key) { return Object.prototype.hasOwnProperty.call(object, key); }
+
+  // `stored`: the answers shown on earlier pages (the server leaves out hidden ones).
   function refresh(form, stored) {
-    var state = {};
+    var state = Object.create(null);
     function lookup(scope) {
       return function (name) {
-        var scoped = scope ? scope + name : null;
-        if (scoped && state[scoped]) { return state[scoped]; }
+        if (scope && state[scope + name]) { return state[scope + name]; }
         if (state[name]) { return state[name]; }
-        return { shown: name in stored, value: stored[name] };
+        return { shown: own(stored, name), value: own(stored, name) ? stored[name] : null };
       };
     }
     form.querySelectorAll("[data-show-if], .form-group").forEach(function (box) {
@@ -60,12 +65,55 @@
         box.hidden = !shown;
       }
       if (name && !box.querySelector(".group")) {
-        var value = answerOf(form, name);
-        var entry = { shown: shown, value: value };
+        var entry = { shown: shown, value: answerOf(form, name, box.dataset.type) };
         state[name] = entry;
-        state[name.replace(/^.*-\d+-/, "")] = state[name.replace(/^.*-\d+-/, "")] || entry;
+        var plain = name.replace(/^.*-\d+-/, "");
+        state[plain] = state[plain] || entry;
       }
     });
+  }
+
+  // GOV.UK's character count: the visible message follows every keystroke; screen readers
+  // hear it from a polite live region once typing pauses, not after every character.
+  function startCounter(counter) {
+    var field = document.getElementById(counter.dataset.counterFor);
+    var max = field ? parseInt(field.dataset.maxlength || "0", 10) : 0;
+    if (!max) { return; }
+    var language = document.documentElement.lang || "en";
+    var plural = new Intl.PluralRules(language);
+    var group = counter.dataset.group || ",";
+    function number(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, group); }
+    var remaining = JSON.parse(counter.dataset.remaining);
+    var tooMany = JSON.parse(counter.dataset.tooMany);
+    var live = document.createElement("div");
+    live.className = "visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    counter.parentNode.insertBefore(live, counter.nextSibling);
+    counter.setAttribute("aria-hidden", "true");
+    var timer = null;
+    field.addEventListener("input", function () {
+      // Counted as the server counts (forms/validators.py): characters, a line break one.
+      var left = max - Array.from(field.value.replace(/\r\n/g, "\n")).length;
+      var forms = left < 0 ? tooMany : remaining;
+      var count = Math.abs(left);
+      var text = (forms[plural.select(count)] || forms.other).replace("{count}", number(count));
+      counter.textContent = text;
+      counter.classList.toggle("error-message", left < 0);
+      clearTimeout(timer);
+      timer = setTimeout(function () { live.textContent = text; }, 1000);
+    });
+  }
+
+  // After "Add another" the page opens at the new item (#group-N): its first question takes
+  // the focus, so keyboard and screen reader users continue there. On `load`: the browser
+  // moves the focus to the anchor's target after DOMContentLoaded, which would undo it.
+  window.addEventListener("load", focusAddedItem);
+  function focusAddedItem() {
+    var match = /^#([a-z][a-z0-9_]*-\d+)$/.exec(window.location.hash);
+    var item = match && document.getElementById(match[1]);
+    if (!item || !item.classList.contains("group-item")) { return; }
+    var first = item.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) { first.focus(); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -79,18 +127,7 @@
       form.addEventListener("input", function () { refresh(form, stored); });
     });
 
-    document.querySelectorAll("[data-counter-for]").forEach(function (counter) {
-      var field = document.getElementById(counter.dataset.counterFor);
-      var max = parseInt(field.dataset.maxlength || "0", 10);
-      if (!field || !max) { return; }
-      var template = counter.textContent;
-      function update() {
-        var left = max - field.value.length;
-        counter.textContent = template.replace(/\d+/, String(left >= 0 ? left : 0)) +
-          (left < 0 ? " (" + (-left) + " \u2191)" : "");
-      }
-      field.addEventListener("input", update);
-    });
+    document.querySelectorAll("[data-counter-for]").forEach(startCounter);
 
     document.querySelectorAll("[data-prevent-double-click]").forEach(function (button) {
       button.form.addEventListener("submit", function () {
