@@ -190,20 +190,23 @@ def _take(submission_id, name, actor, comment, expected_state, scheduled_for, no
 
 
 def _warnings(submission: Submission, workflow: Workflow, step: Transition) -> list[str]:
-    """Moves that are allowed but probably not meant: waitlisting while places are free."""
+    """Moves that are allowed but probably not meant: waitlisting while places are free
+    (unless the move itself passes free places on)."""
     rules = workflow.capacity
     spec = spec_for(submission.form_version)
     if rules is None or spec.capacity is None or step.target != rules.waitlist:
+        return []
+    if "fill_freed_places" in step.effects:
         return []
     free = spec.capacity - seats_taken(submission.form_id, workflow)
     if free < submission.seats:
         return []
     return [
         ngettext(
-            "%(num)d of %(capacity)d places is still free: this applicant could have it now"
-            " instead of waiting.",
-            "%(num)d of %(capacity)d places are still free: this applicant could have one now"
-            " instead of waiting.",
+            "%(num)d of %(capacity)d places is still free: this application could have it"
+            " now instead of waiting.",
+            "%(num)d of %(capacity)d places are still free: this application could have one"
+            " now instead of waiting.",
             free,
             capacity=spec.capacity,
         )

@@ -343,7 +343,7 @@ def test_reopening_an_acceptance_frees_its_place_for_the_waiting_list(app, creat
 def test_every_reopen_in_the_shipped_workflows_is_sound_and_its_email_exists(app_context):
     """Each workflow declares where a reopened decision returns; the applicant's email
     exists in every installation language."""
-    from mail.texts import default_text, _defaults
+    from mail.texts import _defaults, default_text
     from workflows.engine import get_workflow, known_workflows
 
     reopens = [
