@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from tests.conftest_mail import deliver
 from tests.test_mail import apply, body_of, call
-from tests.test_review_detail import signed_in, staff, text_of
+from tests.test_review_detail import confirmation_fields, signed_in, staff, text_of
 
 ADMIN, REVIEWER = "ada@example.org", "rita@example.org"
 
@@ -64,13 +64,8 @@ def move(client, submission, name, expected, **fields):
 
 
 def confirm(client, submission, html: str, decision: str | None = None):
-    """Press the confirmation page's button with the fields it carries."""
-    form = re.search(
-        r'<form method="post" action="[^"]+/transition" class="action-row">.*?</form>', html, re.S
-    )
-    assert form, "no confirmation form"
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
-    fields = {k: unescape(v) for k, v in fields.items() if k != "csrf_token"}
+    """Press the confirmation page's button (or its "Change" button)."""
+    fields = confirmation_fields(html)
     if decision:
         fields["decision"] = decision
     return client.post(f"/dashboard/submissions/{submission.id}/transition", fields)
