@@ -14,7 +14,9 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import FormClient
 from tests.conftest_mail import deliver
+from tests.definitions import base
 from tests.test_mail import apply, body_of, call
 from tests.test_review_detail import confirmation_fields, signed_in, staff, text_of
 
@@ -387,3 +389,28 @@ def test_a_reopen_must_leave_a_final_state_by_an_admin():
     assert "'from' to list final states only" in message
     assert "'to' to be a state that is not final" in message
     assert "'by: [admin]' only" in message
+
+
+# --- the offered place -------------------------------------------------------------------
+
+
+def test_the_offered_place_page_puts_confirming_first(app, create_form):
+    from tests.test_applicant import GROUP_PAGE, people
+    from tests.test_applicant import apply as register
+    from tests.test_applicant import confirm as take
+
+    event = "event"  # two seats, first come first served
+    create_form(
+        base(event, GROUP_PAGE, capacity=2, workflow="event-registration", seats_field="people")
+    )
+    token_a, _a = register(app, event, people("A", "B"))
+    token_b, _b = register(app, event, people("C"))
+    client = FormClient(app.test_client())
+    assert take(client, token_a, "cancel").status_code == 302
+    html = client.get(f"/s/{token_b}").get_data(as_text=True)
+    row = re.search(r'<div class="action-row">(.*?)</div>', html, re.S).group(1)
+    actions = re.findall(r'<a class="button([^"]*)"[^>]*>([^<]+)</a>', row)
+    labels = [label.strip() for _style, label in actions]
+    assert labels[0] == "Confirm the offered place", labels
+    assert "secondary" not in actions[0][0]  # the primary button
+    assert all("secondary" in style for style, _label in actions[1:]), actions
