@@ -414,3 +414,18 @@ def test_the_offered_place_page_puts_confirming_first(app, create_form):
     assert labels[0] == "Confirm the offered place", labels
     assert "secondary" not in actions[0][0]  # the primary button
     assert all("secondary" in style for style, _label in actions[1:]), actions
+
+
+def test_the_language_links_of_the_confirmation_page_lead_back_to_the_submission(zone):
+    """The confirmation answers a POST: its language links GET the same address."""
+    app = zone
+    submission = submission_of(app, apply(app, "en"))
+    rita = signed_in(app, REVIEWER)
+    move(rita, submission, "start_review", "submitted")
+    move(rita, submission, "accept", "in_review")
+    link = re.search(r'href="([^"]*/transition\?lang=pl)"', rita.last_html)
+    assert link, "no language link"
+    response = rita.get(unescape(link.group(1)))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/dashboard/submissions/{submission.id}?lang=pl")
+    assert submission_of(app, submission.reference).state == "in_review"

@@ -229,6 +229,16 @@ def take_transition(submission_id: int):
     return _back(submission.id)
 
 
+@bp.get("/<int:submission_id>/transition")
+@login_required
+def transition_page(submission_id: int):
+    """The confirmation page answers a POST; its language links (and a reload after a
+    sign-in) GET the same address: they go back to the submission, taking nothing."""
+    submission = _submission_or_404(submission_id)
+    language = request.args.get("lang")
+    return redirect(url_for("review.show", submission_id=submission.id, lang=language))
+
+
 def _confirmation(submission, asked: AskedMove, changed: str | None = None):
     """The page that shows what the move will send, before it is taken (409 when what
     the person confirmed has changed meanwhile)."""
