@@ -48,6 +48,7 @@ class OutcomeChanged(TransitionRefused):
 @dataclass(frozen=True)
 class WrittenMessage:
     submission_id: int | None
+    reference: str  # of the submission it is about
     recipient: str
     language: str
     subject: str
@@ -228,9 +229,17 @@ def _outcome(submission: Submission, warnings: list[str]) -> Outcome:
         if message_ids
         else []
     )
+    references = dict(
+        db.session.execute(
+            select(Submission.id, Submission.reference).where(
+                Submission.id.in_({row.submission_id for row in rows})
+            )
+        ).all()
+    )
     messages = [
         WrittenMessage(
             row.submission_id,
+            references.get(row.submission_id, ""),
             row.recipient,
             row.language,
             row.subject,
