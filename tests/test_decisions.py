@@ -429,3 +429,45 @@ def test_the_language_links_of_the_confirmation_page_lead_back_to_the_submission
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/dashboard/submissions/{submission.id}?lang=pl")
     assert submission_of(app, submission.reference).state == "in_review"
+
+
+def test_a_reopened_registration_waits_again_and_gets_a_free_seat_in_the_usual_way(
+    app, create_form, smtp
+):
+    from tests.test_applicant import GROUP_PAGE, people
+    from tests.test_applicant import apply as register
+
+    create_form(
+        base("event", GROUP_PAGE, capacity=2, workflow="event-registration", seats_field="people")
+    )
+    staff(app, ADMIN, "admin")
+    _token, first = register(app, "event", people("A", email="a@example.org"))
+    _token, second = register(app, "event", people("B", email="b@example.org"))
+    from extensions import db
+    from models import Submission
+
+    with app.app_context():
+        first, second = (db.session.get(Submission, i) for i in (first, second))
+    ada = signed_in(app, ADMIN)
+    move(ada, second, "cancel", "confirmed")
+    confirm(ada, second, ada.last_html)
+    assert submission_of(app, second.reference).state == "cancelled"
+    deliver(app)
+    sent_before = len(smtp.inbox.messages)
+
+    move(ada, second, "reopen", "cancelled", comment="Cancelled by mistake on the phone.")
+    text = text_of(ada.last_html)  # both emails, and where the move really ends
+    assert "State after this step Place offered" in text
+    assert text.count("Email to the applicant") == 2
+    confirm(ada, second, ada.last_html)
+    assert submission_of(app, second.reference).state == "offered"  # the free seat, offered
+    from services.capacity import seats_taken
+    from services.transitions import workflow_of
+
+    with app.app_context():
+        submission = db.session.get(Submission, second.id)
+        assert seats_taken(submission.form_id, workflow_of(submission)) == 2
+    deliver(app)
+    subjects = [m["Subject"] for m in smtp.inbox.messages[sent_before:]]
+    assert len(subjects) == 2, subjects
+    assert "reopened" in subjects[0] and "a place is free" in subjects[1]
