@@ -157,7 +157,9 @@ class AskedMove:
 
 def _asked_move(submission) -> AskedMove:
     form = request.form
-    name, comment = form.get("transition", ""), form.get("comment", "")
+    # One form of line end, so the comment the confirmation page carries back in a hidden
+    # field writes the same email as the one typed in the text box.
+    name, comment = form.get("transition", ""), form.get("comment", "").replace("\r\n", "\n")
     typed = {"transition": name, "comment": comment, "date": form.get("date", "")}
     step = workflow_of(submission).transition(name)
     # The state the person saw: a double click or another reviewer's move runs once.
