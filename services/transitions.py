@@ -49,6 +49,7 @@ class OutcomeChanged(TransitionRefused):
 class WrittenMessage:
     submission_id: int | None
     reference: str  # of the submission it is about
+    kind: str  # the email event, e.g. `accepted`
     recipient: str
     language: str
     subject: str
@@ -68,6 +69,7 @@ class Outcome:
 
     submission_id: int
     state: str
+    events: tuple[str, ...]  # the move's own email events (`email:<event>`)
     messages: list[WrittenMessage] = field(default_factory=list)
     letters: list[WrittenLetter] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -88,11 +90,15 @@ class Outcome:
         )
 
     def digest(self) -> str:
-        """A fingerprint of what the person checks: this applicant's emails and letter."""
+        """A fingerprint of what the person confirms: where the move ends, its own emails
+        to this applicant and its letter. Emails that follow from it (an offer of a freed
+        seat, with a deadline counted from the moment it is made) are shown but not held
+        to the minute."""
         letter = self.letter
+        own = [m for m in self.to_applicant if m.kind in self.events]
         checked = {
             "state": self.state,
-            "messages": [asdict(m) for m in self.to_applicant],
+            "messages": [asdict(m) for m in own],
             "letter": asdict(letter) if letter is not None else None,
         }
         encoded = json.dumps(checked, sort_keys=True, default=str).encode()
@@ -130,10 +136,10 @@ def transition(
     changed meanwhile (a double click, another reviewer), nothing happens twice.
     `confirmed` is the digest of the preview the person confirmed: when the move would
     now write something else, nothing happens."""
-    submission, warnings = _take(
+    submission, step, warnings = _take(
         submission_id, name, actor, comment, expected_state, scheduled_for, now or utcnow()
     )
-    if confirmed is not None and _outcome(submission, warnings).digest() != confirmed:
+    if confirmed is not None and _outcome(submission, step, warnings).digest() != confirmed:
         raise OutcomeChanged(
             _("What this step sends has changed since you checked it. Check it again.")
         )
@@ -153,17 +159,17 @@ def preview(
     """What `transition` with the same arguments would write, by the same code, in a
     transaction that is then rolled back: nothing is kept, sent or made."""
     try:
-        submission, warnings = _take(
+        submission, step, warnings = _take(
             submission_id, name, actor, comment, expected_state, scheduled_for, utcnow()
         )
-        return _outcome(submission, warnings)
+        return _outcome(submission, step, warnings)
     finally:
         db.session.rollback()
 
 
 def _take(submission_id, name, actor, comment, expected_state, scheduled_for, now):
     """Check and apply the move inside the open transaction; the caller commits or rolls
-    back. Returns the submission and what staff should know before taking it."""
+    back. Returns the submission, the move and what staff should know before taking it."""
     submission = db.session.get(Submission, submission_id)
     if submission is None:
         raise TransitionRefused(_("This submission does not exist."))
@@ -187,7 +193,7 @@ def _take(submission_id, name, actor, comment, expected_state, scheduled_for, no
         raise TransitionRefused(_("Choose the date."))
     warnings = _warnings(submission, workflow, step)
     _apply(submission, workflow, step, actor, comment, scheduled_for, now)
-    return submission, warnings
+    return submission, step, warnings
 
 
 def _warnings(submission: Submission, workflow: Workflow, step: Transition) -> list[str]:
@@ -214,7 +220,7 @@ def _warnings(submission: Submission, workflow: Workflow, step: Transition) -> l
     ]
 
 
-def _outcome(submission: Submission, warnings: list[str]) -> Outcome:
+def _outcome(submission: Submission, step: Transition, warnings: list[str]) -> Outcome:
     """What the open transaction has written for the applicants: the outbox rows and the
     letters it asked for (rendered as the worker will render them)."""
     from documents.letters import letter_content
@@ -240,6 +246,7 @@ def _outcome(submission: Submission, warnings: list[str]) -> Outcome:
         WrittenMessage(
             row.submission_id,
             references.get(row.submission_id, ""),
+            row.kind,
             row.recipient,
             row.language,
             row.subject,
@@ -253,7 +260,8 @@ def _outcome(submission: Submission, warnings: list[str]) -> Outcome:
         entry = db.session.get(AuditEntry, job["audit_entry_id"])
         decided = db.session.get(Submission, entry.submission_id)
         letters.append(WrittenLetter(decided.id, letter_content(decided, entry)))
-    return Outcome(submission.id, submission.state, messages, letters, warnings)
+    events = tuple(e.split(":", 1)[1] for e in step.effects if e.startswith("email:"))
+    return Outcome(submission.id, submission.state, events, messages, letters, warnings)
 
 
 def _apply(submission, workflow, step: Transition, actor, comment, scheduled_for, now) -> None:

@@ -471,3 +471,40 @@ def test_a_reopened_registration_waits_again_and_gets_a_free_seat_in_the_usual_w
     subjects = [m["Subject"] for m in smtp.inbox.messages[sent_before:]]
     assert len(subjects) == 2, subjects
     assert "reopened" in subjects[0] and "a place is free" in subjects[1]
+
+
+def test_a_confirmed_reopen_goes_through_when_the_clock_has_moved_on(app, create_form):
+    """Confirming takes a while: the seat offered along with the reopen then has a later
+    deadline than the preview showed. The reopen email the admin checked is unchanged,
+    so the move is taken; the offer is written at the moment it is made."""
+    from datetime import timedelta
+
+    from extensions import db
+    from models import Submission
+    from models.types import utcnow
+    from services.transitions import Actor, preview, transition
+    from tests.test_applicant import GROUP_PAGE, people
+    from tests.test_applicant import apply as register
+
+    create_form(
+        base("event", GROUP_PAGE, capacity=2, workflow="event-registration", seats_field="people")
+    )
+    register(app, "event", people("A", email="a@example.org"))
+    _token, second = register(app, "event", people("B", email="b@example.org"))
+    admin = Actor("admin", None)
+    reason = "Cancelled by mistake on the phone."
+    with app.app_context():
+        transition(second, "cancel", admin, expected_state="confirmed")
+        seen = preview(second, "reopen", admin, comment=reason, expected_state="cancelled")
+        assert [m.kind for m in seen.to_applicant] == ["reopened", "offered"]
+        later = utcnow() + timedelta(minutes=7)
+        transition(
+            second,
+            "reopen",
+            admin,
+            comment=reason,
+            expected_state="cancelled",
+            now=later,
+            confirmed=seen.digest(),
+        )
+        assert db.session.get(Submission, second).state == "offered"
