@@ -26,6 +26,12 @@ def after_commit(task: str, **kwargs) -> None:
     db.session().info.setdefault("formdesk_jobs", []).append((task, kwargs))
 
 
+def pending(task: str) -> list[dict]:
+    """The work of `task` this transaction has asked for so far (e.g. to show what a
+    transaction would cause before rolling it back)."""
+    return [kwargs for name, kwargs in db.session().info.get("formdesk_jobs", []) if name == task]
+
+
 def send_now(task: str, **kwargs) -> None:
     _hand_on([(task, kwargs)])
 

@@ -58,6 +58,7 @@ EVENTS = (
     "cancelled",
     "confirmed",
     "offer_expired",
+    "reopened",
 )
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 URL = re.compile(r"https?://[^\s<>\"]+")

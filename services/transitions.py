@@ -1,18 +1,27 @@
 """Moving a submission through its workflow: one function, one transaction, one audit
-entry per move. Capacity guards run under the form's lock; a double click runs once."""
+entry per move. Capacity guards run under the form's lock; a double click runs once.
+
+A move that writes to the applicant can be previewed first: `preview` takes it in a
+transaction that is rolled back and returns what it wrote (emails, letters). `transition`
+given that preview's digest commits only when it writes exactly the same again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
+from documents.content import DocumentContent
 from extensions import db
-from models import AuditEntry, Submission
+from jobs import dispatch
+from models import AuditEntry, OutboxMessage, Submission
 from models.types import utcnow
-from services.capacity import has_room, lock_form
+from services.capacity import has_room, lock_form, seats_taken
 from services.catalog import spec_for
 from workflows import effects
 from workflows.engine import Transition, Workflow, get_workflow
@@ -30,6 +39,70 @@ class Actor:
 
 class TransitionRefused(Exception):
     """The message says why, for the person who asked."""
+
+
+class OutcomeChanged(TransitionRefused):
+    """What the move would write is no longer what the person checked and confirmed."""
+
+
+@dataclass(frozen=True)
+class WrittenMessage:
+    submission_id: int | None
+    reference: str  # of the submission it is about
+    kind: str  # the email event, e.g. `accepted`
+    recipient: str
+    language: str
+    subject: str
+    body: str
+    attachments: tuple[str, ...] = ()  # what rides along, e.g. ("letter",)
+
+
+@dataclass(frozen=True)
+class WrittenLetter:
+    submission_id: int
+    content: DocumentContent
+
+
+@dataclass
+class Outcome:
+    """What a move writes besides the state, as the code that writes it wrote it."""
+
+    submission_id: int
+    state: str
+    events: tuple[str, ...]  # the move's own email events (`email:<event>`)
+    messages: list[WrittenMessage] = field(default_factory=list)
+    letters: list[WrittenLetter] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def to_applicant(self) -> list[WrittenMessage]:
+        return [m for m in self.messages if m.submission_id == self.submission_id]
+
+    @property
+    def to_others(self) -> list[WrittenMessage]:
+        """Messages to other applicants, e.g. the one who gets a freed place."""
+        return [m for m in self.messages if m.submission_id != self.submission_id]
+
+    @property
+    def letter(self) -> DocumentContent | None:
+        return next(
+            (x.content for x in self.letters if x.submission_id == self.submission_id), None
+        )
+
+    def digest(self) -> str:
+        """A fingerprint of what the person confirms: where the move ends, its own emails
+        to this applicant and its letter. Emails that follow from it (an offer of a freed
+        seat, with a deadline counted from the moment it is made) are shown but not held
+        to the minute."""
+        letter = self.letter
+        own = [m for m in self.to_applicant if m.kind in self.events]
+        checked = {
+            "state": self.state,
+            "messages": [asdict(m) for m in own],
+            "letter": asdict(letter) if letter is not None else None,
+        }
+        encoded = json.dumps(checked, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()
 
 
 def workflow_of(submission: Submission) -> Workflow:
@@ -57,9 +130,46 @@ def transition(
     expected_state: str | None = None,
     scheduled_for: date | None = None,
     now: datetime | None = None,
+    confirmed: str | None = None,
 ) -> Submission:
     """Apply transition `name`. `expected_state` is the state the person saw: when it has
-    changed meanwhile (a double click, another reviewer), nothing happens twice."""
+    changed meanwhile (a double click, another reviewer), nothing happens twice.
+    `confirmed` is the digest of the preview the person confirmed: when the move would
+    now write something else, nothing happens."""
+    submission, step, warnings = _take(
+        submission_id, name, actor, comment, expected_state, scheduled_for, now or utcnow()
+    )
+    if confirmed is not None and _outcome(submission, step, warnings).digest() != confirmed:
+        raise OutcomeChanged(
+            _("What this step sends has changed since you checked it. Check it again.")
+        )
+    db.session.commit()
+    return submission
+
+
+def preview(
+    submission_id: int,
+    name: str,
+    actor: Actor,
+    *,
+    comment: str | None = None,
+    expected_state: str | None = None,
+    scheduled_for: date | None = None,
+) -> Outcome:
+    """What `transition` with the same arguments would write, by the same code, in a
+    transaction that is then rolled back: nothing is kept, sent or made."""
+    try:
+        submission, step, warnings = _take(
+            submission_id, name, actor, comment, expected_state, scheduled_for, utcnow()
+        )
+        return _outcome(submission, step, warnings)
+    finally:
+        db.session.rollback()
+
+
+def _take(submission_id, name, actor, comment, expected_state, scheduled_for, now):
+    """Check and apply the move inside the open transaction; the caller commits or rolls
+    back. Returns the submission, the move and what staff should know before taking it."""
     submission = db.session.get(Submission, submission_id)
     if submission is None:
         raise TransitionRefused(_("This submission does not exist."))
@@ -76,12 +186,82 @@ def transition(
     if actor.kind not in step.actors:
         raise TransitionRefused(_("You are not allowed to do this."))
     if step.comment_required and not (comment or "").strip():
+        if step.reopens:
+            raise TransitionRefused(_("Give the reason for reopening the decision."))
         raise TransitionRefused(_("Write a comment: the applicant needs to know what to do."))
     if step.needs_date and scheduled_for is None:
         raise TransitionRefused(_("Choose the date."))
-    _apply(submission, workflow, step, actor, comment, scheduled_for, now or utcnow())
-    db.session.commit()
-    return submission
+    warnings = _warnings(submission, workflow, step)
+    _apply(submission, workflow, step, actor, comment, scheduled_for, now)
+    return submission, step, warnings
+
+
+def _warnings(submission: Submission, workflow: Workflow, step: Transition) -> list[str]:
+    """Moves that are allowed but probably not meant: waitlisting while places are free
+    (unless the move itself passes free places on)."""
+    rules = workflow.capacity
+    spec = spec_for(submission.form_version)
+    if rules is None or spec.capacity is None or step.target != rules.waitlist:
+        return []
+    if "fill_freed_places" in step.effects:
+        return []
+    free = spec.capacity - seats_taken(submission.form_id, workflow)
+    if free < submission.seats:
+        return []
+    return [
+        ngettext(
+            "%(num)d of %(capacity)d places is still free: this application could have it"
+            " now instead of waiting.",
+            "%(num)d of %(capacity)d places are still free: this application could have one"
+            " now instead of waiting.",
+            free,
+            capacity=spec.capacity,
+        )
+    ]
+
+
+def _outcome(submission: Submission, step: Transition, warnings: list[str]) -> Outcome:
+    """What the open transaction has written for the applicants: the outbox rows and the
+    letters it asked for (rendered as the worker will render them)."""
+    from documents.letters import letter_content
+
+    message_ids = [job["message_id"] for job in dispatch.pending("formdesk.deliver_message")]
+    rows = (
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids))
+            .order_by(OutboxMessage.id)
+        ).all()
+        if message_ids
+        else []
+    )
+    references = dict(
+        db.session.execute(
+            select(Submission.id, Submission.reference).where(
+                Submission.id.in_({row.submission_id for row in rows})
+            )
+        ).all()
+    )
+    messages = [
+        WrittenMessage(
+            row.submission_id,
+            references.get(row.submission_id, ""),
+            row.kind,
+            row.recipient,
+            row.language,
+            row.subject,
+            row.text_body,
+            tuple(a.get("kind", "") for a in row.attachments or []),
+        )
+        for row in rows
+    ]
+    letters = []
+    for job in dispatch.pending("formdesk.make_letters"):
+        entry = db.session.get(AuditEntry, job["audit_entry_id"])
+        decided = db.session.get(Submission, entry.submission_id)
+        letters.append(WrittenLetter(decided.id, letter_content(decided, entry)))
+    events = tuple(e.split(":", 1)[1] for e in step.effects if e.startswith("email:"))
+    return Outcome(submission.id, submission.state, events, messages, letters, warnings)
 
 
 def _apply(submission, workflow, step: Transition, actor, comment, scheduled_for, now) -> None:

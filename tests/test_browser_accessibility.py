@@ -389,6 +389,24 @@ def _bulk_pages(page: Page, base: str, audit: Audit, language: str) -> None:
     pytest.fail("no bulk action could be confirmed")
 
 
+def _decision_confirmation(page: Page, base: str, audit: Audit, language: str) -> None:
+    """The page that shows a decision's email before it is sent (declining a request),
+    then "Change" back: nothing is taken."""
+    page.goto(f"{base}/dashboard/submissions")
+    links = [a.get_attribute("href") for a in page.locator("table.submissions tbody a").all()]
+    for link in links:
+        page.goto(base + link)
+        decline = page.locator("form.transition", has=page.locator('input[value="decline"]'))
+        if decline.count():
+            with page.expect_navigation():
+                decline.locator("button[type=submit]").click()
+            audit.check(page, f"decision confirmation [{language}]")
+            with page.expect_navigation():
+                page.locator('button[name="decision"][value="change"]').click()
+            return
+    pytest.fail("no submission can be declined")
+
+
 def _admin_pages(page: Page, base: str, audit: Audit, language: str, full: bool) -> None:
     audit.visit(page, f"{base}/dashboard/admin/", f"admin [{language}]")
     audit.visit(page, f"{base}/dashboard/admin/emails", f"email texts [{language}]")
@@ -437,6 +455,7 @@ def test_dashboard_and_admin_pages_have_no_accessibility_violations(site, visito
         audit.check(page, f"submission detail with an error [{language}]")
         expect(page).to_have_title(re.compile("^" + error_prefix(language) + " "))
         expect(page.locator("#tag")).to_have_attribute("aria-invalid", "true")
+        _decision_confirmation(page, site.url, audit, language)
         audit.visit(page, f"{site.url}/account/password", f"password [{language}]")
         with page.expect_navigation():
             page.locator("main form button[type=submit]").click()

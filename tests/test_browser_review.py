@@ -46,10 +46,10 @@ def review_server(live_server):
     return live_server
 
 
-def apply_to_msas(server, branch: str) -> tuple[str, str]:
+def apply_to_msas(server, branch: str, language: str = "en") -> tuple[str, str]:
     """An application through HTTP, as a browser would post it; returns (reference, link)."""
     person = Browserless(server.url)
-    person.get("/calls/msas/page/1?lang=en")
+    person.get(f"/calls/msas/page/1?lang={language}")
     person.post(
         "/calls/msas/page/1",
         {
@@ -125,7 +125,47 @@ def decide(page, reference: str, action: str, comment: str, score: bool = False)
 
 
 def take(page, label: str, comment: str) -> None:
+    """A move from the detail page; one that writes to the applicant is confirmed on the
+    page that shows the email first."""
     form = page.locator("form", has=page.get_by_role("button", name=label, exact=True))
     if comment:
         form.get_by_role("textbox").first.fill(comment)
     form.get_by_role("button", name=label, exact=True).click()
+    confirm = page.get_by_role("button", name="Confirm and send")
+    if confirm.count():
+        if comment:
+            assert comment in page.locator(".email-body").inner_text()
+        confirm.click()
+
+
+def test_a_decision_is_checked_then_confirmed_without_javascript(review_server, browser):
+    """The reviewer reads the email in the applicant's language (Polish) before it goes,
+    and confirms it, with JavaScript off."""
+    reference, link = apply_to_msas(review_server, "Filia nr 3", language="pl")
+    context = browser.new_context(java_script_enabled=False, locale="en-GB")
+    page = context.new_page()
+    try:
+        page.goto(review_server.url + "/login?lang=en")
+        page.get_by_label("Email address").fill("rita@example.org")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(review_server.url + "/dashboard/submissions?lang=en")
+        page.get_by_role("link", name=reference).click()
+        take(page, "Start review", "")
+        form = page.locator("form", has=page.get_by_role("button", name="Accept", exact=True))
+        form.get_by_role("textbox").first.fill("Zapraszamy na spotkanie\n12 stycznia.")
+        form.get_by_role("button", name="Accept", exact=True).click()
+
+        main = page.locator("main")
+        assert "Check before you confirm: Accept" in main.inner_text()
+        assert "Przyjęte" in page.locator(".email-subject").inner_text()
+        body = page.locator(".email-body")
+        assert body.get_attribute("lang") == "pl"
+        assert body.inner_text().startswith("Dzień dobry")
+        assert "Zapraszamy na spotkanie\n12 stycznia." in body.inner_text()
+        page.get_by_role("button", name="Confirm and send").click()
+        assert "The state is now: Accepted." in main.inner_text()
+        page.goto(link + "?lang=pl")
+        assert "Przyjęte" in page.locator("main").inner_text()
+    finally:
+        context.close()

@@ -177,11 +177,25 @@ def do(client, submission_id, action, data):
 
 
 def act(client, submission_id, name, expected_state, **fields):
+    """A move from the detail page; one that writes to the applicant is confirmed on the
+    page that shows what it sends."""
     url = f"/dashboard/submissions/{submission_id}"
     client.get(url)
-    return client.post(
+    response = client.post(
         f"{url}/transition", {"transition": name, "expected_state": expected_state, **fields}
     )
+    if response.status_code == 200 and 'name="confirmed"' in client.last_html:
+        response = client.post(f"{url}/transition", confirmation_fields(client.last_html))
+    return response
+
+
+def confirmation_fields(html: str) -> dict:
+    """What the confirmation page's button sends (the move as written and the digest of
+    what the page shows), without the CSRF token the client adds."""
+    form = re.search(r'<form [^>]*class="action-row">.*?</form>', html, re.S)
+    assert form, "no confirmation form"
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0))
+    return {name: unescape(value) for name, value in fields if name != "csrf_token"}
 
 
 def audit_actions(app, submission_id) -> list[str]:

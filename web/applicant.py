@@ -169,6 +169,13 @@ def status(token: str):
     state = service.status_of(submission, language)
     attachments = service.current_attachments(submission)
     answers = submission.answers_by_field()
+    workflow = workflow_of(submission)
+    # What carries the application on (confirm a place, send it again) is the primary
+    # action and comes first; what ends it (cancel, withdraw) follows, plainer.
+    actions = sorted(
+        ((step, not workflow.is_final(step.target)) for step in state.actions),
+        key=lambda pair: not pair[1],
+    )
     return render_template(
         "applicant/status.html",
         spec=spec,
@@ -176,6 +183,7 @@ def status(token: str):
         submission=submission,
         token=token,
         status=state,
+        actions=actions,
         scheduled_for=local_date(state.scheduled_for, str(get_locale()))
         if state.scheduled_for
         else None,

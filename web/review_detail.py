@@ -7,10 +7,12 @@ CSRF token (CSRFProtect checks it for the whole app) and redirects back on succe
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     redirect,
@@ -23,14 +25,22 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from documents.letters import LETTER_KINDS, letter_document, letter_rows, letter_wanted
-from documents.store import COPY_KINDS, current_document
+from documents.store import COPY_KINDS, current_document, render
 from extensions import db
 from services import annotations, scoring
 from services import submission_detail as detail
 from services.catalog import spec_for
-from services.transitions import Actor, TransitionRefused, transition, workflow_of
+from services.transitions import (
+    Actor,
+    OutcomeChanged,
+    TransitionRefused,
+    preview,
+    transition,
+    workflow_of,
+)
 from services.uploads import display_name
 from web.downloads import send_document, send_stored
+from workflows.engine import Transition
 
 bp = Blueprint("review", __name__, url_prefix="/dashboard/submissions")
 
@@ -132,47 +142,155 @@ def letter(submission_id: int, entry_id: int, kind: str):
     return send_document(letter_document(submission, entry_id, kind))
 
 
+@dataclass(frozen=True)
+class AskedMove:
+    """A move as the reviewer's form asks for it."""
+
+    name: str
+    step: Transition | None
+    comment: str
+    expected_state: str
+    scheduled_for: date | None
+    typed: dict  # as written, to show again
+    problem: str | None = None  # why it cannot be taken as written
+
+
+def _asked_move(submission) -> AskedMove:
+    form = request.form
+    # One form of line end, so the comment the confirmation page carries back in a hidden
+    # field writes the same email as the one typed in the text box.
+    name, comment = form.get("transition", ""), form.get("comment", "").replace("\r\n", "\n")
+    typed = {"transition": name, "comment": comment, "date": form.get("date", "")}
+    step = workflow_of(submission).transition(name)
+    # The state the person saw: a double click or another reviewer's move runs once.
+    # Missing, it matches no state, so a request without it never moves anything.
+    asked = AskedMove(name, step, comment, form.get("expected_state", ""), None, typed)
+    if len(comment) > MAX_COMMENT:
+        message = _("A comment can be at most %(max)d characters long.", max=MAX_COMMENT)
+        return replace(asked, problem=message)
+    if step is not None and step.needs_date:
+        try:
+            return replace(asked, scheduled_for=date.fromisoformat(typed["date"].strip()))
+        except ValueError:
+            return replace(asked, problem=_("Choose the date."))
+    return asked
+
+
+def _move_arguments(asked: AskedMove) -> dict:
+    return {
+        "comment": asked.comment,
+        "expected_state": asked.expected_state,
+        "scheduled_for": asked.scheduled_for,
+    }
+
+
+def _actor() -> Actor:
+    return Actor(detail.actor_kind(current_user), current_user.id)
+
+
 @bp.post("/<int:submission_id>/transition")
 @login_required
 def take_transition(submission_id: int):
+    """A move. One that writes to the applicant is shown first (the confirmation page:
+    the email and letter as they will be sent) and taken when the person confirms what
+    they saw; "change" goes back to the page with what they wrote."""
     submission = _submission_or_404(submission_id)
-    name = request.form.get("transition", "")
-    comment = request.form.get("comment", "")
-    typed = {"transition": name, "comment": comment, "date": request.form.get("date", "")}
-    step = workflow_of(submission).transition(name)
-    scheduled_for = None
-    if len(comment) > MAX_COMMENT:
-        message = _("A comment can be at most %(max)d characters long.", max=MAX_COMMENT)
-        return _render(submission, 400, {"transition": message}, typed)
-    if step is not None and step.needs_date:
-        try:
-            scheduled_for = date.fromisoformat(typed["date"].strip())
-        except ValueError:
-            return _render(submission, 400, {"transition": _("Choose the date.")}, typed)
+    asked = _asked_move(submission)
+    if asked.problem:
+        return _render(submission, 400, {"transition": asked.problem}, asked.typed)
+    if request.form.get("decision") == "change":
+        return _render(submission, 200, {}, asked.typed)
+    confirmed = request.form.get("confirmed")
+    needs_check = asked.step is not None and asked.step.informs_applicant
+    if needs_check and not confirmed:
+        return _confirmation(submission, asked)
     try:
-        # The state the person saw: a double click or another reviewer's move runs once.
-        # Missing, it matches no state, so a request without it never moves anything.
         transition(
             submission.id,
-            name,
-            Actor(detail.actor_kind(current_user), current_user.id),
-            comment=comment,
-            expected_state=request.form.get("expected_state", ""),
-            scheduled_for=scheduled_for,
+            asked.name,
+            _actor(),
+            confirmed=confirmed if needs_check else None,
+            **_move_arguments(asked),
         )
+    except OutcomeChanged as changed:
+        db.session.rollback()
+        return _confirmation(submission, asked, str(changed))
     except TransitionRefused as refusal:
         db.session.rollback()  # the form's lock and anything half done
         db.session.refresh(submission)
-        return _render(submission, 409, {"transition": str(refusal)}, typed)
+        return _render(submission, 409, {"transition": str(refusal)}, asked.typed)
     workflow = workflow_of(submission)
+    language = str(get_locale())
     flash(
         _(
             "Done: %(action)s. The state is now: %(state)s.",
-            action=step.title(str(get_locale())) if step else name,
-            state=workflow.state_label(submission.state, str(get_locale())),
+            action=asked.step.title(language) if asked.step else asked.name,
+            state=workflow.state_label(submission.state, language),
         )
     )
     return _back(submission.id)
+
+
+@bp.get("/<int:submission_id>/transition")
+@login_required
+def transition_page(submission_id: int):
+    """The confirmation page answers a POST; its language links (and a reload after a
+    sign-in) GET the same address: they go back to the submission, taking nothing."""
+    submission = _submission_or_404(submission_id)
+    language = request.args.get("lang")
+    return redirect(url_for("review.show", submission_id=submission.id, lang=language))
+
+
+def _confirmation(submission, asked: AskedMove, changed: str | None = None):
+    """The page that shows what the move will send, before it is taken (409 when what
+    the person confirmed has changed meanwhile)."""
+    try:
+        outcome = preview(submission.id, asked.name, _actor(), **_move_arguments(asked))
+    except TransitionRefused as refusal:
+        db.session.refresh(submission)
+        return _render(submission, 409, {"transition": str(refusal)}, asked.typed)
+    language = str(get_locale())
+    spec = spec_for(submission.form_version)
+    workflow = workflow_of(submission)
+    page = render_template(
+        "dashboard/confirm_transition.html",
+        submission=submission,
+        spec=spec,
+        title=spec.text("title", language),
+        step=asked.step,
+        step_title=asked.step.title(language),
+        asked=asked,
+        outcome=outcome,
+        state_label=workflow.state_label(submission.state, language),
+        target_label=workflow.state_label(outcome.state, language),
+        blind=detail.hides_identifying(spec, current_user),
+        changed=changed,
+    )
+    return page, 409 if changed else 200
+
+
+@bp.post("/<int:submission_id>/transition/letter")
+@login_required
+def preview_letter(submission_id: int):
+    """The letter the move would make, as a PDF rendered by the code that will make it;
+    nothing is kept."""
+    submission = _submission_or_404(submission_id)
+    asked = _asked_move(submission)
+    if asked.problem or _documents_hidden(submission):
+        abort(404)
+    try:
+        outcome = preview(submission.id, asked.name, _actor(), **_move_arguments(asked))
+    except TransitionRefused:
+        abort(404)
+    if outcome.letter is None:
+        abort(404)
+    rendered = render(outcome.letter, "letter_pdf", keywords=submission.reference)
+    response = Response(rendered.data, mimetype=rendered.content_type)
+    filename = f"{submission.reference}-{outcome.state}-preview.{rendered.extension}"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.post("/<int:submission_id>/comments")

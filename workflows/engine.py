@@ -42,9 +42,15 @@ class Transition:
     effects: tuple[str, ...] = ()
     comment_required: bool = False
     needs_date: bool = False
+    reopens: bool = False  # undoes a decision (leaves a final state); the comment is the reason
 
     def title(self, language: str) -> str:
         return localise(self.label, language, "en") or self.name.replace("_", " ").capitalize()
+
+    @property
+    def informs_applicant(self) -> bool:
+        """Writes to the applicant (an email or a letter): staff confirm it after seeing it."""
+        return any(effect.split(":", 1)[0] in EFFECT_KINDS for effect in self.effects)
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,10 @@ def parse(raw: dict, source: str) -> Workflow:
                 problem(
                     where, f"'{effect}' must come before {written}: they are written with its data"
                 )
+        reopens = bool(spec.get("reopens"))
+        if reopens:
+            for message in _reopen_problems(sources, spec.get("to"), actors, states):
+                problem(where, message)
         transitions.append(
             Transition(
                 name=name,
@@ -157,8 +167,9 @@ def parse(raw: dict, source: str) -> Workflow:
                 label=normalise_text(spec.get("label")),
                 guards=guards,
                 effects=effects,
-                comment_required=spec.get("comment") == "required",
+                comment_required=reopens or spec.get("comment") == "required",
                 needs_date=bool(spec.get("needs_date")),
+                reopens=reopens,
             )
         )
 
@@ -202,6 +213,19 @@ def _awaiting(spec: dict, where: str, problem) -> dict:
         problem(where, "'awaits: reply' needs 'reply_within_days', a whole number of days")
         return {"awaits": awaits}
     return {"awaits": awaits, "reply_within_days": days}
+
+
+def _reopen_problems(sources, target, actors, states: dict) -> list[str]:
+    """A reopen undoes a decision: from final states only, back to one that is not, and
+    only by an admin (reviewers decide; undoing a decision is an admin's call)."""
+    found = []
+    if not sources or any(not states.get(s, {}).get("final") for s in sources):
+        found.append("'reopens' needs 'from' to list final states only")
+    if states.get(target, {}).get("final"):
+        found.append("'reopens' needs 'to' to be a state that is not final")
+    if tuple(actors) != ("admin",):
+        found.append("'reopens' is for 'by: [admin]' only")
+    return found
 
 
 @cache
