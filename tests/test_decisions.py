@@ -340,7 +340,7 @@ def test_reopening_an_acceptance_frees_its_place_for_the_waiting_list(app, creat
 def test_every_reopen_in_the_shipped_workflows_is_sound_and_its_email_exists(app_context):
     """Each workflow declares where a reopened decision returns; the applicant's email
     exists in every installation language."""
-    from mail.texts import _defaults, default_text
+    from mail.texts import default_text, default_texts
     from workflows.engine import get_workflow, known_workflows
 
     reopens = [
@@ -359,7 +359,7 @@ def test_every_reopen_in_the_shipped_workflows_is_sound_and_its_email_exists(app
             assert step.label.get(language), (name, language)
     english = default_text("reopened", "en")
     for language in ("pl", "sv", "de", "lt"):
-        assert language in _defaults()["reopened"], language
+        assert language in default_texts()["reopened"], language
         text = default_text("reopened", language)
         assert text.subject != english.subject and text.body != english.body
         assert "{comment}" in text.body and "{state}" in text.body
