@@ -364,10 +364,11 @@ class Walk:
             form.locator('input[name="date"]').fill("2030-05-20")
         form.locator("textarea").fill(f"Journey comment {step.name}")
         form.get_by_role("button", name=label, exact=True).click()
-        confirm = page.locator('form [name="confirmed"]')
+        confirm = page.locator('form:has([name="confirmed"])')
         if confirm.count():  # a decision shows what it will send before it is taken
             self.read("decision preview", page.locator("main").inner_text(), case)
-            page.locator("form", has=confirm).locator("button[type=submit]").first.click()
+            confirm.locator("button[type=submit]").first.click()
+            page.wait_for_load_state()
         errors = page.locator(".error-summary, .error-message")
         assert errors.count() == 0, f"{step.name}: {errors.first.inner_text()}"
 
