@@ -116,14 +116,17 @@ def fill(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), text)
 
 
-def to_html(text: str) -> str:
-    """The HTML part from the same text: escaped, paragraphs, line breaks, links."""
+def to_html(text: str, language: str, title: str) -> str:
+    """The HTML part from the same text: escaped, paragraphs, line breaks, links; in its
+    language (screen readers pronounce it right) and titled with the subject."""
     paragraphs = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = [_linkify(escape(line)) for line in block.splitlines()]
         paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
     return (
-        '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">'
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head>"
+        '<body style="font-family:sans-serif;line-height:1.5">'
         + "\n".join(paragraphs)
         + "</body></html>"
     )

@@ -416,9 +416,10 @@ def preview(scope: Scope, language: str, subject: str, body: str) -> Preview:
     subject, body = normalise(subject, body)
     values = sample_values(scope, language)
     filled = fill(body, values)
+    subject = " ".join(fill(subject, values).split())[:MAX_SUBJECT_LENGTH]
     return Preview(
-        subject=" ".join(fill(subject, values).split())[:MAX_SUBJECT_LENGTH],
+        subject=subject,
         text=filled,
-        html=to_html(filled),
+        html=to_html(filled, language, subject),
         values=values,
     )

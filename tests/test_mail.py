@@ -5,14 +5,13 @@ import email.policy
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
 
 from tests.browser import free_port
 from tests.conftest import FormClient
-from tests.conftest_mail import SmtpServer, deliver, point_mail_at
+from tests.conftest_mail import SmtpServer, deliver, point_mail_at, shown_sender_name
 from tests.definitions import base
 
 PAGE = [
@@ -105,14 +104,14 @@ def test_headers_are_complete_and_encoded_right(app, create_form, smtp):
     apply(app, "pl")
     deliver(app)
     [message] = smtp.inbox.wait_for(1)
-    name, address = parseaddr(str(message["From"]))
-    assert name == "Fundacja Przykładowa Łódź, Oddział Śródmieście"
-    assert address == "calls@formdesk.example.org"
+    raw = smtp.inbox.envelopes[0].content
+    [sender] = email.message_from_bytes(raw, policy=email.policy.strict)["From"].addresses
+    assert shown_sender_name(raw) == "Fundacja Przykładowa Łódź, Oddział Śródmieście"
+    assert sender.addr_spec == "calls@formdesk.example.org"
     assert str(message["Reply-To"]) == "msas@example.org"
     assert str(message["To"]) == "lucja@example.org"
     assert re.fullmatch(r"<[^@>]+@formdesk\.example\.org>", str(message["Message-ID"]))
     assert message["Date"] is not None
-    raw = smtp.inbox.envelopes[0].content
     assert "Łódź".encode() not in raw.split(b"\r\n\r\n", 1)[0]  # headers are RFC 2047-encoded
     from models import OutboxMessage
 

@@ -1,0 +1,151 @@
+"""What emails carry, read as a mail program would: every message through the real SMTP
+server (aiosmtpd), parsed with Python's email package and `policy.strict` (a defect in a
+header is an error, not a guess)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import secrets
+import sys
+from html import unescape
+
+import pytest
+import yaml
+
+from tests.conftest import DEMO_FORMS, demo_definition
+from tests.conftest_mail import deliver, shown_sender_name
+from tests.definitions import base, window
+
+DEMO_CALLS = sorted(
+    yaml.safe_load(path.read_text(encoding="utf-8"))["slug"] for path in DEMO_FORMS.glob("*.yaml")
+)
+ONE_PAGE = [
+    {
+        "title": "You",
+        "fields": [
+            {"name": "contact_name", "type": "text", "label": "Name", "required": True},
+            {"name": "email", "type": "email", "label": "Email", "required": True},
+        ],
+    }
+]
+
+
+def strictly(envelope) -> email.message.EmailMessage:
+    return email.message_from_bytes(envelope.content, policy=email.policy.strict)
+
+
+def publish(create_form, raw: dict) -> int:
+    return create_form({**raw, **window()})
+
+
+def resume_email(app, version_id: int, language: str, address: str = "anna@example.org"):
+    """A person saves their answers for later: the event that needs least of a call (only
+    an email question), so it runs on any call; every email has the same sender."""
+    from extensions import db
+    from mail.events import draft_saved
+    from models import Draft, FormVersion
+    from services.catalog import spec_for
+    from services.tokens import hash_token
+
+    with app.app_context():
+        spec = spec_for(db.session.get(FormVersion, version_id))
+        token = secrets.token_urlsafe(32)
+        draft = Draft(
+            form_version_id=version_id,
+            token_hash=hash_token(token),
+            language=language,
+            answers={spec.applicant_email_field: address},
+        )
+        db.session.add(draft)
+        db.session.flush()
+        draft_saved(draft, token)
+        db.session.commit()
+
+
+def organisation_names(raw: dict) -> dict[str, str]:
+    name = raw["organisation"]["name"]
+    languages = raw["languages"]
+    if isinstance(name, str):
+        return dict.fromkeys(languages, name)
+    return {lang: name.get(lang) or name[raw["default_language"]] for lang in languages}
+
+
+@pytest.mark.parametrize("slug", DEMO_CALLS)
+def test_the_sender_is_named_exactly_as_each_call_writes_it(app, create_form, smtp, slug):
+    raw = demo_definition(slug)
+    version_id = publish(create_form, raw)
+    names = organisation_names(raw)
+    for language in names:
+        resume_email(app, version_id, language, f"{language}@example.org")
+    deliver(app)
+    smtp.inbox.wait_for(len(names))
+    by_recipient = {str(message["To"]): message for message in map(strictly, smtp.inbox.envelopes)}
+    for language, name in names.items():
+        sender = by_recipient[f"{language}@example.org"]["From"].addresses[0]
+        assert (sender.display_name, sender.addr_spec) == (name, "calls@formdesk.example.org")
+
+
+LONG_NAMES = {
+    # 90 characters and more, letters outside ASCII, commas, quotes and brackets.
+    "sv": "Regionalt resurscentrum för tolerans, demokrati och mänskliga rättigheter "
+    "i Östergötlands län",
+    "de": "Kommunalpartnerschaft für Integration „Ostseeküste“ (Hansestadt Stralsund, "
+    "Amt für Bürgerdienste)",
+    "lt": "Klaipėdos miesto savivaldybės administracijos Socialinės paramos skyrius, "
+    "Užsieniečių integracijos poskyris",
+    "pl": "Fundacja Przykładowa Łódź, Oddział Śródmieście – Międzynarodowa Strefa "
+    "Aktywności Sąsiedzkiej",
+}
+
+
+def test_long_names_outside_ascii_arrive_whole(app, create_form, smtp):
+    assert all(len(name) >= 90 for name in LONG_NAMES.values())
+    languages = sorted(LONG_NAMES)
+    raw = base(
+        "longname",
+        ONE_PAGE,
+        languages=languages,
+        default_language="sv",
+        title=dict.fromkeys(languages, "Ansökan"),
+        organisation={"name": LONG_NAMES},
+        applicant_email_field="email",
+    )
+    version_id = publish(create_form, raw)
+    for language in languages:
+        resume_email(app, version_id, language, f"{language}@example.org")
+    deliver(app)
+    smtp.inbox.wait_for(len(languages))
+    for envelope in smtp.inbox.envelopes:
+        headers = envelope.content.split(b"\r\n\r\n", 1)[0]
+        assert all(len(line) <= 78 for line in headers.split(b"\r\n"))  # folded, RFC 5322
+        message = strictly(envelope)  # no defect in any header
+        language = str(message["To"]).split("@")[0]
+        [sender] = message["From"].addresses
+        assert sender.addr_spec == "calls@formdesk.example.org"
+        assert "\ufffd" not in sender.display_name  # no character cut in two
+        assert shown_sender_name(envelope.content) == LONG_NAMES[language]
+        if sys.version_info >= (3, 13, 4):  # the parser's fix for gh-128110
+            assert sender.display_name == LONG_NAMES[language]
+
+
+@pytest.mark.parametrize("slug", DEMO_CALLS)
+def test_automatic_emails_say_so_and_their_html_part_has_language_and_title(
+    app, create_form, smtp, slug
+):
+    raw = demo_definition(slug)
+    version_id = publish(create_form, raw)
+    for language in raw["languages"]:
+        resume_email(app, version_id, language, f"{language}@example.org")
+    deliver(app)
+    smtp.inbox.wait_for(len(raw["languages"]))
+    for envelope in smtp.inbox.envelopes:
+        message = strictly(envelope)
+        language = str(message["To"]).split("@")[0]
+        # RFC 3834: autoresponders ("I am on leave") do not answer it.
+        assert message["Auto-Submitted"] == "auto-generated"
+        html = message.get_body(preferencelist=("html",)).get_content()
+        assert f'<html lang="{language}">' in html
+        title = re.search(r"<title>([^<]*)</title>", html).group(1)
+        assert unescape(title) == str(message["Subject"]).strip() != ""
