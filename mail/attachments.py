@@ -37,7 +37,7 @@ def attach_all(email: EmailMessage, message: OutboxMessage) -> None:
 
 
 def _parse_content_type(content_type: str) -> tuple[str, str, dict[str, str]]:
-    """"text/calendar; charset=utf-8; method=PUBLISH" → its parts, read by the email package."""
+    """ "text/calendar; charset=utf-8; method=PUBLISH" → its parts, read by the email package."""
     header = EmailMessage()
     header["Content-Type"] = content_type
     params = dict(header["Content-Type"].params)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from extensions import db
@@ -29,17 +31,16 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def applicant_name(spec: FormSpec, answers: dict) -> str:
-    """A name to greet: the form's `applicant_name_field`, else the first answered text
-    field called *name* or *contact*, else nothing."""
-    names = [spec.raw.get("applicant_name_field")] + [
-        f.name
-        for f in spec.inputs
-        if f.type == "text" and ("name" in f.name or "contact" in f.name)
-    ]
-    for name in names:
-        if name and isinstance(answers.get(name), str):
-            return answers[name]
-    return ""
+    """The person to greet: the answer to the call's `applicant_name_field`, else nothing.
+    (Guessing from field names greeted organisations: "Hello Hansestadt Beispielstadt".)"""
+    value = answers.get(spec.raw.get("applicant_name_field") or "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def greeting(name: str, language: str) -> str:
+    """The greeting line in the email's language, with the person's name when known."""
+    with force_locale(language):
+        return _("Hello %(name)s,", name=name) if name else _("Hello,")
 
 
 def answers_summary(spec: FormSpec, answers: dict, language: str) -> str:
@@ -64,11 +65,12 @@ def answers_summary(spec: FormSpec, answers: dict, language: str) -> str:
 
 
 def _common(submission: Submission, spec: FormSpec, language: str) -> dict[str, str]:
-    answers = submission.answers_by_field()
+    person = applicant_name(spec, submission.answers_by_field())
     token = submission_token(submission.token_nonce) if submission.token_nonce else None
     return {
         "reference": submission.reference,
-        "name": applicant_name(spec, answers) or (submission.applicant_email or ""),
+        "greeting": greeting(person, language),
+        "name": person or (submission.applicant_email or ""),
         "form_title": spec.text("title", language),
         "organisation": spec.organisation_name(language),
         "contact_email": spec.contact["email"],

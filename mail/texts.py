@@ -21,6 +21,8 @@ from models import EmailTemplate
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 PLACEHOLDERS = {
     "reference": "the submission's reference, e.g. MSAS-2030-0007",
+    "greeting": "the greeting line: the contact person's name where the call asks for it "
+    "(Hello Anna Nowak,), else a neutral one (Hello,)",
     "name": "the applicant's name (or email when the form asks no name)",
     "form_title": "the call's title",
     "organisation": "the organising body",

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from forms.spec import FormSpec
-from mail.events import absolute_url
+from mail.events import absolute_url, greeting
 from mail.texts import (
     EVENTS,
     PLACEHOLDER,
@@ -381,6 +381,7 @@ def sample_values(scope: Scope, language: str) -> dict[str, str]:
         title = spec.text("title", language) if spec else _("Example call")
         values = {
             "reference": reference,
+            "greeting": greeting("Maria Nowak", language),
             "name": "Maria Nowak",
             "form_title": title,
             "organisation": spec.organisation_name(language) if spec else _("Example organisation"),

@@ -42,7 +42,7 @@ def reviewer_client(app):
 
 @pytest.fixture
 def form_id(app, create_form):
-    create_form(all_types())
+    create_form(all_types(applicant_name_field="name"))
     with app.app_context():
         from models import Form
 

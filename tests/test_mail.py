@@ -42,6 +42,7 @@ def call(**extra):
         title={"en": "Zone call", "pl": "Nabór do strefy", "sv": "Ansökan om zon"},
         organisation={"name": "Fundacja Przykładowa Łódź, Oddział Śródmieście"},
         contact={"name": "Anna Przykładowa", "email": "msas@example.org"},
+        applicant_name_field="contact_name",
         **extra,
     )
 
@@ -73,7 +74,7 @@ def body_of(message, subtype="plain") -> str:
 @pytest.mark.parametrize(
     ("language", "subject_words", "greeting"),
     [
-        ("en", "we received your application", "Hello Łucja Żółć"),
+        ("en", "we received your application", "Hello Łucja Żółć,"),
         ("pl", "otrzymaliśmy Twoje zgłoszenie", "Dzień dobry, Łucja Żółć"),
         ("sv", "vi har tagit emot din ansökan", "Hej Łucja Żółć"),
     ],

@@ -203,7 +203,11 @@ def new_submission(version_id: int, state: str, language: str, number: int) -> i
     spec = spec_for(version)
     nonce, _token, token_hash = new_submission_token()
     address = f"person{number}@example.org"
-    answers = {spec.applicant_email_field: address}
+    # Every short text answered (the organisation's name too), the person's name last.
+    answers = {
+        field.name: "Hansestadt Beispielstadt" for field in spec.inputs if field.type == "text"
+    }
+    answers[spec.applicant_email_field] = address
     if spec.raw.get("applicant_name_field"):
         answers[spec.raw["applicant_name_field"]] = f"Person {number}"
     submission = Submission(
@@ -278,3 +282,66 @@ def test_no_transition_writes_an_email_with_an_empty_placeholder(app, create_for
         s.name for s in workflow.transitions if any(e.startswith("email:") for e in s.effects)
     }
     assert {name for name, _kind in checked} == emailing  # every email was seen
+
+
+# --- the greeting -----------------------------------------------------------------------------
+
+NAMED_GREETING = {
+    "en": "Hello {},",
+    "pl": "Dzień dobry, {},",
+    "sv": "Hej {},",
+    "de": "Guten Tag {},",
+    "lt": "Laba diena, {},",
+}
+NEUTRAL_GREETING = {
+    "en": "Hello,",
+    "pl": "Dzień dobry,",
+    "sv": "Hej,",
+    "de": "Guten Tag,",
+    "lt": "Laba diena,",
+}
+
+
+def receipt_first_line(app, version_id: int, language: str, number: int) -> str:
+    from extensions import db
+    from mail.events import submission_received
+    from models import OutboxMessage, Submission
+
+    with app.app_context():
+        submission_id = new_submission(version_id, "received", language, number)
+        submission_received(db.session.get(Submission, submission_id))
+        db.session.commit()
+        message = db.session.scalar(
+            db.select(OutboxMessage)
+            .where(OutboxMessage.kind == "receipt")
+            .order_by(OutboxMessage.id.desc())
+        )
+        return message.text_body.splitlines()[0]
+
+
+@pytest.mark.parametrize("slug", DEMO_CALLS)
+def test_the_receipt_greets_the_contact_person(app, create_form, slug):
+    """Not the organisation ("Hello Hansestadt Beispielstadt,"): the person the call asks
+    for in `applicant_name_field`, else no name at all."""
+    raw = demo_definition(slug)
+    version_id = publish(create_form, raw)
+    for number, language in enumerate(raw["languages"], start=1):
+        if raw.get("applicant_name_field"):
+            expected = NAMED_GREETING[language].format(f"Person {number}")
+        else:
+            expected = NEUTRAL_GREETING[language]
+        assert receipt_first_line(app, version_id, language, number) == expected
+
+
+def test_without_a_name_question_the_greeting_is_neutral_in_every_language(app, create_form):
+    languages = list(app.config["FORMDESK_LANGUAGES"])
+    raw = base(
+        "noname",
+        [{"title": "You", "fields": [{"name": "email", "type": "email", "label": "Email"}]}],
+        languages=languages,
+        title=dict.fromkeys(languages, "Call"),
+        applicant_email_field="email",
+    )
+    version_id = publish(create_form, raw)
+    for number, language in enumerate(languages, start=1):
+        assert receipt_first_line(app, version_id, language, number) == NEUTRAL_GREETING[language]

@@ -64,6 +64,10 @@ def placeholder_descriptions() -> dict[str, str]:
     """mail.texts.PLACEHOLDERS, in the admin's language."""
     described = {
         "reference": _("the submission's reference, e.g. MSAS-2030-0007"),
+        "greeting": _(
+            "the greeting line: the contact person's name where the call asks for it "
+            "(Hello Anna Nowak,), else a neutral one (Hello,)"
+        ),
         "name": _("the applicant's name (or email when the form asks no name)"),
         "form_title": _("the call's title"),
         "organisation": _("the organising body"),
