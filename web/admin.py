@@ -87,12 +87,12 @@ def placeholder_descriptions() -> dict[str, str]:
     return {name: described.get(name, english) for name, english in PLACEHOLDERS.items()}
 
 
-def status_names() -> dict[str, str]:
+def status_names(written_to_files: bool = False) -> dict[str, str]:
     return {
         "queued": _("Queued"),
         "sending": _("Sending"),
         "awaiting_retry": _("Awaiting retry"),
-        "sent": _("Sent"),
+        "sent": _("Written to a file") if written_to_files else _("Sent"),
         "failed": _("Failed"),
     }
 
@@ -229,8 +229,8 @@ def outbox():
         "admin/outbox.html",
         page=page,
         link=link,
-        status_names=status_names(),
-        files_folder=outbox_service.files_folder(),
+        status_names=status_names(outbox_service.writes_to_files()),
+        writes_to_files=outbox_service.writes_to_files(),
     )
 
 
@@ -243,8 +243,8 @@ def outbox_message(message_id: int):
     return render_template(
         "admin/outbox_message.html",
         message=message,
-        status_names=status_names(),
-        files_folder=outbox_service.files_folder(),
+        status_names=status_names(outbox_service.writes_to_files()),
+        writes_to_files=outbox_service.writes_to_files(),
     )
 
 
