@@ -18,6 +18,7 @@ from models.types import utcnow
 from moments import local_date, local_time_in
 from services.catalog import spec_for
 from services.tokens import submission_token
+from services.users import language_of
 from workflows import effects
 
 
@@ -102,7 +103,7 @@ def submission_received(submission: Submission) -> None:
             **_sender(spec, language),
         )
     for reviewer in _reviewers(submission.form_id, notify="immediate"):
-        reviewer_language = current_app.config["BABEL_DEFAULT_LOCALE"]
+        reviewer_language = language_of(reviewer)
         values = _common(submission, spec, reviewer_language)
         values["review_link"] = absolute_url("review.show", submission_id=submission.id)
         enqueue(
@@ -254,7 +255,7 @@ def send_digests(now=None) -> int:
         new = list(db.session.scalars(query.order_by(Submission.submitted_at)))
         if not new:
             continue
-        language = current_app.config["BABEL_DEFAULT_LOCALE"]
+        language = language_of(reviewer)
         lines = [
             f"- {s.reference}: {spec_for(s.form_version).text('title', language)}" for s in new
         ]

@@ -50,7 +50,7 @@ SAMPLE_TOKEN = "example-private-link"  # noqa: S105 (a made-up link in previews)
 # Emails about no single form (mail.events.send_digests queues them without one): they have
 # only a text for all forms.
 ALL_FORMS_ONLY_EVENTS = ("digest",)
-# Emails to reviewers, written in the service's default language (BABEL_DEFAULT_LOCALE).
+# Emails to reviewers, written in each one's language (services.users.language_of).
 REVIEWER_EVENTS = ("new_submission", "digest")
 
 # Where the text in use comes from.
