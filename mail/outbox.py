@@ -43,7 +43,7 @@ def enqueue(
         "reply_to": reply_to,
         "subject": subject,
         "text_body": body,
-        "html_body": to_html(body, language, subject),
+        "html_body": to_html(body, text.language, subject),
         "attachments": attachments or [],
         "message_id": make_msgid(domain=mail_domain()),
         "status": "queued",

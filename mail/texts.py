@@ -67,6 +67,7 @@ URL = re.compile(r"https?://[^\s<>\"]+")
 class Text:
     subject: str
     body: str
+    language: str  # the one it is written in: the wanted one, or English when it has none
 
 
 @cache
@@ -77,8 +78,9 @@ def _defaults() -> dict:
 def default_text(event: str, language: str) -> Text:
     defaults = _defaults()
     texts = defaults.get(event) or defaults["decision"]
-    chosen = texts.get(language) or texts["en"]
-    return Text(chosen["subject"], chosen["body"])
+    written_in = language if language in texts else "en"
+    chosen = texts[written_in]
+    return Text(chosen["subject"], chosen["body"], written_in)
 
 
 def text_for(event: str, language: str, form_id: int | None) -> Text:
@@ -95,7 +97,7 @@ def text_for(event: str, language: str, form_id: int | None) -> Text:
     if not found:
         return default_text(event, language)
     chosen = min(found, key=lambda t: t.form_id is None)  # the form's own before everyone's
-    return Text(chosen.subject, chosen.body)
+    return Text(chosen.subject, chosen.body, language)
 
 
 def problems(subject: str, body: str, allowed: Iterable[str] = PLACEHOLDERS) -> list[str]:
