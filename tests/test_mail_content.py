@@ -15,10 +15,11 @@ import pytest
 import yaml
 
 from mail.texts import _defaults as default_texts
-from tests.conftest import DEMO_FORMS, demo_definition
+from tests.conftest import DEMO_FORMS, ROOT, demo_definition
 from tests.conftest_mail import deliver, shown_sender_name
 from tests.definitions import base, window
 
+WORKFLOWS = ROOT / "workflows" / "definitions"
 DEMO_CALLS = sorted(
     yaml.safe_load(path.read_text(encoding="utf-8"))["slug"] for path in DEMO_FORMS.glob("*.yaml")
 )
@@ -244,17 +245,38 @@ def take(submission_id: int, step) -> None:
     )
 
 
-@pytest.mark.parametrize("slug", DEMO_CALLS)
-def test_no_transition_writes_an_email_with_an_empty_placeholder(app, create_form, slug):
+def calls_for_every_workflow() -> list[str]:
+    """Each demo call, and for a shipped workflow no demo call uses, a call of our own."""
+    used = {
+        yaml.safe_load(path.read_text(encoding="utf-8"))["workflow"]
+        for path in DEMO_FORMS.glob("*.yaml")
+    }
+    shipped = sorted(path.stem for path in WORKFLOWS.glob("*.yaml"))
+    return DEMO_CALLS + [f"workflow:{name}" for name in shipped if name not in used]
+
+
+def call_for(case: str) -> dict:
+    if not case.startswith("workflow:"):
+        return demo_definition(case)
+    return base(
+        "own-workflow",
+        ONE_PAGE,
+        workflow=case.partition(":")[2],
+        applicant_email_field="email",
+        applicant_name_field="contact_name",
+    )
+
+
+@pytest.mark.parametrize("case", calls_for_every_workflow())
+def test_no_transition_writes_an_email_with_an_empty_placeholder(app, create_form, case):
     from extensions import db
     from mail.texts import text_for
     from models import OutboxMessage
     from services.catalog import spec_for
     from workflows.engine import get_workflow
 
-    raw = demo_definition(slug)
-    if raw.get("capacity"):
-        raw["capacity"] = 1000  # places for every path the test takes
+    raw = call_for(case)
+    raw["capacity"] = 1000  # places for every path the test takes
     version_id = publish(create_form, raw)
     number, checked = 0, set()
     with app.app_context():
