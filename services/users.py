@@ -100,8 +100,11 @@ def set_language(user: User, language: str) -> None:
 
 
 def language_of(user: User) -> str:
-    """The language of emails to `user`: theirs, else the service's default."""
-    return user.language or current_app.config["BABEL_DEFAULT_LOCALE"]
+    """The language of emails to `user`: theirs (while the installation offers it), else
+    the service's default."""
+    if user.language in current_app.config["FORMDESK_LANGUAGES"]:
+        return user.language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def load_user(user_id: str) -> User | None:

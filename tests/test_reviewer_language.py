@@ -58,6 +58,9 @@ def test_a_reviewer_chooses_the_language_on_the_account_page(app):
     assert response.status_code == 302
     assert language_of(app, "sven@example.org") == "sv"
     assert '<option selected value="sv">' in client.get("/account/password").get_data(as_text=True)
+    # A password change that fails shows the page again, with the language still hers.
+    client.post("/account/password", {"current": "wrong", "new": "x", "repeat": "x"})
+    assert '<option selected value="sv">' in client.last_html
     # Only a language of the installation.
     assert client.post("/account/language", {"language": "xx"}).status_code == 400
     assert language_of(app, "sven@example.org") == "sv"
@@ -89,3 +92,25 @@ def test_notices_and_digests_go_out_in_the_reviewers_language(
     assert notice_words in notice["Subject"] and reference in notice["Subject"]
     assert notice.get_body(preferencelist=("html",)).get_content().count(f'lang="{language}"')
     assert digest_words in body_of(by_recipient["daily@example.org"])
+
+
+def test_a_language_the_installation_no_longer_offers_is_replaced_at_sign_in(app):
+    from extensions import db
+    from models import User
+
+    create_reviewer(app, "outi@example.org")
+    with app.app_context():
+        db.session.scalar(db.select(User).where(User.email == "outi@example.org")).language = "fi"
+        db.session.commit()
+    client = FormClient(app.test_client())
+    client.get("/login?lang=sv")
+    client.get("/login")  # the switcher's choice is kept in the session…
+    response = sign_in(client, "outi@example.org")
+    assert response.status_code == 302
+    assert language_of(app, "outi@example.org") == "sv"
+    client2 = FormClient(app.test_client())  # …and without it, the browser's language
+    with app.app_context():
+        db.session.scalar(db.select(User).where(User.email == "outi@example.org")).language = "fi"
+        db.session.commit()
+    assert sign_in(client2, "outi@example.org").status_code == 302
+    assert language_of(app, "outi@example.org") == "en"

@@ -103,7 +103,8 @@ def login():
 def _keep_language(user, chosen: str | None) -> None:
     """The dashboard in the person's language on any computer: one chosen with the switcher
     before signing in becomes theirs; else theirs; else the one this page was shown in."""
-    language = chosen or user.language or preferred_language()
+    stored = user.language if user.language in current_app.config["FORMDESK_LANGUAGES"] else None
+    language = chosen or stored or preferred_language()
     session["lang"] = language
     user_service.set_language(user, language)
 
