@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from extensions import db
@@ -38,12 +36,6 @@ def applicant_name(spec: FormSpec, answers: dict) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def greeting(name: str, language: str) -> str:
-    """The greeting line in the email's language, with the person's name when known."""
-    with force_locale(language):
-        return _("Hello %(name)s,", name=name) if name else _("Hello,")
-
-
 def answers_summary(spec: FormSpec, answers: dict, language: str) -> str:
     lines = []
     for field in spec.inputs:
@@ -70,7 +62,6 @@ def _common(submission: Submission, spec: FormSpec, language: str) -> dict[str, 
     token = submission_token(submission.token_nonce) if submission.token_nonce else None
     return {
         "reference": submission.reference,
-        "greeting": greeting(person, language),
         "name": person or (submission.applicant_email or ""),
         "form_title": spec.text("title", language),
         "organisation": spec.organisation_name(language),
@@ -100,6 +91,7 @@ def submission_received(submission: Submission) -> None:
             form_id=submission.form_id,
             submission_id=submission.id,
             attachments=_receipt_attachments(submission, spec),
+            greet=applicant_name(spec, submission.answers_by_field()),
             **_sender(spec, language),
         )
     for reviewer in _reviewers(submission.form_id, notify="immediate"):
@@ -114,6 +106,7 @@ def submission_received(submission: Submission) -> None:
             values=values,
             form_id=submission.form_id,
             submission_id=submission.id,
+            greet=reviewer.name,
         )
 
 
@@ -192,6 +185,7 @@ def transition_email(event: str, *, submission: Submission, transition, comment=
             for provider in _decision_attachment_providers
             for found in provider(submission, spec, transition, entry)
         ],
+        greet=applicant_name(spec, submission.answers_by_field()),
         **_sender(spec, language),
     )
 
@@ -236,6 +230,7 @@ def draft_saved(draft: Draft, token: str) -> None:
             "resume_link": absolute_url("public.resume", token=token),
         },
         form_id=draft.form_version.form_id,
+        greet=applicant_name(spec, draft.answers),
         **_sender(spec, language),
     )
 
@@ -269,6 +264,7 @@ def send_digests(now=None) -> int:
                 "submissions": "\n".join(lines),
                 "review_link": absolute_url("dashboard.index"),
             },
+            greet=reviewer.name,
         )
         count += 1
     db.session.commit()

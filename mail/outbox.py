@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from extensions import db
 from jobs import dispatch
 from mail.delivery import sender_address
-from mail.texts import fill, text_for, to_html
+from mail.texts import fill, greeting, text_for, to_html
 from models import OutboxMessage
 
 
@@ -27,10 +27,14 @@ def enqueue(
     sender_name: str = "",
     reply_to: str | None = None,
     attachments: list | None = None,
+    greet: str = "",
 ) -> None:
     """Queue one message. `key` names the event (e.g. `receipt:42`); enqueuing the same key
-    again does nothing, so retried requests and two workers never make two messages."""
+    again does nothing, so retried requests and two workers never make two messages.
+    `greet`: the person's name for `{greeting}` (empty: a greeting without a name)."""
     text = text_for(kind, language, form_id)
+    # In the language the text is written in, so the first line matches the rest.
+    values = {**values, "greeting": greeting(greet, text.language)}
     body = fill(text.body, values)
     subject = " ".join(fill(text.subject, values).split())[:300]
     row = {

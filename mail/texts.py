@@ -13,6 +13,8 @@ from html import escape
 from pathlib import Path
 
 import yaml
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from extensions import db
@@ -114,6 +116,12 @@ def problems(subject: str, body: str, allowed: Iterable[str] = PLACEHOLDERS) -> 
     if "\n" in subject or "\r" in subject:
         found.append("the subject must be one line")
     return sorted(set(found))
+
+
+def greeting(name: str, language: str) -> str:
+    """The greeting line in `language`, with the person's name when known."""
+    with force_locale(language):
+        return _("Hello %(name)s,", name=name) if name else _("Hello,")
 
 
 def fill(text: str, values: dict[str, str]) -> str:

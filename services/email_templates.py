@@ -22,13 +22,14 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from forms.spec import FormSpec
-from mail.events import absolute_url, greeting
+from mail.events import absolute_url
 from mail.texts import (
     EVENTS,
     PLACEHOLDER,
     PLACEHOLDERS,
     default_text,
     fill,
+    greeting,
     problems,
     text_for,
     to_html,
