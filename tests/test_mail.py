@@ -271,6 +271,7 @@ def test_saving_for_later_emails_the_resume_link_once(app, create_form, smtp):
     [message] = smtp.inbox.wait_for(1)
     time.sleep(0.2)
     assert len(smtp.inbox.messages) == 1
+    assert body_of(message).startswith("Hello Ola,")  # the name answered so far
     link = re.search(r"http://\S+/resume/\S+", body_of(message)).group(0)
     resumed = FormClient(app.test_client()).get(link.split("formdesk.test", 1)[-1])
     assert resumed.status_code == 302
