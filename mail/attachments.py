@@ -4,8 +4,7 @@ documents (made by a job after the submission commits) and calendar invitations.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from flask_mail import Message
+from email.message import EmailMessage
 
 from models import OutboxMessage
 
@@ -22,7 +21,7 @@ def register(kind: str, provider: Provider) -> None:
     _providers[kind] = provider
 
 
-def attach_all(email: Message, message: OutboxMessage) -> None:
+def attach_all(email: EmailMessage, message: OutboxMessage) -> None:
     for spec in message.attachments or []:
         provider = _providers.get(spec.get("kind"))
         if provider is None:
@@ -31,7 +30,18 @@ def attach_all(email: Message, message: OutboxMessage) -> None:
         if made is None:
             raise AttachmentNotReady(f"{spec} is not ready")
         filename, content_type, data = made
-        email.attach(filename=filename, content_type=content_type, data=data)
+        maintype, subtype, params = _parse_content_type(content_type)
+        email.add_attachment(
+            data, maintype=maintype, subtype=subtype, filename=filename, params=params
+        )
+
+
+def _parse_content_type(content_type: str) -> tuple[str, str, dict[str, str]]:
+    """ "text/calendar; charset=utf-8; method=PUBLISH" → its parts, read by the email package."""
+    header = EmailMessage()
+    header["Content-Type"] = content_type
+    params = dict(header["Content-Type"].params)
+    return header.get_content_maintype(), header.get_content_subtype(), params
 
 
 def calendar_invitation(spec: dict) -> tuple[str, str, bytes]:

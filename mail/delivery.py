@@ -1,18 +1,24 @@
 """Delivering the outbox: claim a message (so two senders never send the same one), send
-it through SMTP with Flask-Mail — or, with no SMTP server configured, write it as an .eml
-file in the instance folder — and record the outcome. Temporary failures are retried with
-exponential backoff; permanent ones wait in the admin's outbox view for a resend."""
+it through SMTP (the connection from Flask-Mail's settings) — or, with no SMTP server
+configured, write it as an .eml file in the instance folder — and record the outcome.
+Temporary failures are retried with exponential backoff; permanent ones wait in the
+admin's outbox view for a resend.
+
+The message itself is built by the standard library (EmailMessage, headerregistry,
+policy.SMTP): it encodes and folds every header, so names in any language arrive whole."""
 
 from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import formataddr
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
 from flask import current_app
-from flask_mail import Message
 from sqlalchemy import or_, select, update
 
 from extensions import db, mail
@@ -130,22 +136,28 @@ def _schedule_retry(message: OutboxMessage, error: Exception) -> None:
     message.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
 
-def build(message: OutboxMessage) -> Message:
-    config = current_app.config
-    sender = config.get("MAIL_DEFAULT_SENDER") or "formdesk@localhost"
+def sender_address() -> str:
+    """The address mail comes from (MAIL_DEFAULT_SENDER, a plain address, "Name <address>"
+    or Flask-Mail's (name, address) pair); the name shown is always the call's."""
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "formdesk@localhost"
     if isinstance(sender, tuple | list):
         sender = sender[-1]
-    email = Message(
-        subject=message.subject,
-        recipients=[message.recipient],
-        body=message.text_body,
-        html=message.html_body,
-        # formataddr quotes a name with commas and encodes Polish and Swedish letters.
-        sender=formataddr((message.sender_name, sender)) if message.sender_name else sender,
-        reply_to=message.reply_to,
-        charset="utf-8",
-    )
-    email.msgId = message.message_id  # stable across retries, set when queued
+    return parseaddr(sender)[1] or "formdesk@localhost"
+
+
+def build(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage(policy=SMTP)
+    email["From"] = Address(display_name=message.sender_name or "", addr_spec=sender_address())
+    email["To"] = message.recipient
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(utcnow())
+    email["Message-ID"] = message.message_id  # stable across retries, set when queued
+    # RFC 3834: written by the service, not a person; autoresponders do not answer it.
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(message.text_body)
+    email.add_alternative(message.html_body, subtype="html")
     attach_all(email, message)
     return email
 
@@ -161,7 +173,8 @@ def _send(message: OutboxMessage) -> None:
         return
     try:
         with mail.connect() as connection:
-            connection.send(email)
+            if connection.host is not None:  # None: Flask-Mail's MAIL_SUPPRESS_SEND
+                connection.host.send_message(email)
     except smtplib.SMTPRecipientsRefused as error:
         raise PermanentFailure(f"recipient refused: {error.recipients}") from error
     except smtplib.SMTPResponseException as error:
@@ -170,7 +183,7 @@ def _send(message: OutboxMessage) -> None:
         raise
 
 
-def _write_eml(message: OutboxMessage, email: Message) -> None:
+def _write_eml(message: OutboxMessage, email: EmailMessage) -> None:
     """Embedded default: what would be sent, as a file a mail program opens."""
     folder = Path(current_app.instance_path) / "outbox"
     folder.mkdir(parents=True, exist_ok=True)

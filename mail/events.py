@@ -16,6 +16,7 @@ from models.types import utcnow
 from moments import local_date, local_time_in
 from services.catalog import spec_for
 from services.tokens import submission_token
+from services.users import language_of
 from workflows import effects
 
 
@@ -29,17 +30,10 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def applicant_name(spec: FormSpec, answers: dict) -> str:
-    """A name to greet: the form's `applicant_name_field`, else the first answered text
-    field called *name* or *contact*, else nothing."""
-    names = [spec.raw.get("applicant_name_field")] + [
-        f.name
-        for f in spec.inputs
-        if f.type == "text" and ("name" in f.name or "contact" in f.name)
-    ]
-    for name in names:
-        if name and isinstance(answers.get(name), str):
-            return answers[name]
-    return ""
+    """The person to greet: the answer to the call's `applicant_name_field`, else nothing.
+    (Guessing from field names greeted organisations: "Hello Hansestadt Beispielstadt".)"""
+    value = answers.get(spec.raw.get("applicant_name_field") or "")
+    return value.strip() if isinstance(value, str) else ""
 
 
 def answers_summary(spec: FormSpec, answers: dict, language: str) -> str:
@@ -64,11 +58,11 @@ def answers_summary(spec: FormSpec, answers: dict, language: str) -> str:
 
 
 def _common(submission: Submission, spec: FormSpec, language: str) -> dict[str, str]:
-    answers = submission.answers_by_field()
+    person = applicant_name(spec, submission.answers_by_field())
     token = submission_token(submission.token_nonce) if submission.token_nonce else None
     return {
         "reference": submission.reference,
-        "name": applicant_name(spec, answers) or (submission.applicant_email or ""),
+        "name": person or (submission.applicant_email or ""),
         "form_title": spec.text("title", language),
         "organisation": spec.organisation_name(language),
         "contact_email": spec.contact["email"],
@@ -98,10 +92,11 @@ def submission_received(submission: Submission) -> None:
             form_id=submission.form_id,
             submission_id=submission.id,
             attachments=_receipt_attachments(submission, spec),
+            greet=applicant_name(spec, submission.answers_by_field()),
             **_sender(spec, language),
         )
     for reviewer in _reviewers(submission.form_id, notify="immediate"):
-        reviewer_language = current_app.config["BABEL_DEFAULT_LOCALE"]
+        reviewer_language = language_of(reviewer)
         values = _common(submission, spec, reviewer_language)
         values["review_link"] = absolute_url("review.show", submission_id=submission.id)
         enqueue(
@@ -112,6 +107,7 @@ def submission_received(submission: Submission) -> None:
             values=values,
             form_id=submission.form_id,
             submission_id=submission.id,
+            greet=reviewer.name,
         )
 
 
@@ -209,6 +205,7 @@ def transition_email(event: str, *, submission: Submission, transition, comment=
             for provider in _decision_attachment_providers
             for found in provider(submission, spec, transition, entry)
         ],
+        greet=applicant_name(spec, submission.answers_by_field()),
         **_sender(spec, language),
     )
 
@@ -253,6 +250,7 @@ def draft_saved(draft: Draft, token: str) -> None:
             "resume_link": absolute_url("public.resume", token=token),
         },
         form_id=draft.form_version.form_id,
+        greet=applicant_name(spec, draft.answers),
         **_sender(spec, language),
     )
 
@@ -272,7 +270,7 @@ def send_digests(now=None) -> int:
         new = list(db.session.scalars(query.order_by(Submission.submitted_at)))
         if not new:
             continue
-        language = current_app.config["BABEL_DEFAULT_LOCALE"]
+        language = language_of(reviewer)
         lines = [
             f"- {s.reference}: {spec_for(s.form_version).text('title', language)}" for s in new
         ]
@@ -286,6 +284,7 @@ def send_digests(now=None) -> int:
                 "submissions": "\n".join(lines),
                 "review_link": absolute_url("dashboard.index"),
             },
+            greet=reviewer.name,
         )
         count += 1
     db.session.commit()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from email.utils import make_msgid
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from jobs import dispatch
-from mail.texts import fill, text_for, to_html
+from mail.delivery import sender_address
+from mail.texts import fill, greeting, text_for, to_html
 from models import OutboxMessage
 
 
@@ -27,11 +27,16 @@ def enqueue(
     sender_name: str = "",
     reply_to: str | None = None,
     attachments: list | None = None,
+    greet: str = "",
 ) -> None:
     """Queue one message. `key` names the event (e.g. `receipt:42`); enqueuing the same key
-    again does nothing, so retried requests and two workers never make two messages."""
+    again does nothing, so retried requests and two workers never make two messages.
+    `greet`: the person's name for `{greeting}` (empty: a greeting without a name)."""
     text = text_for(kind, language, form_id)
+    # In the language the text is written in, so the first line matches the rest.
+    values = {**values, "greeting": greeting(greet, text.language)}
     body = fill(text.body, values)
+    subject = " ".join(fill(text.subject, values).split())[:300]
     row = {
         "idempotency_key": key[:200],
         "kind": kind,
@@ -40,9 +45,9 @@ def enqueue(
         "recipient": recipient,
         "sender_name": sender_name[:200],
         "reply_to": reply_to,
-        "subject": " ".join(fill(text.subject, values).split())[:300],
+        "subject": subject,
         "text_body": body,
-        "html_body": to_html(body),
+        "html_body": to_html(body, text.language, subject),
         "attachments": attachments or [],
         "message_id": make_msgid(domain=mail_domain()),
         "status": "queued",
@@ -61,10 +66,7 @@ def enqueue(
 
 
 def mail_domain() -> str:
-    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "formdesk@localhost"
-    if isinstance(sender, tuple | list):
-        sender = sender[-1]
-    return sender.rpartition("@")[2].strip(">") or "localhost"
+    return sender_address().rpartition("@")[2] or "localhost"
 
 
 def pending_count() -> int:

@@ -13,6 +13,8 @@ from html import escape
 from pathlib import Path
 
 import yaml
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from extensions import db
@@ -21,6 +23,8 @@ from models import EmailTemplate
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 PLACEHOLDERS = {
     "reference": "the submission's reference, e.g. MSAS-2030-0007",
+    "greeting": "the greeting line: the contact person's name where the call asks for it "
+    "(Hello Anna Nowak,), else a neutral one (Hello,)",
     "name": "the applicant's name (or email when the form asks no name)",
     "form_title": "the call's title",
     "organisation": "the organising body",
@@ -68,6 +72,7 @@ URL = re.compile(r"https?://[^\s<>\"]+")
 class Text:
     subject: str
     body: str
+    language: str  # the one it is written in: the wanted one, or English when it has none
 
 
 @cache
@@ -89,7 +94,7 @@ def default_text(event: str, language: str) -> Text:
     if language not in texts:
         raise MissingText(f"mail/defaults.yaml: no '{event}' text in '{language}'")
     chosen = texts[language]
-    return Text(chosen["subject"], chosen["body"])
+    return Text(chosen["subject"], chosen["body"], language)
 
 
 def text_for(event: str, language: str, form_id: int | None) -> Text:
@@ -106,7 +111,7 @@ def text_for(event: str, language: str, form_id: int | None) -> Text:
     if not found:
         return default_text(event, language)
     chosen = min(found, key=lambda t: t.form_id is None)  # the form's own before everyone's
-    return Text(chosen.subject, chosen.body)
+    return Text(chosen.subject, chosen.body, language)
 
 
 def problems(subject: str, body: str, allowed: Iterable[str] = PLACEHOLDERS) -> list[str]:
@@ -125,18 +130,27 @@ def problems(subject: str, body: str, allowed: Iterable[str] = PLACEHOLDERS) -> 
     return sorted(set(found))
 
 
+def greeting(name: str, language: str) -> str:
+    """The greeting line in `language`, with the person's name when known."""
+    with force_locale(language):
+        return _("Hello %(name)s,", name=name) if name else _("Hello,")
+
+
 def fill(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), text)
 
 
-def to_html(text: str) -> str:
-    """The HTML part from the same text: escaped, paragraphs, line breaks, links."""
+def to_html(text: str, language: str, title: str) -> str:
+    """The HTML part from the same text: escaped, paragraphs, line breaks, links; in its
+    language (screen readers pronounce it right) and titled with the subject."""
     paragraphs = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = [_linkify(escape(line)) for line in block.splitlines()]
         paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
     return (
-        '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">'
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head>"
+        '<body style="font-family:sans-serif;line-height:1.5">'
         + "\n".join(paragraphs)
         + "</body></html>"
     )

@@ -29,6 +29,9 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     # New-submission notices: "immediate", "daily" (one digest a day) or "none".
     notify: Mapped[str] = mapped_column(String(20), default="immediate", server_default="immediate")
+    # The language of the dashboard and of emails to this person: the one they last chose
+    # (language switcher, account page), else the one they first signed in with.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

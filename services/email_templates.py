@@ -30,6 +30,7 @@ from mail.texts import (
     PLACEHOLDERS,
     default_text,
     fill,
+    greeting,
     problems,
     text_for,
     to_html,
@@ -48,7 +49,7 @@ SAMPLE_TOKEN = "example-private-link"  # noqa: S105 (a made-up link in previews)
 # Emails about no single form (mail.events.send_digests queues them without one): they have
 # only a text for all forms.
 ALL_FORMS_ONLY_EVENTS = ("digest",)
-# Emails to reviewers, written in the service's default language (BABEL_DEFAULT_LOCALE).
+# Emails to reviewers, written in each one's language (services.users.language_of).
 REVIEWER_EVENTS = ("new_submission", "digest")
 
 # Where the text in use comes from.
@@ -381,6 +382,7 @@ def sample_values(scope: Scope, language: str) -> dict[str, str]:
         title = spec.text("title", language) if spec else _("Example call")
         values = {
             "reference": reference,
+            "greeting": greeting("Maria Nowak", language),
             "name": "Maria Nowak",
             "form_title": title,
             "organisation": spec.organisation_name(language) if spec else _("Example organisation"),
@@ -418,9 +420,10 @@ def preview(scope: Scope, language: str, subject: str, body: str) -> Preview:
     subject, body = normalise(subject, body)
     values = sample_values(scope, language)
     filled = fill(body, values)
+    subject = " ".join(fill(subject, values).split())[:MAX_SUBJECT_LENGTH]
     return Preview(
-        subject=" ".join(fill(subject, values).split())[:MAX_SUBJECT_LENGTH],
+        subject=subject,
         text=filled,
-        html=to_html(filled),
+        html=to_html(filled, language, subject),
         values=values,
     )

@@ -4,7 +4,6 @@ for those that failed for good (mail.delivery keeps them for exactly this)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -54,11 +53,10 @@ def find_message(message_id: int) -> OutboxMessage | None:
     return db.session.get(OutboxMessage, message_id)
 
 
-def files_folder() -> Path | None:
-    """With no SMTP server configured, messages are written here instead of being sent."""
-    if current_app.config.get("MAIL_SERVER"):
-        return None
-    return Path(current_app.instance_path) / "outbox"
+def writes_to_files() -> bool:
+    """With no SMTP server configured, messages are written as files in the instance
+    folder instead of being sent (mail.delivery); the page says so, without the path."""
+    return not current_app.config.get("MAIL_SERVER")
 
 
 def resend_message(user: User, message_id: int) -> bool:

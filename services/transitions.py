@@ -24,7 +24,7 @@ from models.types import utcnow
 from services.capacity import has_room, lock_form, seats_taken
 from services.catalog import spec_for
 from workflows import effects
-from workflows.engine import Transition, Workflow, get_workflow
+from workflows.engine import BUILTIN_EFFECTS, Transition, Workflow, get_workflow
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,9 @@ def _apply(submission, workflow, step: Transition, actor, comment, scheduled_for
         )
     )
     db.session.flush()
-    for effect in step.effects:
+    # The transition's own effects first, whatever order the workflow lists them in: an
+    # email or a document written by a hook shows the final state (the offer's deadline).
+    for effect in (e for e in step.effects if e in BUILTIN_EFFECTS):
         if effect == "start_offer_clock":
             submission.offer_expires_at = now + timedelta(hours=workflow.offer_hours)
         elif effect == "fill_freed_places":
@@ -300,8 +302,8 @@ def _apply(submission, workflow, step: Transition, actor, comment, scheduled_for
             from services.retention import remove_files_of
 
             remove_files_of(submission, actor.kind)  # bytes deleted once this commits
-        else:
-            effects.dispatch(effect, submission=submission, transition=step, comment=comment)
+    for effect in (e for e in step.effects if e not in BUILTIN_EFFECTS):
+        effects.dispatch(effect, submission=submission, transition=step, comment=comment)
 
 
 def _fill_freed_places(form_id: int, workflow: Workflow, spec, now: datetime) -> None:

@@ -3,6 +3,7 @@ scrypt (werkzeug); no default password exists anywhere."""
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -86,6 +87,24 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_hash = generate_password_hash(new, method="scrypt")
     user.session_version += 1  # signs out every other session of this account
     db.session.commit()
+
+
+def set_language(user: User, language: str) -> None:
+    """The language the person reads the dashboard and their emails in; one of the
+    installation's (checked by the caller, at the edge)."""
+    if language not in current_app.config["FORMDESK_LANGUAGES"]:
+        raise AccountError(f"not a language of this installation: {language}")
+    if user.language != language:
+        user.language = language
+        db.session.commit()
+
+
+def language_of(user: User) -> str:
+    """The language of emails to `user`: theirs (while the installation offers it), else
+    the service's default."""
+    if user.language in current_app.config["FORMDESK_LANGUAGES"]:
+        return user.language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def load_user(user_id: str) -> User | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.header
 import email.policy
 import threading
 import time
@@ -48,6 +49,16 @@ class Inbox:
         while time.monotonic() < deadline and len(self.messages) < count:
             time.sleep(0.05)
         return self.messages
+
+
+def shown_sender_name(raw: bytes) -> str:
+    """The From name as RFC 2047 §6.2 has a mail program show it: white space between two
+    adjacent encoded words is ignored. Python 3.11's structured header parser (`policy.strict`,
+    `policy.default`) keeps it (CPython gh-128110, fixed in later versions), so a name folded
+    across encoded words reads there with a space at the fold; email.header follows the RFC."""
+    headers = email.message_from_bytes(raw, policy=email.policy.compat32)
+    decoded = str(email.header.make_header(email.header.decode_header(headers["From"])))
+    return decoded.rpartition(" <")[0]
 
 
 class SmtpServer:

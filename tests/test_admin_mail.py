@@ -42,7 +42,7 @@ def reviewer_client(app):
 
 @pytest.fixture
 def form_id(app, create_form):
-    create_form(all_types())
+    create_form(all_types(applicant_name_field="name"))
     with app.app_context():
         from models import Form
 
@@ -587,3 +587,15 @@ def test_admin_pages_are_translated(admin, form_id):
     assert '<html lang="pl">' in html and "Email texts" not in html
     html = admin.get(_edit_url(form_id, "receipt", "en") + "?lang=sv").get_data(as_text=True)
     assert "Placeholders you can use" not in html
+
+
+def test_without_smtp_the_outbox_says_written_to_a_file_and_shows_no_path(app, admin):
+    from mail.delivery import deliver_due
+
+    message_id = _queue(app)[0]
+    with app.app_context():
+        assert deliver_due().sent == [message_id]  # no SMTP server here: an .eml file
+    for url in ("/dashboard/admin/outbox", f"/dashboard/admin/outbox/{message_id}"):
+        html = admin.get(url).get_data(as_text=True)
+        assert "Written to a file" in html and ">Sent<" not in html, url
+        assert app.instance_path not in html and ".eml" not in html, url  # nothing of the server

@@ -108,6 +108,7 @@ def zone_call(slug: str = "zone", **extra) -> dict:
         organisation={"name": ORGANISATION},
         contact=CONTACT,
         capacity=2,
+        applicant_name_field="contact_name",
         **extra,
     )
 

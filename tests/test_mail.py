@@ -5,14 +5,13 @@ import email.policy
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
 
 from tests.browser import free_port
 from tests.conftest import FormClient
-from tests.conftest_mail import SmtpServer, deliver, point_mail_at
+from tests.conftest_mail import SmtpServer, deliver, point_mail_at, shown_sender_name
 from tests.definitions import base
 
 PAGE = [
@@ -43,6 +42,7 @@ def call(**extra):
         title={"en": "Zone call", "pl": "Nabór do strefy", "sv": "Ansökan om zon"},
         organisation={"name": "Fundacja Przykładowa Łódź, Oddział Śródmieście"},
         contact={"name": "Anna Przykładowa", "email": "msas@example.org"},
+        applicant_name_field="contact_name",
         **extra,
     )
 
@@ -105,14 +105,14 @@ def test_headers_are_complete_and_encoded_right(app, create_form, smtp):
     apply(app, "pl")
     deliver(app)
     [message] = smtp.inbox.wait_for(1)
-    name, address = parseaddr(str(message["From"]))
-    assert name == "Fundacja Przykładowa Łódź, Oddział Śródmieście"
-    assert address == "calls@formdesk.example.org"
+    raw = smtp.inbox.envelopes[0].content
+    [sender] = email.message_from_bytes(raw, policy=email.policy.strict)["From"].addresses
+    assert shown_sender_name(raw) == "Fundacja Przykładowa Łódź, Oddział Śródmieście"
+    assert sender.addr_spec == "calls@formdesk.example.org"
     assert str(message["Reply-To"]) == "msas@example.org"
     assert str(message["To"]) == "lucja@example.org"
     assert re.fullmatch(r"<[^@>]+@formdesk\.example\.org>", str(message["Message-ID"]))
     assert message["Date"] is not None
-    raw = smtp.inbox.envelopes[0].content
     assert "Łódź".encode() not in raw.split(b"\r\n\r\n", 1)[0]  # headers are RFC 2047-encoded
     from models import OutboxMessage
 
@@ -271,6 +271,7 @@ def test_saving_for_later_emails_the_resume_link_once(app, create_form, smtp):
     [message] = smtp.inbox.wait_for(1)
     time.sleep(0.2)
     assert len(smtp.inbox.messages) == 1
+    assert body_of(message).startswith("Hello Ola,")  # the name answered so far
     link = re.search(r"http://\S+/resume/\S+", body_of(message)).group(0)
     resumed = FormClient(app.test_client()).get(link.split("formdesk.test", 1)[-1])
     assert resumed.status_code == 302

@@ -64,6 +64,10 @@ def placeholder_descriptions() -> dict[str, str]:
     """mail.texts.PLACEHOLDERS, in the admin's language."""
     described = {
         "reference": _("the submission's reference, e.g. MSAS-2030-0007"),
+        "greeting": _(
+            "the greeting line: the contact person's name where the call asks for it "
+            "(Hello Anna Nowak,), else a neutral one (Hello,)"
+        ),
         "name": _("the applicant's name (or email when the form asks no name)"),
         "form_title": _("the call's title"),
         "organisation": _("the organising body"),
@@ -83,12 +87,12 @@ def placeholder_descriptions() -> dict[str, str]:
     return {name: described.get(name, english) for name, english in PLACEHOLDERS.items()}
 
 
-def status_names() -> dict[str, str]:
+def status_names(written_to_files: bool = False) -> dict[str, str]:
     return {
         "queued": _("Queued"),
         "sending": _("Sending"),
         "awaiting_retry": _("Awaiting retry"),
-        "sent": _("Sent"),
+        "sent": _("Written to a file") if written_to_files else _("Sent"),
         "failed": _("Failed"),
     }
 
@@ -225,8 +229,8 @@ def outbox():
         "admin/outbox.html",
         page=page,
         link=link,
-        status_names=status_names(),
-        files_folder=outbox_service.files_folder(),
+        status_names=status_names(outbox_service.writes_to_files()),
+        writes_to_files=outbox_service.writes_to_files(),
     )
 
 
@@ -239,8 +243,8 @@ def outbox_message(message_id: int):
     return render_template(
         "admin/outbox_message.html",
         message=message,
-        status_names=status_names(),
-        files_folder=outbox_service.files_folder(),
+        status_names=status_names(outbox_service.writes_to_files()),
+        writes_to_files=outbox_service.writes_to_files(),
     )
 
 

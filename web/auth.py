@@ -1,18 +1,30 @@
-"""Staff sign-in, sign-out and password change."""
+"""Staff sign-in, sign-out, password change and the language each person reads the
+dashboard and their emails in."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo
 
 from extensions import limiter
 from services import users as user_service
+from web.formatting import LANGUAGE_NAMES
+from web.language import preferred_language
 
 bp = Blueprint("auth", __name__)
 
@@ -79,14 +91,41 @@ def login():
         user = user_service.authenticate(form.email.data, form.password.data)
         if user is not None:
             next_url = _safe_next(request.args.get("next"))
-            language = session.get("lang")
+            chosen = session.get("lang")
             session.clear()  # a new session at sign-in: no fixation
-            if language:
-                session["lang"] = language  # …in the language the person chose
             login_user(user)
+            _keep_language(user, chosen)
             return redirect(next_url)
         failed = True
     return render_template("auth/login.html", form=form, failed=failed), 401 if failed else 200
+
+
+def _keep_language(user, chosen: str | None) -> None:
+    """The dashboard in the person's language on any computer: one chosen with the switcher
+    before signing in becomes theirs; else theirs; else the one this page was shown in."""
+    stored = user.language if user.language in current_app.config["FORMDESK_LANGUAGES"] else None
+    language = chosen or stored or preferred_language()
+    session["lang"] = language
+    user_service.set_language(user, language)
+
+
+# Pages where a language switched is the staff member's own choice (not a public form read
+# in the applicant's language).
+STAFF_BLUEPRINTS = frozenset({"auth", "dashboard", "review", "admin"})
+
+
+@bp.before_app_request
+def remember_staff_language() -> None:
+    """The language switcher, used while signed in, changes the person's language: their
+    emails follow the dashboard."""
+    wanted = request.args.get("lang")
+    if (
+        wanted in current_app.config["FORMDESK_LANGUAGES"]
+        and request.blueprint in STAFF_BLUEPRINTS
+        and current_user.is_authenticated
+        and current_user.language != wanted
+    ):
+        user_service.set_language(current_user, wanted)
 
 
 @bp.post("/logout")
@@ -106,6 +145,43 @@ def password():
         except user_service.AccountError as error:
             form[error.field or "new"].errors = [str(error)]
         else:
-            login_user(current_user)  # stay signed in here with the new session version
-            return render_template("auth/password.html", form=None, changed=True)
-    return render_template("auth/password.html", form=form, changed=False)
+            # Stay signed in here with the new session version (the user, not the proxy:
+            # Flask-Login would store the proxy, which then resolves to itself).
+            login_user(current_user._get_current_object())
+            return _account_page(None, changed=True)
+    return _account_page(
+        form, changed=False, language_saved=request.args.get("language_saved") == "1"
+    )
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language of the dashboard and of emails to you"))
+
+
+def _language_form() -> LanguageForm:
+    form = LanguageForm(language=current_user.language)
+    form.language.choices = [
+        (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["FORMDESK_LANGUAGES"]
+    ]
+    return form
+
+
+def _account_page(form, changed: bool, language_saved: bool = False):
+    return render_template(
+        "auth/password.html",
+        form=form,
+        changed=changed,
+        language_form=_language_form(),
+        language_saved=language_saved,
+    )
+
+
+@bp.post("/account/language")
+@login_required
+def language():
+    form = _language_form()
+    if not form.validate_on_submit():  # a language not offered, or no CSRF token
+        abort(400)
+    user_service.set_language(current_user, form.language.data)
+    session["lang"] = form.language.data
+    return redirect(url_for("auth.password", language_saved=1))
