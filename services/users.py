@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from config import LANGUAGES
 from extensions import db
 from models import ROLES, Form, ReviewerAssignment, User
 from models.types import utcnow
@@ -92,7 +93,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def set_language(user: User, language: str) -> None:
     """The language the person reads the dashboard and their emails in; one of the
     installation's (checked by the caller, at the edge)."""
-    if language not in current_app.config["FORMDESK_LANGUAGES"]:
+    if language not in LANGUAGES:
         raise AccountError(f"not a language of this installation: {language}")
     if user.language != language:
         user.language = language
@@ -102,7 +103,7 @@ def set_language(user: User, language: str) -> None:
 def language_of(user: User) -> str:
     """The language of emails to `user`: theirs (while the installation offers it), else
     the service's default."""
-    if user.language in current_app.config["FORMDESK_LANGUAGES"]:
+    if user.language in LANGUAGES:
         return user.language
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 

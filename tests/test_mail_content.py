@@ -14,6 +14,7 @@ from html import unescape
 import pytest
 import yaml
 
+from config import LANGUAGES
 from mail.texts import _defaults as default_texts
 from tests.conftest import DEMO_FORMS, ROOT, demo_definition
 from tests.conftest_mail import deliver, shown_sender_name
@@ -366,7 +367,7 @@ def test_the_receipt_greets_the_contact_person(app, create_form, slug):
 
 
 def test_without_a_name_question_the_greeting_is_neutral_in_every_language(app, create_form):
-    languages = list(app.config["FORMDESK_LANGUAGES"])
+    languages = list(LANGUAGES)
     raw = base(
         "noname",
         [{"title": "You", "fields": [{"name": "email", "type": "email", "label": "Email"}]}],
@@ -384,6 +385,6 @@ def test_the_greeting_in_each_installation_language(app):
     from mail.texts import greeting
 
     with app.app_context():
-        for language in app.config["FORMDESK_LANGUAGES"]:
+        for language in LANGUAGES:
             assert greeting("", language) == NEUTRAL_GREETING[language]
             assert greeting("Anna Nowak", language) == NAMED_GREETING[language].format("Anna Nowak")

@@ -21,9 +21,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo
 
+from config import LANGUAGES
 from extensions import limiter
 from services import users as user_service
-from web.formatting import LANGUAGE_NAMES
 from web.language import preferred_language
 
 bp = Blueprint("auth", __name__)
@@ -103,7 +103,7 @@ def login():
 def _keep_language(user, chosen: str | None) -> None:
     """The dashboard in the person's language on any computer: one chosen with the switcher
     before signing in becomes theirs; else theirs; else the one this page was shown in."""
-    stored = user.language if user.language in current_app.config["FORMDESK_LANGUAGES"] else None
+    stored = user.language if user.language in LANGUAGES else None
     language = chosen or stored or preferred_language()
     session["lang"] = language
     user_service.set_language(user, language)
@@ -120,7 +120,7 @@ def remember_staff_language() -> None:
     emails follow the dashboard."""
     wanted = request.args.get("lang")
     if (
-        wanted in current_app.config["FORMDESK_LANGUAGES"]
+        wanted in LANGUAGES
         and request.blueprint in STAFF_BLUEPRINTS
         and current_user.is_authenticated
         and current_user.language != wanted
@@ -160,9 +160,7 @@ class LanguageForm(FlaskForm):
 
 def _language_form() -> LanguageForm:
     form = LanguageForm(language=current_user.language)
-    form.language.choices = [
-        (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["FORMDESK_LANGUAGES"]
-    ]
+    form.language.choices = [(code, name) for code, name in LANGUAGES.items()]
     return form
 
 
