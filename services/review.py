@@ -78,6 +78,7 @@ class FormOverview:
     seats_taken: int
     timezone: str = "UTC"
     per_day: list[tuple[date, int]] = field(default_factory=list)
+    groups: list[tuple[str, str]] = field(default_factory=list)  # (name, label): own exports
 
 
 def submissions_per_day(
@@ -138,6 +139,7 @@ def form_overviews(
                 seats_taken=seats_taken(form.id, workflow),
                 timezone=str(spec.timezone),
                 per_day=submissions_per_day(form.id, spec, now=now),
+                groups=[(f.name, f.label(language)) for f in spec.inputs if f.type == "group"],
             )
         )
     return overviews
