@@ -398,7 +398,7 @@ def _batch_rows(
             cells += [values[c.name] for c in plan.columns[: plan.current]]
             if plan.has_rubric:
                 cells += scores[row.id]
-            cells.append(", ".join(tags.get(row.id, ())))
+            cells.append(", ".join(tags[row.id]) if row.id in tags else None)
             cells += [values[c.name] for c in plan.columns[plan.current :]]
             yield SUBMISSIONS, cells
         for group in groups:
@@ -507,18 +507,19 @@ def write_xlsx(
         for index, text in enumerate(table.header, start=1):
             width = min(max(len(text) + 2, 12), 40)
             sheet.column_dimensions[get_column_letter(index)].width = width
+        cells = _xlsx_cells(sheet)
         header = []
         for text in table.header:
-            cell = _xlsx_cell(sheet, text)
+            cell = cells(text)
             if isinstance(cell, str):
                 cell = WriteOnlyCell(sheet, value=cell)
             cell.font = bold
             header.append(cell)
         sheet.append(header)
-        sheets[table.key] = sheet
+        sheets[table.key] = (sheet, cells)
     for key, row in rows:
-        sheet = sheets[key]
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet, cells = sheets[key]
+        sheet.append([cells(value) for value in row])
     workbook.save(target)
 
 
@@ -534,32 +535,36 @@ def _sheet_name(title: str, taken: set[str]) -> str:
     return name
 
 
-def _xlsx_cell(sheet, value: Cell):
-    """A plain value where openpyxl writes it as it is; a styled cell for moments, days and
-    text that would run as a formula."""
+def _xlsx_cells(sheet):
+    """A function that turns a value into what to append to `sheet`: the value itself where
+    openpyxl writes it as it is; a styled cell for moments, days and text that would run as
+    a formula. (openpyxl is imported once here, not for each of a million cells.)"""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    if isinstance(value, str):
-        # Control characters (pasted from word processors) are not allowed in XLSX XML.
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)[:XLSX_CELL_MAX]
-        if not text.startswith(FORMULA_STARTS):
-            return text
-        # A text cell is never evaluated; quotePrefix keeps it text when someone edits it,
-        # the way Excel stores typed-in "'=…", without an apostrophe in the value.
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.data_type = "s"
-        cell.quotePrefix = True
-        return cell
-    if isinstance(value, datetime):  # already in the form's time zone; XLSX has none
-        cell = WriteOnlyCell(sheet, value=value.replace(tzinfo=None))
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-        return cell
-    if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    return value
+    def cell(value: Cell):
+        if isinstance(value, str):
+            # Control characters (pasted from word processors) are not allowed in XLSX XML.
+            text = ILLEGAL_CHARACTERS_RE.sub("", value)[:XLSX_CELL_MAX]
+            if not text.startswith(FORMULA_STARTS):
+                return text
+            # A text cell is never evaluated; quotePrefix keeps it text when someone edits
+            # it, the way Excel stores typed-in "'=…", without an apostrophe in the value.
+            styled = WriteOnlyCell(sheet, value=text)
+            styled.data_type = "s"
+            styled.quotePrefix = True
+            return styled
+        if isinstance(value, datetime):  # already in the form's time zone; XLSX has none
+            styled = WriteOnlyCell(sheet, value=value.replace(tzinfo=None))
+            styled.number_format = "yyyy-mm-dd hh:mm:ss"
+            return styled
+        if isinstance(value, date):
+            styled = WriteOnlyCell(sheet, value=value)
+            styled.number_format = "yyyy-mm-dd"
+            return styled
+        return value
+
+    return cell
 
 
 def record_export(
