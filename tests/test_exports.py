@@ -157,7 +157,9 @@ def csv_rows(response) -> list[list[str]]:
 def xlsx_rows(response, sheet: int = 0) -> list[list[str]]:
     """The cells of a sheet as the CSV writes them (times without their offset: XLSX has none)."""
     book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
-    return [[as_text(v) for v in row] for row in book.worksheets[sheet].iter_rows(values_only=True)]
+    rows = [[as_text(v) for v in row] for row in book.worksheets[sheet].iter_rows(values_only=True)]
+    width = len(rows[0])  # a row's empty cells at its end are not in the file
+    return [row + [""] * (width - len(row)) for row in rows]
 
 
 def as_text(value) -> str:
