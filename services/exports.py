@@ -405,7 +405,17 @@ def _batch_rows(
             yield from _item_rows(plan, group, row, state, values, own, given)
 
 
-def _item_rows(plan, group, row, state, values, own, given) -> Iterator[tuple[str, list[Cell]]]:
+def _item_rows(
+    plan: _Plan,
+    group: _GroupPlan,
+    row: Any,
+    state: str,
+    values: dict[str, Cell],
+    own: dict[str, FieldSpec],
+    given: dict[str, Any],
+) -> Iterator[tuple[str, list[Cell]]]:
+    """A row per item of `group` in one submission (`row`): whose it is, then its answers
+    (read with the submission's own version of each question, as for its other answers)."""
     items = given.get(group.column.name)
     if not isinstance(items, list):
         return
