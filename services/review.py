@@ -78,6 +78,7 @@ class FormOverview:
     seats_taken: int
     timezone: str = "UTC"
     per_day: list[tuple[date, int]] = field(default_factory=list)
+    groups: list[tuple[str, str]] = field(default_factory=list)  # (name, label): own exports
 
 
 def submissions_per_day(
@@ -138,6 +139,7 @@ def form_overviews(
                 seats_taken=seats_taken(form.id, workflow),
                 timezone=str(spec.timezone),
                 per_day=submissions_per_day(form.id, spec, now=now),
+                groups=[(f.name, f.label(language)) for f in spec.inputs if f.type == "group"],
             )
         )
     return overviews
@@ -287,6 +289,70 @@ def read_filters(args: Mapping[str, str], choices: ListChoices) -> tuple[ListFil
     return filters, problems
 
 
+# --- The list: columns ----------------------------------------------------------------------
+
+
+@dataclass
+class ListColumns:
+    """What the list shows, fitted to the calls it shows (the filtered one, or all)."""
+
+    call: bool  # several calls show: say which each submission answers
+    score: bool  # some call shown has a rubric
+    places: bool  # some call shown counts places by participants (an event)
+    participants: bool  # … and lists them in a repeatable group
+    capacity: tuple[int, int] | None = None  # (taken, of) for the one event call shown
+
+
+def shown_forms(filters: ListFilters, choices: ListChoices) -> list[FormInfo]:
+    if filters.form_id is not None:
+        info = choices.form_info(filters.form_id)
+        return [info] if info else []
+    return choices.forms
+
+
+def list_columns(filters: ListFilters, choices: ListChoices) -> ListColumns:
+    shown = shown_forms(filters, choices)
+    events = [info for info in shown if info.spec.raw.get("seats_field")]
+    capacity = None
+    if len(shown) == 1 and shown[0].spec.capacity:
+        info = shown[0]
+        capacity = (seats_taken(info.form.id, info.workflow), info.spec.capacity)
+    return ListColumns(
+        call=len(shown) > 1,
+        score=any(info.spec.raw.get("rubric") for info in shown),
+        places=bool(events),
+        participants=any(_participants_field(info.spec) for info in events),
+        capacity=capacity,
+    )
+
+
+def _participants_field(spec: FormSpec):
+    """The repeatable group that holds an event's participants, if places count its items."""
+    name = spec.raw.get("seats_field")
+    field = next((f for f in spec.inputs if f.name == name), None) if name else None
+    return field if field is not None and field.type == "group" else None
+
+
+def _participant_names(user: User, spec: FormSpec, items, language: str) -> str | None:
+    """Each participant by their short text answers ("Anna Nowak; Jan Kowalski"); None when
+    blind review hides who they are."""
+    group = _participants_field(spec)
+    if group is None or not isinstance(items, list):
+        return None
+    blind = hides_identity(user, spec)
+    texts = [c for c in group.children if c.type == "text" and not (blind and _identifies(c))]
+    if not texts:
+        return None
+    names = (
+        " ".join(
+            c.display(item[c.name], language) for c in texts[:SUMMARY_FIELDS] if item.get(c.name)
+        )
+        for item in items
+        if isinstance(item, dict)
+    )
+    return "; ".join(name for name in names if name)
+
+
 # --- The list: rows ------------------------------------------------------------------------
 
 
@@ -302,6 +368,8 @@ class ListRow:
     scorers: int = 0
     score_hidden: bool = False  # scored, but not for this user's eyes (yet)
     tags: list[str] = field(default_factory=list)
+    places: int | None = None  # places the submission asks for (calls counting participants)
+    participants: str | None = None  # their names; None: no such list, or hidden (blind)
 
 
 @dataclass
@@ -432,6 +500,9 @@ def _rows(
     specs = {s.id: spec_for(s.form_version) for s in submissions}
     summary_fields = {sid: _summary_fields(user, spec) for sid, spec in specs.items()}
     wanted = {name for fields in summary_fields.values() if fields for name in fields}
+    wanted |= {
+        group.name for spec in specs.values() if (group := _participants_field(spec)) is not None
+    }
     answers: dict[int, dict] = defaultdict(dict)
     if wanted:
         for sid, name, value in db.session.execute(
@@ -479,6 +550,10 @@ def _rows(
                 scorers=scorers,
                 score_hidden=score is None and scorers > 0,
                 tags=tags[submission.id],
+                places=submission.seats if spec.raw.get("seats_field") else None,
+                participants=_participant_names(
+                    user, spec, answers[submission.id].get(spec.raw.get("seats_field")), language
+                ),
             )
         )
     return rows
@@ -504,18 +579,48 @@ class BulkChoice:
     comment_required: bool
 
 
-def bulk_choices(user: User, choices: ListChoices, language: str) -> list[BulkChoice]:
-    """Transitions the user may take in the workflows of their forms (or of the filtered
-    form). Those that need a date are made one at a time on the submission's page."""
+def bulk_choices(
+    user: User, choices: ListChoices, language: str, filters: ListFilters | None = None
+) -> list[BulkChoice]:
+    """Transitions the user may take in the workflows of the calls the list shows (the
+    filtered call, from the filtered state). Those that need a date are made one at a time
+    on the submission's page. Each label is distinct: two workflows may both call a step
+    "Odrzuć", so those that share one say from which states they go."""
+    filters = filters or ListFilters()
     kind = actor_for(user).kind
-    found: dict[str, BulkChoice] = {}
-    for info in choices.forms:
+    found: dict[str, tuple[BulkChoice, list[str]]] = {}
+    for info in shown_forms(filters, choices):
         for step in info.workflow.transitions:
-            if kind in step.actors and not step.needs_date and step.name not in found:
-                found[step.name] = BulkChoice(
-                    step.name, step.title(language), step.comment_required
+            if kind not in step.actors or step.needs_date:
+                continue
+            if filters.state and filters.state not in step.sources:
+                continue
+            sources = [info.workflow.state_label(s, language) for s in step.sources]
+            if step.name in found:
+                found[step.name][1].extend(s for s in sources if s not in found[step.name][1])
+            else:
+                found[step.name] = (
+                    BulkChoice(step.name, step.title(language), step.comment_required),
+                    sources,
                 )
-    return list(found.values())
+    return _distinct_labels(list(found.values()))
+
+
+def _distinct_labels(options: list[tuple[BulkChoice, list[str]]]) -> list[BulkChoice]:
+    shared = Counter(choice.label for choice, _sources in options)
+    labelled = []
+    for choice, sources in options:
+        if shared[choice.label] > 1:
+            label = _(
+                "%(action)s (from: %(states)s)", action=choice.label, states=", ".join(sources)
+            )
+            choice = replace(choice, label=label)
+        labelled.append(choice)
+    # Still alike (the same step from the same states): the step's own name tells them apart.
+    shared = Counter(choice.label for choice in labelled)
+    return [
+        replace(c, label=f"{c.label} [{c.name}]") if shared[c.label] > 1 else c for c in labelled
+    ]
 
 
 def reviewable_submissions(user: User, ids: Iterable[int]) -> list[Submission]:

@@ -51,7 +51,7 @@ HEADER = [
     "Branch",
     "Story",
     "Size",
-    "Participants",
+    "Participants (count)",
     "Score (weighted average)",
     "Scorers",
     "Tags",
@@ -154,9 +154,22 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:])))
 
 
-def xlsx_rows(response) -> list[list[str]]:
-    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active
-    return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+def xlsx_rows(response, sheet: int = 0) -> list[list[str]]:
+    """The cells of a sheet as the CSV writes them (times without their offset: XLSX has none)."""
+    book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    rows = [[as_text(v) for v in row] for row in book.worksheets[sheet].iter_rows(values_only=True)]
+    width = len(rows[0])  # a row's empty cells at its end are not in the file
+    return [row + [""] * (width - len(row)) for row in rows]
+
+
+def as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
 
 
 @pytest.fixture
@@ -219,7 +232,7 @@ def test_csv_has_a_column_per_question_in_form_order_with_state_scores_and_tags(
         "Filia nr 12 — Łódź",
         "Zażółć gęślą jaźń: ąćęłńóśźż ĄĆĘŁŃÓŚŹŻ",
         "Large",
-        "Participant 1: Anna Nowak, vegan; Participant 2: Åsa Öberg, No needs",
+        "2",  # the participants themselves are in a table of their own
         "3.75",
         "2",
         "priority, wrocław",
@@ -231,7 +244,7 @@ def test_csv_has_a_column_per_question_in_form_order_with_state_scores_and_tags(
         "Filia Bałuty",
         "",
         "Small",
-        "Participant 1: Łukasz Żak, No needs",
+        "1",
         "",
         "0",
         "priority",
@@ -257,9 +270,42 @@ def test_xlsx_has_the_same_rows_as_the_csv(app, reviewer, filled):
     assert f"{SLUG}-submissions.xlsx" in response.headers["Content-Disposition"]
     rows = xlsx_rows(response)
     assert rows[0] == HEADER
-    assert rows == csv_rows(client.client.get(url + ".csv"))
+    from_csv = csv_rows(client.client.get(url + ".csv"))
+    for row in from_csv[1:]:  # the same moments, the XLSX's in the form's zone without it
+        row[2:4] = [datetime.fromisoformat(t).replace(tzinfo=None).isoformat() for t in row[2:4]]
+    assert rows == from_csv
     assert "Zażółć gęślą jaźń: ąćęłńóśźż ĄĆĘŁŃÓŚŹŻ" in rows[1]
     assert "Räksmörgås åäö ÅÄÖ" in rows[2]
+    # The participants: a sheet of their own, the same rows as their CSV.
+    people = client.client.get(url + "/participants.csv")
+    assert people.headers["Content-Disposition"] == (
+        f'attachment; filename="{SLUG}-participants.csv"'
+    )
+    assert xlsx_rows(response, 1) == csv_rows(people)
+    sheets = load_workbook(io.BytesIO(response.get_data()), read_only=True).sheetnames
+    assert sheets == ["Submissions", "Participants"]
+
+
+def test_a_group_has_a_row_per_item_with_whose_it_is(app, reviewer, filled):
+    client = signed_in(app, reviewer)
+    rows = csv_rows(client.client.get(f"/dashboard/exports/{form_id(app)}/participants.csv"))
+    first, third = (f"TEST-{datetime.now(UTC).year}-000{n}" for n in (1, 3))
+    assert rows == [
+        ["Reference", "State", "Branch", "Size", "Participant no.", "Full name", "Diet"],
+        [first, "Submitted", "Filia nr 12 — Łódź", "Large", "1", "Anna Nowak", "vegan"],
+        [first, "Submitted", "Filia nr 12 — Łódź", "Large", "2", "Åsa Öberg", "No needs"],
+        [third, "Submitted", "Filia Bałuty", "Small", "1", "Łukasz Żak", "No needs"],
+    ]
+    filtered = f"/dashboard/exports/{form_id(app)}/participants.csv?tag=wrocław"
+    assert [r[5] for r in csv_rows(client.client.get(filtered))[1:]] == ["Anna Nowak", "Åsa Öberg"]
+    polish = f"/dashboard/exports/{form_id(app)}/participants.csv?lang=pl"
+    assert csv_rows(client.client.get(polish))[0][4:] == ["Uczestnik nr", "Full name", "Diet"]
+
+
+def test_a_table_that_is_not_there_is_not_found(app, reviewer, filled):
+    client = signed_in(app, reviewer)
+    for name in ("nothing", "branch", "submissions", "full_name"):
+        assert client.client.get(f"/dashboard/exports/{form_id(app)}/{name}.csv").status_code == 404
 
 
 def test_the_export_is_in_the_language_of_the_page_where_the_form_offers_it(app, reviewer, filled):
@@ -267,10 +313,12 @@ def test_the_export_is_in_the_language_of_the_page_where_the_form_offers_it(app,
     rows = csv_rows(client.client.get(f"/dashboard/exports/{form_id(app)}.csv?lang=pl"))
     assert rows[0][4:6] == ["Filia", "Historia"]
     assert rows[1][1] == "Złożone"
-    assert rows[1][6:8] == [
-        "Duża",
-        "Uczestnik 1: Anna Nowak, wegańska; Uczestnik 2: Åsa Öberg, No needs",
-    ]
+    assert rows[0][7] == "Participants (liczba)"
+    assert rows[1][6:8] == ["Duża", "2"]
+    people = csv_rows(
+        client.client.get(f"/dashboard/exports/{form_id(app)}/participants.csv?lang=pl")
+    )
+    assert people[1][1:] == ["Złożone", "Filia nr 12 — Łódź", "Duża", "1", "Anna Nowak", "wegańska"]
 
 
 FORMULAS = [
@@ -287,14 +335,21 @@ def test_formulas_in_answers_and_tags_come_back_as_text(app, reviewer, kind):
     tag(app, ids[0], "=1+1")
     client = signed_in(app, reviewer)
     response = client.client.get(f"/dashboard/exports/{form_id(app)}.{kind}")
-    rows = csv_rows(response) if kind == "csv" else xlsx_rows(response)
-    for formula, row in zip(FORMULAS, rows[1:], strict=True):
-        assert row[4] == row[5] == "'" + formula
-        assert row[7] == f"Participant 1: {formula}, No needs"  # not at the start: harmless
-    assert rows[1][10] == "'=1+1"
-    if kind == "xlsx":
-        sheet = load_workbook(io.BytesIO(response.get_data())).active
-        assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row if cell.value)
+    if kind == "csv":  # an apostrophe: a spreadsheet opening the file would run the rest
+        rows = csv_rows(response)
+        people = csv_rows(client.client.get(f"/dashboard/exports/{form_id(app)}/participants.csv"))
+        for formula, row, person in zip(FORMULAS, rows[1:], people[1:], strict=True):
+            assert row[4] == row[5] == person[2] == person[5] == "'" + formula
+        assert rows[1][10] == "'=1+1"
+        return
+    # In XLSX the value stays as given, in a text cell (never run) marked as typed-in text.
+    book = load_workbook(io.BytesIO(response.get_data()))
+    texts = [
+        cell for sheet in book.worksheets for row in sheet.iter_rows(min_row=2) for cell in row
+        if isinstance(cell.value, str) and cell.value[:1] in "=+-@"
+    ]  # fmt: skip
+    assert sorted(c.value for c in texts) == sorted([*FORMULAS * 2, *FORMULAS * 2, "=1+1"])
+    assert all(c.data_type == "s" and c.quotePrefix for c in texts)
 
 
 def test_neutralise_prefixes_only_what_a_spreadsheet_would_run():
@@ -307,13 +362,15 @@ def test_neutralise_prefixes_only_what_a_spreadsheet_would_run():
 
 
 def test_xlsx_drops_control_characters_without_uncovering_a_formula():
-    from services.exports import write_xlsx
+    from services.exports import Table, write_xlsx
 
     target = io.BytesIO()
-    write_xlsx([["Header"], ["\x01=1+1", "Zeile\x0bmit Steuerzeichen", "x" * 40000]], target, "t")
+    row = ["\x01=1+1", "Zeile\x0bmit Steuerzeichen", "x" * 40000]
+    write_xlsx([Table("t", "T", ["A", "B", "C"])], [("t", row)], target)
     target.seek(0)
-    row = next(load_workbook(target).active.iter_rows(min_row=2, values_only=True))
-    assert row == ("'=1+1", "Zeilemit Steuerzeichen", "x" * 32767)
+    cells = next(load_workbook(target).active.iter_rows(min_row=2))
+    assert [c.value for c in cells] == ["=1+1", "Zeilemit Steuerzeichen", "x" * 32767]
+    assert cells[0].data_type == "s" and cells[0].quotePrefix
 
 
 @pytest.mark.parametrize(
@@ -408,6 +465,14 @@ def test_every_export_is_in_the_audit_log(app, reviewer, filled):
             "filters": {"state": ["submitted"], "q": "anna"},
         }
         assert entries[1].data == {"format": "xlsx", "filters": {}}
+    client.client.get(f"/dashboard/exports/{form_id(app)}/participants.csv?tag=priority")
+    with app.app_context():
+        last = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert last.data == {
+            "format": "csv",
+            "filters": {"tag": "priority"},
+            "table": "participants",
+        }
 
 
 def test_the_dashboard_links_to_the_exports(app, reviewer):
@@ -415,6 +480,10 @@ def test_the_dashboard_links_to_the_exports(app, reviewer):
     html = client.get("/dashboard/").get_data(as_text=True)
     assert f'href="/dashboard/exports/{form_id(app)}.csv"' in html
     assert f'href="/dashboard/exports/{form_id(app)}.xlsx"' in html
+    assert (
+        f'Participants, one per row: <a href="/dashboard/exports/{form_id(app)}/participants.csv"'
+        in html
+    )
 
 
 def test_blind_review_leaves_identifying_answers_out_except_for_admins(app, create_form):
@@ -424,7 +493,7 @@ def test_blind_review_leaves_identifying_answers_out_except_for_admins(app, crea
     rita = signed_in(app, staff(app, "rita@example.org", forms=("blind",)))
     rows = csv_rows(rita.client.get(url))
     assert "Branch" not in rows[0] and "Filia Widzew" not in rows[1]
-    assert rows[0][4:7] == ["Story", "Size", "Participants"]
+    assert rows[0][4:7] == ["Story", "Size", "Participants (count)"]
     # Nor can a reviewer find the submission by what they may not see.
     assert len(csv_rows(rita.client.get(url + "?q=widzew"))) == 1
     assert len(csv_rows(rita.client.get(url + "?q=opowieść"))) == 2

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from services.review import (
     BULK_LIMIT,
@@ -20,6 +22,7 @@ from services.review import (
     bulk_preview,
     form_overviews,
     list_choices,
+    list_columns,
     list_submissions,
     read_filters,
 )
@@ -156,10 +159,9 @@ def submissions():
         link=link,
         sort_link=sort_link,
         page_numbers=page_numbers(page.page, page.pages),
-        actions=bulk_choices(current_user, choices, language),
+        actions=bulk_choices(current_user, choices, language, filters),
         back=request.full_path.rstrip("?"),
-        any_rubric=any(row.has_rubric for row in page.rows)
-        or any(info.spec.raw.get("rubric") for info in choices.forms),
+        columns=list_columns(filters, choices),
     )
 
 
@@ -188,11 +190,15 @@ def _back(value: str | None) -> str:
 def _bulk_request():
     language = _language()
     choices = list_choices(current_user, language)
-    options = {c.name: c for c in bulk_choices(current_user, choices, language)}
-    action = options.get(request.form.get("action", ""))
+    back = _back(request.form.get("back"))
+    # The actions the list offered, with its labels: those of the filters it was showing.
+    listed, _problems = read_filters(MultiDict(parse_qsl(urlsplit(back).query)), choices)
+    offered = bulk_choices(current_user, choices, language, listed)
+    wanted = request.form.get("action", "")
+    action = next((c for c in offered if c.name == wanted), None)
     comment = (request.form.get("comment") or "").strip()[:MAX_COMMENT]
     ids = _ids(request.form.getlist("submission"))
-    return language, action, comment, ids, _back(request.form.get("back"))
+    return language, action, comment, ids, back
 
 
 @bp.post("/bulk")

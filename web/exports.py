@@ -1,6 +1,8 @@
 """Downloads of a form's submissions as CSV (streamed) and XLSX, for its reviewers and admins.
 Filters come from the query string with the dashboard list's names: state (may repeat), from,
-to (YYYY-MM-DD), tag, q — so the list can link to an export of what it shows."""
+to (YYYY-MM-DD), tag, q — so the list can link to an export of what it shows. The XLSX has a
+sheet per table (submissions, then each repeatable group's items); the CSV of a group's items
+is its own download."""
 
 from __future__ import annotations
 
@@ -51,21 +53,43 @@ def _refused(error: exports.FilterError):
     return render_template("dashboard/export_refused.html", message=str(error)), 400
 
 
+def _export(form: Form) -> exports.Export:
+    return exports.prepare_export(
+        form.id, _filters(), language=str(get_locale()), viewer=current_user
+    )
+
+
 @bp.get("/<int:form_id>.csv")
 @login_required
 def csv_file(form_id: int):
+    return _csv(_form_to_export(form_id), exports.SUBMISSIONS, "submissions")
+
+
+@bp.get("/<int:form_id>/<name>.csv")
+@login_required
+def group_csv_file(form_id: int, name: str):
+    """A repeatable group's items, one per row (a delegation's participants)."""
     form = _form_to_export(form_id)
+    if name == exports.SUBMISSIONS:
+        abort(404)
+    return _csv(form, name, name)
+
+
+def _csv(form: Form, table: str, file_part: str):
     filters = _filters()
     try:
-        rows = exports.export_rows(
-            form.id, filters, language=str(get_locale()), viewer=current_user
-        )
+        export = _export(form)
     except exports.FilterError as error:
         return _refused(error)
-    exports.record_export(form.id, current_user, "csv", filters)
+    if export.table(table) is None:
+        abort(404)
+    exports.record_export(
+        form.id, current_user, "csv", filters, table if table != exports.SUBMISSIONS else None
+    )
     # The request context stays open while the rows are read from the database in batches.
-    response = Response(stream_with_context(exports.csv_chunks(rows)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{form.slug}-submissions.csv"'
+    chunks = exports.csv_chunks(export.lines(table))
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{form.slug}-{file_part}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -76,9 +100,7 @@ def xlsx_file(form_id: int):
     form = _form_to_export(form_id)
     filters = _filters()
     try:
-        rows = exports.export_rows(
-            form.id, filters, language=str(get_locale()), viewer=current_user
-        )
+        export = _export(form)
     except exports.FilterError as error:
         return _refused(error)
     exports.record_export(form.id, current_user, "xlsx", filters)
@@ -87,7 +109,7 @@ def xlsx_file(form_id: int):
     # while it does), which is sent and then deleted when the response closes it.
     target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by the response)
     try:
-        exports.write_xlsx(rows, target, form.slug)
+        exports.write_xlsx(export.tables, export.rows(), target)
         target.seek(0)
     except BaseException:
         target.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from babel.units import format_unit
@@ -21,6 +21,16 @@ def local_time(moment: datetime | None) -> str:
 def time_zone(zone) -> str:
     """A call's time zone (a zone or its IANA id) by its name in the page's language."""
     return zone_name(zone, str(get_locale()))
+
+
+def datetime_attribute(moment: datetime | None) -> str:
+    """A moment for `<time datetime>`: HTML wants at most milliseconds and a zone, so UTC to
+    the second ("2026-12-01T21:30:00Z"). A moment without a zone is one stored in UTC."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def text_language(form) -> str:
@@ -61,6 +71,7 @@ def language_url(code: str) -> str:
 def install(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(time_zone)
+    app.add_template_filter(datetime_attribute)
     app.add_template_filter(file_size, "filesizeformat")  # replaces Jinja's English one
     app.add_template_global(text_language)
 
