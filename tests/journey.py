@@ -356,8 +356,19 @@ def docx_text(data: bytes) -> str:
 
 
 def strict_message(raw: bytes) -> email.message.EmailMessage:
-    """The message as a strict parser reads it: a malformed header fails here."""
-    return email.message_from_bytes(raw, policy=email.policy.strict)
+    """The message as a strict parser reads it: a malformed header fails here. Its bytes
+    stay with it (`raw`) for reading the sender's name as a mail program shows it."""
+    message = email.message_from_bytes(raw, policy=email.policy.strict)
+    message.raw = raw
+    return message
+
+
+def sender_name(message: email.message.EmailMessage) -> str:
+    """The From name as a mail program shows it (tests.conftest_mail.shown_sender_name: Python
+    3.11's parser adds a space where an encoded name is folded, CPython gh-128110)."""
+    from tests.conftest_mail import shown_sender_name
+
+    return shown_sender_name(message.raw)
 
 
 def body_text(message: email.message.EmailMessage) -> str:
