@@ -291,19 +291,21 @@ def _apply(submission, workflow, step: Transition, actor, comment, scheduled_for
         )
     )
     db.session.flush()
-    # The transition's own effects first, whatever order the workflow lists them in: an
-    # email or a document written by a hook shows the final state (the offer's deadline).
+    # The transition's own data first, whatever order the workflow lists them in: an email
+    # or a document written by a hook shows the final state (the offer's deadline). Freed
+    # places are given on last: that takes further transitions (perhaps of this very
+    # submission, back on the waiting list), whose emails follow this one's.
     for effect in (e for e in step.effects if e in BUILTIN_EFFECTS):
         if effect == "start_offer_clock":
             submission.offer_expires_at = now + timedelta(hours=workflow.offer_hours)
-        elif effect == "fill_freed_places":
-            _fill_freed_places(submission.form_id, workflow, spec, now)
         elif effect == "remove_files":
             from services.retention import remove_files_of
 
             remove_files_of(submission, actor.kind)  # bytes deleted once this commits
     for effect in (e for e in step.effects if e not in BUILTIN_EFFECTS):
         effects.dispatch(effect, submission=submission, transition=step, comment=comment)
+    if "fill_freed_places" in step.effects:
+        _fill_freed_places(submission.form_id, workflow, spec, now)
 
 
 def _fill_freed_places(form_id: int, workflow: Workflow, spec, now: datetime) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.header
 import email.policy
+import re
 import threading
 import time
 
@@ -57,8 +58,9 @@ def shown_sender_name(raw: bytes) -> str:
     `policy.default`) keeps it (CPython gh-128110, fixed in later versions), so a name folded
     across encoded words reads there with a space at the fold; email.header follows the RFC."""
     headers = email.message_from_bytes(raw, policy=email.policy.compat32)
-    decoded = str(email.header.make_header(email.header.decode_header(headers["From"])))
-    return decoded.rpartition(" <")[0]
+    unfolded = re.sub(r"\r?\n(?=[ \t])", "", headers["From"])  # RFC 5322 §2.2.3
+    decoded = str(email.header.make_header(email.header.decode_header(unfolded)))
+    return decoded.rpartition(" <")[0].strip()
 
 
 class SmtpServer:

@@ -88,6 +88,12 @@ class Workflow:
         return initial if isinstance(initial, str) else initial[0]["to"]
 
     @property
+    def initial_states(self) -> list[str]:
+        """Every state a new submission may land in (the waiting list when places are gone)."""
+        initial = self.raw["initial"]
+        return [initial] if isinstance(initial, str) else [choice["to"] for choice in initial]
+
+    @property
     def capacity(self) -> dict:
         return self.raw.get("capacity") or {}
 
@@ -278,11 +284,11 @@ class Walk:
         return self.spec.capacity - sum(self.seats(c) for c in self.cases if c.state in holds)
 
     def waiting_case(self) -> Journey:
-        """A case in the waiting list: through transitions people take where the workflow
-        has a way there, else by filling the call's places first."""
+        """A case in the waiting list: a new submission lands there once the call's places
+        are taken, where the workflow says so; else through the transitions people take."""
         waitlist = self.workflow.capacity["waitlist"]
         route = _route_to_state(self.workflow, self.workflow.initial, waitlist)
-        if route is not None:
+        if route is not None and waitlist not in self.workflow.initial_states:
             case = self.new_case()
             for name in route:
                 self.take(case, self.workflow.step(name))
@@ -313,20 +319,38 @@ class Walk:
             self._as_applicant(case, step)
         else:
             raise AssertionError(f"{step.name} is the system's to take")
+        capacity = self.workflow.capacity
+        if step.frees_places and step.target == capacity.get("waitlist"):
+            # back on the waiting list (a reopened registration): it takes its place in the
+            # queue, and a free place is offered at once, its email after this step's
+            holding = case.state
+            case.state = step.target
+            queue = sorted([*waiting, case], key=self.cases.index)
+            case.state = holding
+            self._arrived(case, step, queued=True)
+            self._promotions([c for c in queue if c is not case])
+            return
         self._arrived(case, step)
         if waiting:
             self._promotions(waiting)
 
-    def _arrived(self, case: Journey, step: Transition) -> None:
+    def _arrived(self, case: Journey, step: Transition, queued: bool = False) -> None:
         case.state = self.state_of(case)
-        assert case.state == step.target, (
-            f"{case.reference}: {step.name} should lead to {step.target}, it is {case.state}"
-        )
+        promote = self.workflow.capacity.get("promote")
+        promoted = queued and promote and case.state == self.workflow.step(promote).target
+        if not promoted:
+            assert case.state == step.target, (
+                f"{case.reference}: {step.name} should lead to {step.target}, it is {case.state}"
+            )
         self.taken.append((step.name, case.reference))
-        for message in self.mail_for(case, len(step.emails)):
-            self.read_email(f"{step.name} email", message, case, letter=step.makes_letter)
+        steps = [step, self.workflow.step(promote)] if promoted else [step]
+        if promoted:
+            self.taken.append((promote, case.reference))
+        emails = [(s, e) for s in steps for e in s.emails]
+        for (taken, _), message in zip(emails, self.mail_for(case, len(emails)), strict=True):
+            self.read_email(f"{taken.name} email", message, case, letter=taken.makes_letter)
         self.read_page(f"applicant's page after {step.name}", case)
-        if step.makes_letter:
+        if any(s.makes_letter for s in steps):
             self.read_letter_docx(f"{step.name} letter DOCX", case)
 
     def _waiting_in_order(self) -> list[Journey]:
@@ -439,7 +463,6 @@ class Walk:
         text = unescape(re.sub(r"<[^>]+>", " ", html.split("<main", 1)[-1].split("</main>")[0]))
         self.read(where, text, case)
 
-
     def _engine(self):
         """The server's database, reached directly only where a person cannot: to let a
         clock run out, and to find the call's id for its export links."""
@@ -518,6 +541,8 @@ def walk_everything(walk: Walk) -> None:
         first = False
         for name in path:
             step = workflow.step(name)
+            if case.state not in step.sources:
+                break  # the system moved it on (a place offered at once): walked below
             if step.frees_places and promote and not walk._waiting_in_order():
                 walk.waiting_case()  # someone waits, so a freed place is given on
             walk.take(case, step)
@@ -529,6 +554,8 @@ def walk_everything(walk: Walk) -> None:
             continue
         case = walk.waiting_case()
         for name in path:
+            if case.state not in workflow.step(name).sources:
+                break
             walk.take(case, workflow.step(name))
     offered = workflow.step(promote).target
     for path in walks(workflow, offered):
@@ -536,6 +563,8 @@ def walk_everything(walk: Walk) -> None:
             continue
         case = _offered_case(walk)
         for name in path:
+            if case.state not in workflow.step(name).sources:
+                break
             walk.take(case, workflow.step(name))
     # what the system does by itself once an offer is made (its clock)
     for step in workflow.system_steps():

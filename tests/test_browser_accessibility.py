@@ -658,7 +658,7 @@ def test_a_form_with_a_conditional_question_is_completed_with_the_keyboard_alone
         expect(page.locator("main")).to_contain_text("The trip is booked")
         tab_to(page, button("Send"))
         press_and_wait(page, "Space")
-        expect(page.get_by_role("heading", level=1)).to_have_text("Application sent")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Request received")
         expect(page.locator(".reference")).to_have_text(re.compile(r"^TOL-\d{4}-\d{4}$"))
     finally:
         ctx.close()

@@ -185,7 +185,7 @@ def test_a_tolerance_request_goes_from_the_list_of_calls_to_a_reference(live_ser
 
     press(page, "Send")
     expect(page).to_have_url(re.compile(r"/calls/tolerance-requests/confirmation(#.*)?$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Application sent")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Request received")
     reference = page.locator(".reference").inner_text()
     assert re.fullmatch(r"TOL-\d{4}-\d{4}", reference), reference
 

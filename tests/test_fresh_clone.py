@@ -104,7 +104,7 @@ def send_msas_application(browser, base_url: str, branch: str) -> str:
         )
         expect(page.get_by_role("main")).to_contain_text(branch)
         press("Send")
-        expect(page.get_by_role("heading", level=1)).to_have_text("Application sent")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Application received")
         reference = page.locator(".reference").inner_text().strip()
         assert REFERENCE.fullmatch(reference), reference
         return reference

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from config import LANGUAGES
-from mail.texts import _defaults as default_texts
+from mail.texts import default_texts
 from tests.conftest import DEMO_FORMS, ROOT, demo_definition
 from tests.conftest_mail import deliver, shown_sender_name
 from tests.definitions import base, window
