@@ -308,8 +308,8 @@ class Journey:
                 == 0
             ):
                 keep = {k: v for k, v in self.answers.items()}
-                page.locator(f'button[name="action"][value="add-{group.name}"]').click()
-                page.wait_for_load_state()
+                with page.expect_navigation():
+                    page.locator(f'button[name="action"][value="add-{group.name}"]').click()
                 self.answers = keep
             item: dict = {}
             for child in group.children:

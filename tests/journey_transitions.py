@@ -387,12 +387,13 @@ class Walk:
         if step.needs_date:
             form.locator('input[name="date"]').fill("2030-05-20")
         form.locator("textarea").fill(f"Journey comment {step.name}")
-        form.get_by_role("button", name=label, exact=True).click()
+        with page.expect_navigation():
+            form.get_by_role("button", name=label, exact=True).click()
         confirm = page.locator('form:has([name="confirmed"])')
         if confirm.count():  # a decision shows what it will send before it is taken
             self.read("decision preview", page.locator("main").inner_text(), case)
-            confirm.locator("button[type=submit]").first.click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                confirm.locator("button[type=submit]").first.click()
         errors = page.locator(".error-summary, .error-message")
         assert errors.count() == 0, f"{step.name}: {errors.first.inner_text()}"
 
@@ -400,10 +401,11 @@ class Walk:
         page = self.staff.context.browser.new_page(locale=self.language)
         try:
             page.goto(case.status_link)
-            page.locator(f'a[href$="/actions/{step.name}"]').click()
+            with page.expect_navigation():
+                page.locator(f'a[href$="/actions/{step.name}"]').click()
             self.read(f"{step.name} page", page.locator("main").inner_text(), case)
-            page.locator("main form button[type=submit]").first.click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.locator("main form button[type=submit]").first.click()
         finally:
             page.close()
 

@@ -138,7 +138,8 @@ def fill_and_send(page, journey: Journey) -> None:
     for page_spec in spec.pages:
         assert path_of(page).endswith(f"/page/{page_spec.index + 1}"), page.url
         journey.answer_page(page, page_spec)
-        page.locator('button[name="action"][value="continue"]').click()
+        with page.expect_navigation():
+            page.locator('button[name="action"][value="continue"]').click()
         errors = page.locator(".error-summary")
         assert errors.count() == 0, f"page {page_spec.index + 1}: {errors.inner_text()}"
     assert path_of(page).endswith("/check"), page.url
@@ -168,7 +169,8 @@ def change_from_check_page(page, journey: Journey) -> None:
         number = int(re.search(r"/page/(\d+)", path_of(page)).group(1))
         page_spec = journey.spec.pages[number - 1]
         journey.answer_page(page, page_spec)
-        page.locator('button[name="action"][value="continue"]').click()
+        with page.expect_navigation():
+            page.locator('button[name="action"][value="continue"]').click()
         errors = page.locator(".error-summary")
         assert errors.count() == 0, f"after the change: {errors.inner_text()}"
     shown = page.locator("main").inner_text()
