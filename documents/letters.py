@@ -24,6 +24,7 @@ from jobs import dispatch, embedded, isolation
 from mail import attachments, delivery, events
 from mail.texts import fill
 from models import AuditEntry, Document, Submission
+from models.duties import LETTERS
 from moments import local_date
 from services.catalog import spec_for
 from workflows import effects
@@ -31,7 +32,7 @@ from workflows import effects
 LETTER_KINDS = ("letter_pdf", "letter_docx")
 TRANSITION = "submission.transition"
 DEFAULTS_FILE = Path(__file__).with_name("letters.yaml")
-LETTERS_DUTY = "letters"
+LETTERS_DUTY = LETTERS
 
 
 # --- the text -------------------------------------------------------------------------------

@@ -16,13 +16,14 @@ from documents.pdf import render_pdf
 from extensions import db
 from jobs import embedded, isolation
 from models import Document, FormVersion, Submission
+from models.duties import COPIES
 from services.catalog import spec_for
 from storage import get_storage
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 COPY_KINDS = ("copy_pdf", "copy_docx")
-COPIES_DUTY = "copies"
+COPIES_DUTY = COPIES
 
 
 @dataclass(frozen=True)

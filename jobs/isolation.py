@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from extensions import db
 from models.duties import FAILED, RETRYING, DutyFailure
@@ -115,3 +115,20 @@ def retry(failure_id: int) -> bool:
     removed = db.session.execute(delete(DutyFailure).where(DutyFailure.id == failure_id)).rowcount
     db.session.commit()
     return removed == 1
+
+
+def failures() -> list[DutyFailure]:
+    """What admins see: failed items first, then those waiting for a retry; newest first."""
+    return list(
+        db.session.scalars(
+            select(DutyFailure).order_by(
+                (DutyFailure.status == FAILED).desc(), DutyFailure.updated_at.desc()
+            )
+        )
+    )
+
+
+def failed_count() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(DutyFailure).where(DutyFailure.status == FAILED)
+    )

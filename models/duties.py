@@ -14,6 +14,9 @@ from extensions import db
 from models.types import UTCDateTime, utcnow
 
 RETRYING, FAILED = "retrying", "failed"
+# The duties that record their items here (email records on the outbox row instead).
+COPIES, LETTERS, EXPIRE_OFFER = "copies", "letters", "expire_offer"
+DUTIES = (COPIES, LETTERS, EXPIRE_OFFER)
 
 
 class DutyFailure(db.Model):
@@ -21,7 +24,7 @@ class DutyFailure(db.Model):
     __table_args__ = (UniqueConstraint("duty", "item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    duty: Mapped[str] = mapped_column(String(40))  # copies, letters, expire_offer
+    duty: Mapped[str] = mapped_column(String(40))  # one of DUTIES
     item_id: Mapped[int] = mapped_column(Integer)
     submission_id: Mapped[int | None] = mapped_column(Integer)  # for the admin's link
     status: Mapped[str] = mapped_column(String(20), default=RETRYING)

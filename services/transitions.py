@@ -20,6 +20,7 @@ from documents.content import DocumentContent
 from extensions import db
 from jobs import dispatch, isolation
 from models import AuditEntry, OutboxMessage, Submission
+from models.duties import EXPIRE_OFFER
 from models.types import utcnow
 from services.capacity import has_room, lock_form, seats_taken
 from services.catalog import spec_for
@@ -323,7 +324,7 @@ def _fill_freed_places(form_id: int, workflow: Workflow, spec, now: datetime) ->
             _apply(candidate, workflow, promote, Actor.system(), None, None, now)
 
 
-EXPIRE_OFFER_DUTY = "expire_offer"
+EXPIRE_OFFER_DUTY = EXPIRE_OFFER
 
 
 def expire_offers(now: datetime | None = None) -> int:
