@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from tests.conftest_mail import deliver
 from tests.test_documents import answers, apply, documents_of, move, zone_call
@@ -252,3 +252,48 @@ def test_a_claim_lasts_from_when_it_is_made(app, create_form):
         db.session.commit()
         assert _claim(message.id, batch_started)
         assert not _claim(message.id, utcnow())  # another sender, now
+
+
+# --- offers --------------------------------------------------------------------------------
+
+
+def test_an_offer_that_cannot_expire_holds_up_no_other(app, create_form, quick_retries):
+    from extensions import db
+    from models import FormVersion, Submission
+    from services.transitions import expire_offers
+    from tests.test_workflows import event, people, send, submissions
+    from tests.test_workflows import move as step
+
+    event(create_form, capacity=3)
+    send(app, "event", people("A", "B", "C"))
+    send(app, "event", people("D", "E"))
+    send(app, "event", people("F"))
+    first, poisoned, healthy = [s[0] for s in submissions(app, "event")]
+    step(app, first, "cancel", kind="applicant")  # both others are offered a place
+    with app.app_context():
+        # Its version's definition stored in a shape no loader writes: nothing about it can
+        # be rendered, its expiry email neither.
+        submission = db.session.get(Submission, poisoned)
+        version = submission.form_version
+        broken = FormVersion(
+            form_id=version.form_id,
+            number=version.number + 1,
+            definition={},
+            checksum="x" * 64,
+            opens_at=version.opens_at,
+            closes_at=version.closes_at,
+        )
+        db.session.add(broken)
+        db.session.flush()
+        db.session.execute(
+            update(Submission).where(Submission.id == poisoned).values(form_version_id=broken.id)
+        )
+        db.session.commit()
+        expired = db.session.get(Submission, healthy).offer_expires_at + timedelta(seconds=1)
+        for _ in range(3):
+            expire_offers(now=expired)
+
+    assert [s[1] for s in submissions(app, "event")] == ["cancelled", "offered", "offer_expired"]
+    assert failures(app) == [("expire_offer", poisoned, "failed", 3)]
+    assert healthz_failed(app)["expire_offer"] == 1
+    assert "Expiry of an offered place" in admin_page(app, "/dashboard/admin/background")
