@@ -45,7 +45,8 @@ def run_each(
     work: Callable[[int], object],
     submission_of: Callable[[int], int | None] = lambda _id: None,
 ) -> int:
-    """`work(id)` for every id, each isolated from the others; returns how many were tried."""
+    """`work(id)` for every id, each isolated from the others; returns how many were tried
+    (0 when it had to stop, so that callers looping `while duty():` stop too)."""
     tried = 0
     for item_id in ids:
         tried += 1
@@ -55,7 +56,7 @@ def run_each(
             db.session.rollback()
             current_app.logger.exception("%s: item %s failed", duty, item_id)
             if not _record_failure(duty, item_id, error, submission_of):
-                break  # the database itself is gone: the next poll tries again
+                return 0  # the database itself is gone: stop here, the next poll tries again
         else:
             _forget(duty, item_id)
     return tried

@@ -212,8 +212,8 @@ def build(message: OutboxMessage, go_without: bool = False) -> tuple[EmailMessag
 def _send(message: OutboxMessage) -> list[str]:
     """Sends (or writes) the message; returns the attachments it went without."""
     email, left_out = build(message, go_without=_attachment_deadline_passed(message))
-    # End the transaction (it holds the attempt count, and reading the attachments may have
-    # flushed it) before talking to the server: on SQLite an open write transaction is the
+    # End the transaction (reading the attachments may have opened one) before talking to
+    # the server: on SQLite an open write transaction is the
     # database's one write lock, and a slow SMTP server would hold up every submission.
     db.session.commit()
     if not current_app.config.get("MAIL_SERVER"):
