@@ -118,14 +118,17 @@ def retry(failure_id: int) -> bool:
     return removed == 1
 
 
-def failures() -> list[DutyFailure]:
-    """What admins see: failed items first, then those waiting for a retry; newest first."""
+def failures() -> list[tuple[DutyFailure, str | None]]:
+    """What admins see, each with its submission's reference: failed items first, then
+    those waiting for a retry; newest first."""
+    from models import Submission
+
     return list(
-        db.session.scalars(
-            select(DutyFailure).order_by(
-                (DutyFailure.status == FAILED).desc(), DutyFailure.updated_at.desc()
-            )
-        )
+        db.session.execute(
+            select(DutyFailure, Submission.reference)
+            .outerjoin(Submission, Submission.id == DutyFailure.submission_id)
+            .order_by((DutyFailure.status == FAILED).desc(), DutyFailure.updated_at.desc())
+        ).tuples()
     )
 
 

@@ -99,6 +99,7 @@ def test_a_poisoned_answer_fails_its_copies_only(app, create_form, smtp, quick_r
     assert healthz_failed(app) == {"copies": 1, "letters": 0, "expire_offer": 0, "email": 0}
     page = admin_page(app, "/dashboard/admin/background")
     assert "TypeError: unhashable type" in page and f"/dashboard/submissions/{poisoned}" in page
+    assert poisoned_ref in page
     assert "Failed" in page
 
 
