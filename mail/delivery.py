@@ -19,6 +19,9 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import or_, select, update
 
 from extensions import db, mail
@@ -192,7 +195,27 @@ def sender_address() -> str:
 
 def build(message: OutboxMessage, go_without: bool = False) -> tuple[EmailMessage, list[str]]:
     """The email and the attachments left out (only with `go_without`: past the deadline,
-    a file not made yet is left out instead of waiting)."""
+    a file not made yet is left out instead of waiting, and the email says so)."""
+    email, left_out = _compose(message, message.text_body, message.html_body, go_without)
+    if left_out:
+        note = _left_out_notice(message.language)
+        text = f"{message.text_body.rstrip()}\n\n{note}\n"
+        html = message.html_body.replace("</body>", f"<p>{escape(note)}</p></body>", 1)
+        email, left_out = _compose(message, text, html, go_without=True)
+    return email, left_out
+
+
+def _left_out_notice(language: str) -> str:
+    with force_locale(language):
+        return _(
+            "Some documents meant for this message were not ready in time and are not "
+            "attached. You can download them later through your private link."
+        )
+
+
+def _compose(
+    message: OutboxMessage, text: str, html: str, go_without: bool
+) -> tuple[EmailMessage, list[str]]:
     email = EmailMessage(policy=SMTP)
     email["From"] = Address(display_name=message.sender_name or "", addr_spec=sender_address())
     email["To"] = message.recipient
@@ -203,8 +226,8 @@ def build(message: OutboxMessage, go_without: bool = False) -> tuple[EmailMessag
     email["Message-ID"] = message.message_id  # stable across retries, set when queued
     # RFC 3834: written by the service, not a person; autoresponders do not answer it.
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(message.text_body)
-    email.add_alternative(message.html_body, subtype="html")
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
     left_out = attach_all(email, message, go_without=go_without)
     return email, left_out
 
