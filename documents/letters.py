@@ -184,7 +184,14 @@ def make_missing_letters(limit: int = 20) -> int:
     ).all()
     # Each decision on its own: one letter that cannot be made is retried, then marked
     # failed (Admin → Background work), and the others are made meanwhile.
-    return isolation.run_each(LETTERS_DUTY, ids, make_letters_for, submission_of=submission_of)
+    return isolation.run_each(LETTERS_DUTY, ids, _make_wanted, submission_of=submission_of)
+
+
+def _make_wanted(entry_id: int) -> None:
+    """An entry the query found but that asks for no letter in Python's reading (an empty
+    target) would be found on every poll: it is recorded as failed instead."""
+    if make_letters_for(entry_id) is None:
+        raise LookupError(f"audit entry {entry_id} asks for no letter")
 
 
 def submission_of(entry_id: int) -> int | None:
