@@ -14,17 +14,17 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from flask import current_app
-from sqlalchemy import exists, or_, select
+from sqlalchemy import case, exists, or_, select
 
 from documents.content import DocumentContent, decision_letter
 from documents.store import _keep, render
 from extensions import db
 from forms.spec import FormSpec
-from jobs import dispatch, embedded
+from jobs import dispatch, embedded, isolation
 from mail import attachments, delivery, events
 from mail.texts import fill
 from models import AuditEntry, Document, Submission
+from models.duties import LETTERS
 from moments import local_date
 from services.catalog import spec_for
 from workflows import effects
@@ -32,7 +32,7 @@ from workflows import effects
 LETTER_KINDS = ("letter_pdf", "letter_docx")
 TRANSITION = "submission.transition"
 DEFAULTS_FILE = Path(__file__).with_name("letters.yaml")
-_failed: set[int] = set()  # entries whose letter could not be made in this process
+LETTERS_DUTY = LETTERS
 
 
 # --- the text -------------------------------------------------------------------------------
@@ -119,7 +119,12 @@ def request_letter(target: str, *, submission: Submission, **_context) -> None:
 
 
 def _wanted():
-    return (AuditEntry.action == TRANSITION) & AuditEntry.data["letter"].as_string().is_not(None)
+    """Transition entries that asked for a letter. The CASE reads `data` of transition
+    entries only: PostgreSQL cannot read a JSON value holding \\u0000 as text, and other
+    entries (an export's filter) store what people typed — one of them used to make this
+    query, and so every decision letter, fail on every poll."""
+    letter = case((AuditEntry.action == TRANSITION, AuditEntry.data["letter"].as_string()))
+    return (AuditEntry.action == TRANSITION) & letter.is_not(None)
 
 
 # --- making them (the background worker) ----------------------------------------------------
@@ -170,18 +175,27 @@ def make_missing_letters(limit: int = 20) -> int:
             Document.revision == AuditEntry.id,
         )
 
-    query = select(AuditEntry.id).where(_wanted(), or_(*(missing(k) for k in LETTER_KINDS)))
-    if _failed:
-        query = query.where(AuditEntry.id.not_in(sorted(_failed)))
-    ids = db.session.scalars(query.order_by(AuditEntry.id).limit(limit)).all()
-    for entry_id in ids:
-        try:
-            make_letters(db.session.get(AuditEntry, entry_id))
-        except Exception:  # one broken letter must not hold up the others
-            db.session.rollback()
-            _failed.add(entry_id)
-            current_app.logger.exception("decision letter for audit entry %s failed", entry_id)
-    return len(ids)
+    ids = db.session.scalars(
+        select(AuditEntry.id)
+        .where(_wanted(), or_(*(missing(k) for k in LETTER_KINDS)))
+        .where(AuditEntry.id.not_in(isolation.held_back(LETTERS_DUTY)))
+        .order_by(AuditEntry.id)
+        .limit(limit)
+    ).all()
+    # Each decision on its own: one letter that cannot be made is retried, then marked
+    # failed (Admin → Background work), and the others are made meanwhile.
+    return isolation.run_each(LETTERS_DUTY, ids, _make_wanted, submission_of=submission_of)
+
+
+def _make_wanted(entry_id: int) -> None:
+    """An entry the query found but that asks for no letter in Python's reading (an empty
+    target) would be found on every poll: it is recorded as failed instead."""
+    if make_letters_for(entry_id) is None:
+        raise LookupError(f"audit entry {entry_id} asks for no letter")
+
+
+def submission_of(entry_id: int) -> int | None:
+    return db.session.scalar(select(AuditEntry.submission_id).where(AuditEntry.id == entry_id))
 
 
 # --- reading them ---------------------------------------------------------------------------

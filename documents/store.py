@@ -7,21 +7,23 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from documents.content import DocumentContent, blank_form, submission_copy
 from documents.docx import render_docx
 from documents.pdf import render_pdf
 from extensions import db
-from jobs import embedded
+from jobs import embedded, isolation
 from models import Document, FormVersion, Submission
+from models.duties import COPIES
 from services.catalog import spec_for
 from storage import get_storage
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 COPY_KINDS = ("copy_pdf", "copy_docx")
+COPIES_DUTY = COPIES
 
 
 @dataclass(frozen=True)
@@ -106,19 +108,33 @@ def _keep(rendered: Rendered, **fields) -> Document | None:
 
 
 def make_missing(limit: int = 20) -> int:
-    """Duty of the background worker: copies for submissions that lack one for their
-    current revision (new submissions, edits, or work a stopped process left undone)."""
-    has_copy = exists().where(
-        Document.submission_id == Submission.id,
-        Document.kind == "copy_pdf",
-        Document.revision == Submission.revision,
-    )
+    """Duty of the background worker: copies for submissions that lack one of them (PDF or
+    DOCX) for their current revision — new submissions, edits, or work a crash or an outage
+    left half done. Each submission on its own (jobs.isolation): one that cannot be
+    rendered is retried, then marked failed, and never holds up the others."""
+
+    def missing(kind: str):
+        return ~exists().where(
+            Document.submission_id == Submission.id,
+            Document.kind == kind,
+            Document.revision == Submission.revision,
+            Document.language == Submission.language,
+        )
+
     ids = db.session.scalars(
-        select(Submission.id).where(~has_copy).order_by(Submission.id).limit(limit)
+        select(Submission.id)
+        .where(or_(*(missing(kind) for kind in COPY_KINDS)))
+        .where(Submission.id.not_in(isolation.held_back(COPIES_DUTY)))
+        .order_by(Submission.id)
+        .limit(limit)
     ).all()
-    for submission_id in ids:
-        make_copies(db.session.get(Submission, submission_id))
-    return len(ids)
+    return isolation.run_each(COPIES_DUTY, ids, make_copies_of, submission_of=lambda i: i)
+
+
+def make_copies_of(submission_id: int) -> None:
+    submission = db.session.get(Submission, submission_id)
+    if submission is not None:
+        make_copies(submission)
 
 
 def blank_document(version: FormVersion, kind: str, language: str) -> Document:

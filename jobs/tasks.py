@@ -6,26 +6,27 @@ from celery import Celery
 
 
 def register(celery: Celery) -> None:
+    # The per-item tasks go through jobs.isolation like the sweep: a failing item is
+    # recorded (retried with backoff by the sweep, then marked failed), never re-raised
+    # into Celery, whose late acknowledgement would hand it out again and again.
     @celery.task(name="formdesk.make_documents")
     def make_documents(submission_id: int) -> None:
-        from documents.store import make_copies
-        from extensions import db
+        from documents.store import COPIES_DUTY, make_copies_of
         from jobs.dispatch import send_now
-        from models import Submission
+        from jobs.isolation import run_each
 
-        submission = db.session.get(Submission, submission_id)
-        if submission is None:
-            return
-        make_copies(submission)  # releases the messages that waited for these files
-        for message_id in _due_messages(submission_id):
+        run_each(COPIES_DUTY, [submission_id], make_copies_of, submission_of=lambda i: i)
+        for message_id in _due_messages(submission_id):  # released by the copies just made
             send_now("formdesk.deliver_message", message_id=message_id)
 
     @celery.task(name="formdesk.make_letters")
     def make_letters(audit_entry_id: int) -> None:
-        from documents.letters import make_letters_for
+        from documents.letters import LETTERS_DUTY, make_letters_for, submission_of
         from jobs.dispatch import send_now
+        from jobs.isolation import run_each
 
-        submission_id = make_letters_for(audit_entry_id)
+        run_each(LETTERS_DUTY, [audit_entry_id], make_letters_for, submission_of=submission_of)
+        submission_id = submission_of(audit_entry_id)
         if submission_id is not None:  # the decision email carries the letter
             for message_id in _due_messages(submission_id):
                 send_now("formdesk.deliver_message", message_id=message_id)

@@ -21,12 +21,18 @@ def register(kind: str, provider: Provider) -> None:
     _providers[kind] = provider
 
 
-def attach_all(email: EmailMessage, message: OutboxMessage) -> None:
+def attach_all(email: EmailMessage, message: OutboxMessage, go_without: bool = False) -> list[str]:
+    """Attaches every file; one not made yet raises AttachmentNotReady, or with `go_without`
+    is left out. Returns what was left out."""
+    left_out = []
     for spec in message.attachments or []:
         provider = _providers.get(spec.get("kind"))
         if provider is None:
             continue
         made = provider(spec)
+        if made is None and go_without:
+            left_out.append(spec.get("document") or spec.get("kind"))
+            continue
         if made is None:
             raise AttachmentNotReady(f"{spec} is not ready")
         filename, content_type, data = made
@@ -34,6 +40,7 @@ def attach_all(email: EmailMessage, message: OutboxMessage) -> None:
         email.add_attachment(
             data, maintype=maintype, subtype=subtype, filename=filename, params=params
         )
+    return left_out
 
 
 def _parse_content_type(content_type: str) -> tuple[str, str, dict[str, str]]:

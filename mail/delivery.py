@@ -19,10 +19,13 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import or_, select, update
 
 from extensions import db, mail
-from jobs import dispatch, embedded
+from jobs import dispatch, embedded, isolation
 from mail.attachments import AttachmentNotReady, attach_all
 from models import OutboxMessage
 from models.outbox import AWAITING_RETRY, FAILED, QUEUED, SENDING, SENT
@@ -34,6 +37,10 @@ class DeliveryReport:
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+
+
+# How long a message waits for its documents before it goes without them.
+ATTACHMENT_WAIT = 3600
 
 
 class PermanentFailure(Exception):
@@ -57,15 +64,15 @@ def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryReport
     db.session.rollback()  # end the read; each claim is its own short transaction
     for message_id in candidates:
         if _claim(message_id, now):
-            deliver_one(message_id, report)
+            _deliver_isolated(message_id, report)
     return report
 
 
 def deliver_message(message_id: int) -> DeliveryReport:
     """One message, if it is due and no other sender has it (the task for a new message)."""
     report = DeliveryReport()
-    if _claim(message_id, utcnow()):
-        deliver_one(message_id, report)
+    if _claim(message_id):
+        _deliver_isolated(message_id, report)
     return report
 
 
@@ -83,12 +90,20 @@ def release_waiting(submission_id: int) -> None:
     db.session.commit()
 
 
-def _claim(message_id: int, now: datetime) -> bool:
-    """Conditional update: only one sender's UPDATE matches, however many run."""
+def _claim(message_id: int, due_at: datetime | None = None) -> bool:
+    """Conditional update: only one sender's UPDATE matches, however many run. The claim
+    counts the attempt (committed before anything can go wrong) and lasts from *now*: a
+    claim timed from the start of a long batch (an outage slows every statement) had
+    expired when it was made, and another sender took and sent the message again."""
+    now = utcnow()
     claimed = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, _due(now))
-        .values(status=SENDING, claimed_until=now + _claim_duration())
+        .where(OutboxMessage.id == message_id, _due(due_at or now))
+        .values(
+            status=SENDING,
+            claimed_until=now + _claim_duration(),
+            attempts=OutboxMessage.attempts + 1,
+        )
     ).rowcount
     db.session.commit()
     return claimed == 1
@@ -98,33 +113,66 @@ def _claim_duration() -> timedelta:
     return timedelta(seconds=current_app.config["FORMDESK_MAIL_CLAIM_SECONDS"])
 
 
-def deliver_one(message_id: int, report: DeliveryReport) -> None:
-    message = db.session.get(OutboxMessage, message_id)
-    message.attempts += 1
+def _deliver_isolated(message_id: int, report: DeliveryReport) -> None:
+    """One message; whatever it raises (a stored value its building cannot take, a database
+    error on its row) counts as a failed attempt of this message only — retried with
+    backoff, then failed and shown in the outbox — and the others are sent."""
     try:
-        _send(message)
+        deliver_one(message_id, report)
+    except Exception as error:
+        db.session.rollback()
+        current_app.logger.exception("delivering outbox message %s failed", message_id)
+        try:
+            message = db.session.get(OutboxMessage, message_id)
+            _schedule_retry(message, error)
+            message.claimed_until = None
+            db.session.commit()
+        except Exception:  # the database is gone too: the claim runs out, a later poll retries
+            db.session.rollback()
+            current_app.logger.exception("could not record the failure of message %s", message_id)
+            return
+        (report.failed if message.status == FAILED else report.retrying).append(message_id)
+
+
+def deliver_one(message_id: int, report: DeliveryReport) -> None:
+    """A claimed message (its attempt already counted by the claim)."""
+    message = db.session.get(OutboxMessage, message_id)
+    try:
+        left_out = _send(message)
     except AttachmentNotReady as error:
         # Waiting for a document is not a failed attempt; its task delivers right after
-        # making it, and the periodic sweep covers anything missed.
+        # making it, and the periodic sweep covers anything missed — until the deadline
+        # (FORMDESK_MAIL_ATTACHMENT_WAIT_SECONDS), when it goes without.
         _schedule_retry(message, error)
         message.attempts -= 1
         report.retrying.append(message_id)
     except PermanentFailure as error:
-        message.status, message.last_error = FAILED, str(error)[:2000]
+        message.status, message.last_error = FAILED, isolation.error_text(error)
         report.failed.append(message_id)
     except (OSError, smtplib.SMTPException) as error:
         _schedule_retry(message, error)
         (report.failed if message.status == FAILED else report.retrying).append(message_id)
     else:
-        message.status, message.sent_at, message.last_error = SENT, utcnow(), None
+        message.status, message.sent_at = SENT, utcnow()
+        message.last_error = _left_out_note(left_out) if left_out else None
         report.sent.append(message_id)
     message.claimed_until = None
     db.session.commit()
 
 
+def _attachment_deadline_passed(message: OutboxMessage) -> bool:
+    wait = current_app.config.get("FORMDESK_MAIL_ATTACHMENT_WAIT_SECONDS", ATTACHMENT_WAIT)
+    return utcnow() - message.created_at > timedelta(seconds=wait)
+
+
+def _left_out_note(left_out: list[str]) -> str:
+    """Shown in the outbox beside a message that went without some of its files."""
+    return f"Sent without {', '.join(left_out)}: not made in time (see Background work)"
+
+
 def _schedule_retry(message: OutboxMessage, error: Exception) -> None:
     config = current_app.config
-    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    message.last_error = isolation.error_text(error)
     if message.attempts >= config["FORMDESK_MAIL_MAX_ATTEMPTS"]:
         message.status = FAILED
         return
@@ -145,7 +193,29 @@ def sender_address() -> str:
     return parseaddr(sender)[1] or "formdesk@localhost"
 
 
-def build(message: OutboxMessage) -> EmailMessage:
+def build(message: OutboxMessage, go_without: bool = False) -> tuple[EmailMessage, list[str]]:
+    """The email and the attachments left out (only with `go_without`: past the deadline,
+    a file not made yet is left out instead of waiting, and the email says so)."""
+    email, left_out = _compose(message, message.text_body, message.html_body, go_without)
+    if left_out:
+        note = _left_out_notice(message.language)
+        text = f"{message.text_body.rstrip()}\n\n{note}\n"
+        html = message.html_body.replace("</body>", f"<p>{escape(note)}</p></body>", 1)
+        email, left_out = _compose(message, text, html, go_without=True)
+    return email, left_out
+
+
+def _left_out_notice(language: str) -> str:
+    with force_locale(language):
+        return _(
+            "Some documents meant for this message were not ready in time and are not "
+            "attached. You can download them later through your private link."
+        )
+
+
+def _compose(
+    message: OutboxMessage, text: str, html: str, go_without: bool
+) -> tuple[EmailMessage, list[str]]:
     email = EmailMessage(policy=SMTP)
     email["From"] = Address(display_name=message.sender_name or "", addr_spec=sender_address())
     email["To"] = message.recipient
@@ -156,21 +226,22 @@ def build(message: OutboxMessage) -> EmailMessage:
     email["Message-ID"] = message.message_id  # stable across retries, set when queued
     # RFC 3834: written by the service, not a person; autoresponders do not answer it.
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(message.text_body)
-    email.add_alternative(message.html_body, subtype="html")
-    attach_all(email, message)
-    return email
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
+    left_out = attach_all(email, message, go_without=go_without)
+    return email, left_out
 
 
-def _send(message: OutboxMessage) -> None:
-    email = build(message)
-    # End the transaction (it holds the attempt count, and reading the attachments may have
-    # flushed it) before talking to the server: on SQLite an open write transaction is the
+def _send(message: OutboxMessage) -> list[str]:
+    """Sends (or writes) the message; returns the attachments it went without."""
+    email, left_out = build(message, go_without=_attachment_deadline_passed(message))
+    # End the transaction (reading the attachments may have opened one) before talking to
+    # the server: on SQLite an open write transaction is the
     # database's one write lock, and a slow SMTP server would hold up every submission.
     db.session.commit()
     if not current_app.config.get("MAIL_SERVER"):
         _write_eml(message, email)
-        return
+        return left_out
     try:
         with mail.connect() as connection:
             if connection.host is not None:  # None: Flask-Mail's MAIL_SUPPRESS_SEND
@@ -181,6 +252,7 @@ def _send(message: OutboxMessage) -> None:
         if 500 <= error.smtp_code < 600:
             raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
         raise
+    return left_out
 
 
 def _write_eml(message: OutboxMessage, email: EmailMessage) -> None:

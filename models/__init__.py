@@ -2,6 +2,7 @@
 
 from models.audit import AuditEntry
 from models.documents import Document
+from models.duties import DutyFailure
 from models.forms import Form, FormVersion
 from models.outbox import EmailTemplate, OutboxMessage
 from models.review import ConflictOfInterest, InternalComment, Score, SubmissionTag, Tag
@@ -20,6 +21,7 @@ __all__ = [
     "Answer",
     "ConflictOfInterest",
     "Document",
+    "DutyFailure",
     "EmailTemplate",
     "OutboxMessage",
     "InternalComment",

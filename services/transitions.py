@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from documents.content import DocumentContent
 from extensions import db
-from jobs import dispatch
+from jobs import dispatch, isolation
 from models import AuditEntry, OutboxMessage, Submission
+from models.duties import EXPIRE_OFFER
 from models.types import utcnow
 from services.capacity import has_room, lock_form, seats_taken
 from services.catalog import spec_for
@@ -325,19 +326,27 @@ def _fill_freed_places(form_id: int, workflow: Workflow, spec, now: datetime) ->
             _apply(candidate, workflow, promote, Actor.system(), None, None, now)
 
 
+EXPIRE_OFFER_DUTY = EXPIRE_OFFER
+
+
 def expire_offers(now: datetime | None = None) -> int:
-    """Offers not confirmed in time pass to the next on the waiting list."""
+    """Offers not confirmed in time pass to the next on the waiting list, each on its own
+    (jobs.isolation): one that cannot be expired is retried, then marked failed, and the
+    others expire meanwhile."""
     now = now or utcnow()
     expired = db.session.scalars(
-        select(Submission.id).where(
-            Submission.state == "offered", Submission.offer_expires_at < now
-        )
+        select(Submission.id)
+        .where(Submission.state == "offered", Submission.offer_expires_at < now)
+        .where(Submission.id.not_in(isolation.held_back(EXPIRE_OFFER_DUTY, now)))
+        .order_by(Submission.id)
     ).all()
-    for submission_id in expired:
+
+    def expire(submission_id: int) -> None:
         try:
             transition(
                 submission_id, "expire_offer", Actor.system(), expected_state="offered", now=now
             )
         except TransitionRefused:
             db.session.rollback()  # confirmed meanwhile
-    return len(expired)
+
+    return isolation.run_each(EXPIRE_OFFER_DUTY, expired, expire, submission_of=lambda i: i)

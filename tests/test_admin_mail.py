@@ -114,7 +114,13 @@ def _input_value(html: str, name: str) -> str:
 
 def _admin_urls(app, form_id: int, message_id: int) -> list[tuple[str, str]]:
     """Every admin route with real arguments, and its methods: none is left unguarded."""
-    values = {"form_id": form_id, "event": "receipt", "language": "en", "message_id": message_id}
+    values = {
+        "form_id": form_id,
+        "event": "receipt",
+        "language": "en",
+        "message_id": message_id,
+        "failure_id": 1,
+    }
     found = []
     with app.test_request_context():
         from flask import url_for

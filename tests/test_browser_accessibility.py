@@ -410,6 +410,7 @@ def _decision_confirmation(page: Page, base: str, audit: Audit, language: str) -
 def _admin_pages(page: Page, base: str, audit: Audit, language: str, full: bool) -> None:
     audit.visit(page, f"{base}/dashboard/admin/", f"admin [{language}]")
     audit.visit(page, f"{base}/dashboard/admin/emails", f"email texts [{language}]")
+    audit.visit(page, f"{base}/dashboard/admin/background", f"background work [{language}]")
     audit.visit(page, f"{base}/dashboard/admin/outbox", f"outbox [{language}]")
     if not full:
         return

@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from jobs import isolation
 from mail.texts import PLACEHOLDERS
 from services import email_templates as texts
 from services import outbox as outbox_service
@@ -101,7 +102,12 @@ def status_names(written_to_files: bool = False) -> dict[str, str]:
 @admin_required
 def index():
     page = outbox_service.outbox_page(None, 1)
-    return render_template("admin/index.html", counts=page.counts, status_names=status_names())
+    return render_template(
+        "admin/index.html",
+        counts=page.counts,
+        status_names=status_names(),
+        failed_work=isolation.failed_count(),
+    )
 
 
 # --- email texts -------------------------------------------------------------------------------
@@ -258,3 +264,30 @@ def resend(message_id: int):
     else:
         flash(_("Only a failed message can be sent again; this one was not failed any more."))
     return redirect(url_for("admin.outbox_message", message_id=message_id))
+
+
+# --- background work ---------------------------------------------------------------------------
+
+
+def duty_names() -> dict[str, str]:
+    return {
+        "copies": _("Copies of a submission (PDF, DOCX)"),
+        "letters": _("Decision letter (PDF, DOCX)"),
+        "expire_offer": _("Expiry of an offered place"),
+    }
+
+
+@bp.get("/background")
+@admin_required
+def background_work():
+    return render_template(
+        "admin/background.html", failures=isolation.failures(), duty_names=duty_names()
+    )
+
+
+@bp.post("/background/<int:failure_id>/retry")
+@admin_required
+def retry_background_item(failure_id: int):
+    if isolation.retry(failure_id):
+        flash(_("The item will be tried again shortly."))
+    return redirect(url_for("admin.background_work"))

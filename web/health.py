@@ -1,6 +1,8 @@
 """Health endpoints for load balancers and orchestration:
-/healthz checks what a request needs (database, broker, storage); /readyz says whether
-this instance should get traffic (schema up to date)."""
+/healthz checks what a request needs (database, broker, storage) and counts the items
+background duties gave up on (`failed`: emails, copies, letters, offers — each shown in the
+admin); they do not make the instance unhealthy. /readyz says whether this instance should
+get traffic (schema up to date)."""
 
 from __future__ import annotations
 
@@ -42,7 +44,29 @@ def _storage() -> str:
     return "ok"
 
 
-def _report(checks: dict) -> tuple:
+def _failed_items() -> dict[str, int]:
+    """Items background duties marked failed, per duty (email from the outbox)."""
+    from sqlalchemy import func, select
+
+    from models import DutyFailure, OutboxMessage
+    from models.duties import DUTIES, FAILED
+    from models.outbox import FAILED as EMAIL_FAILED
+
+    counts = {duty: 0 for duty in DUTIES}
+    counts |= dict(
+        db.session.execute(
+            select(DutyFailure.duty, func.count())
+            .where(DutyFailure.status == FAILED)
+            .group_by(DutyFailure.duty)
+        ).all()
+    )
+    counts["email"] = db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == EMAIL_FAILED)
+    )
+    return counts
+
+
+def _report(checks: dict, extra: dict | None = None) -> tuple:
     results, healthy = {}, True
     for name, check in checks.items():
         try:
@@ -52,13 +76,20 @@ def _report(checks: dict) -> tuple:
             healthy = False
         finally:
             db.session.rollback()
-    body = {"status": "ok" if healthy else "fail", "checks": results}
+    body = {"status": "ok" if healthy else "fail", "checks": results, **(extra or {})}
     return jsonify(body), 200 if healthy else 503
 
 
 @bp.get("/healthz")
 def healthz():
-    return _report({"database": _database, "broker": _broker, "storage": _storage})
+    try:
+        failed = _failed_items()
+    except Exception:  # the database check reports the cause
+        failed = None
+    finally:
+        db.session.rollback()
+    checks = {"database": _database, "broker": _broker, "storage": _storage}
+    return _report(checks, {"failed": failed})
 
 
 @bp.get("/readyz")
