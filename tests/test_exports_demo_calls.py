@@ -268,4 +268,3 @@ def check_cell(cell, wanted, where: str) -> None:
         # run if typed in is marked as text the way Excel marks it (quotePrefix).
         assert cell.data_type == "s" and cell.value == wanted, where
         assert cell.quotePrefix == (wanted[:1] in ("=", "+", "-", "@")), where
-
