@@ -44,17 +44,19 @@ class PageForm(FlaskForm):
         """What the person entered on this page, converted for storage: used to decide
         visibility and to keep input in the draft. Not yet validated, but an answer its
         type refuses outright (a control character, too long, too many items, a choice not
-        offered) is left out: it is never stored, and the page shows why."""
-        answers, refused = {}, self.refused()
+        offered) is left out: it is never stored, and the page shows why. A group's items
+        keep their other answers; a group with too many items is left out whole."""
+        answers = {}
         for spec in self.specs:
-            if not spec.is_input or spec.type == "file" or spec.name in refused:
+            if not spec.is_input or spec.type == "file":
                 continue
             field = self[spec.name]
             if spec.type == "group":
-                answers[spec.name] = [
-                    _item_answers(entry.form, self.language, kept_only=True) for entry in field
-                ]
-            else:
+                if not field.excess:
+                    answers[spec.name] = [
+                        _item_answers(entry.form, self.language, kept_only=True) for entry in field
+                    ]
+            elif not spec.kind.refusal(field.data, spec):
                 answers[spec.name] = spec.kind.stored(field.data, spec, self.language)
         return answers
 
@@ -136,7 +138,7 @@ class BoundedFieldList(FieldList):
         """Indices written in ASCII digits only: int() of "²" or of 5 000 digits fails."""
         offset = len(prefix) + 1
         for key in formdata:
-            if key.startswith(prefix):
+            if key.startswith(prefix + self._separator):
                 index = key[offset:].split(self._field_separator, 1)[0]
                 if index.isascii() and index.isdigit() and len(index) <= 6:
                     yield int(index)

@@ -211,6 +211,19 @@ def test_group_items_beyond_max_are_refused(app, create_form, client):
     assert "participants" not in _draft_answers(app)
 
 
+def test_a_refused_answer_in_a_group_item_keeps_the_items_other_answers(
+    app, create_form, client
+):
+    create_form(demo_definition("study-visit-stralsund"))
+    number = _page_with("study-visit-stralsund", "group")
+    posted = {"participants-0-first_name": "Ada\x00", "participants-0-last_name": "Lovelace"}
+    response = client.fill("study-visit-stralsund", number, posted)
+    assert response.status_code == 200
+    assert errors_in(client.last_html)[0].startswith(CONTROL_MESSAGE)
+    [item] = _draft_answers(app)["participants"]
+    assert item["last_name"] == "Lovelace" and "first_name" not in item
+
+
 def test_a_large_urlencoded_body_is_refused_before_it_is_read(app, create_form, client):
     """Finding 3: 20 000 items from a 5 MB urlencoded body were read, checked and stored."""
     create_form(demo_definition("study-visit-stralsund"))
