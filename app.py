@@ -21,6 +21,7 @@ from extensions import babel, csrf, db, limiter, login_manager, mail, migrate, s
 from storage import check_configuration as check_storage_configuration
 from web import formatting, observability, security
 from web.language import remember_choice, select_locale
+from web.request_limits import BoundedRequest
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -30,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=_absolute(os.environ.get("FORMDESK_INSTANCE_PATH")),
     )
+    app.request_class = BoundedRequest  # the body limits hold for urlencoded bodies too
     app.config.from_object(Defaults)
     app.config.from_prefixed_env()
     if url := database_url_from_environment():

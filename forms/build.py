@@ -11,10 +11,12 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField
 from wtforms import Form as PlainForm
+from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 
 from forms.conditions import visible_fields
 from forms.spec import FieldSpec, PageSpec
+from forms.validators import clean_formdata
 
 
 class GroupItemForm(PlainForm):
@@ -31,25 +33,48 @@ class PageForm(FlaskForm):
         def wrap_formdata(self, form, formdata):
             """Only the posted form fields. Flask-WTF would also read request.files (a file
             sent under a text question's name became its value: a 500) and a JSON body;
-            uploads are read by services/uploads.py from request.files, by field."""
+            uploads are read by services/uploads.py from request.files, by field. Every
+            value is cleaned at this edge (NFC, one kind of line break) before any check."""
             wrapped = super().wrap_formdata(form, formdata)
             if wrapped is not None and wrapped is not formdata:
-                return request.form
+                return clean_formdata(request.form)
             return wrapped
 
     def page_answers(self) -> dict[str, Any]:
-        """What the person entered on this page, converted for storage. Unvalidated:
-        used to decide visibility and to keep input in the draft."""
+        """What the person entered on this page, converted for storage: used to decide
+        visibility and to keep input in the draft. Not yet validated, but an answer its
+        type refuses outright (a control character, too long, too many items, a choice not
+        offered) is left out: it is never stored, and the page shows why. A group's items
+        keep their other answers; a group with too many items is left out whole."""
         answers = {}
         for spec in self.specs:
             if not spec.is_input or spec.type == "file":
                 continue
             field = self[spec.name]
             if spec.type == "group":
-                answers[spec.name] = [_item_answers(entry.form, self.language) for entry in field]
-            else:
+                if not field.excess:
+                    answers[spec.name] = [
+                        _item_answers(entry.form, self.language, kept_only=True) for entry in field
+                    ]
+            elif not spec.kind.refusal(field.data, spec):
                 answers[spec.name] = spec.kind.stored(field.data, spec, self.language)
         return answers
+
+    def refused(self) -> set[str]:
+        """The questions of this page (a group by its name) with an answer refused outright."""
+        names = set()
+        for spec in self.specs:
+            if not spec.is_input or spec.type == "file":
+                continue
+            field = self[spec.name]
+            if spec.type == "group":
+                if field.excess:
+                    names.add(spec.name)
+                elif any(_refused_in_item(entry.form) for entry in field):
+                    names.add(spec.name)
+            elif spec.kind.refusal(field.data, spec):
+                names.add(spec.name)
+        return names
 
     def validate_visible(self, visible: set[str], answers: dict[str, Any]) -> bool:
         """Validate only what is shown: hidden fields are neither required nor stored."""
@@ -79,8 +104,44 @@ RESERVED_NAMES = (
 )
 
 
-def _item_answers(item: PlainForm, language: str) -> dict[str, Any]:
-    return {s.name: s.kind.stored(item[s.name].data, s, language) for s in item.specs}
+def _item_answers(item: PlainForm, language: str, kept_only: bool = False) -> dict[str, Any]:
+    """An item's answers; `kept_only`: without those refused outright."""
+    return {
+        s.name: s.kind.stored(item[s.name].data, s, language)
+        for s in item.specs
+        if not (kept_only and s.kind.refusal(item[s.name].data, s))
+    }
+
+
+def _refused_in_item(item: PlainForm) -> bool:
+    return any(s.kind.refusal(item[s.name].data, s) for s in item.specs)
+
+
+class BoundedFieldList(FieldList):
+    """A repeatable group that never builds more than its `max` items, however many a
+    request names (20 000 items once took a minute of CPU and were stored); `excess` says
+    how many more there were, to refuse them with a message."""
+
+    excess = 0
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.excess = 0
+        if formdata:
+            self.excess = max(
+                0, len(set(self._extract_indices(self.name, formdata))) - self.max_entries
+            )
+        elif isinstance(data, list) and len(data) > self.max_entries:
+            self.excess, data = len(data) - self.max_entries, data[: self.max_entries]
+        super().process(formdata, data, extra_filters)
+
+    def _extract_indices(self, prefix, formdata):
+        """Indices written in ASCII digits only: int() of "²" or of 5 000 digits fails."""
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix + self._separator):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= 6:
+                    yield int(index)
 
 
 def _item_is_blank(values: dict) -> bool:
@@ -88,6 +149,9 @@ def _item_is_blank(values: dict) -> bool:
 
 
 def _validate_group(field: FieldList, spec: FieldSpec, visible: set, answers: dict) -> bool:
+    if field.excess:
+        field.errors = [_("You can add at most %(max)d.", max=spec.options["max"])]
+        return False
     success = True
     filled, blank = 0, []
     for entry in field:
@@ -165,10 +229,11 @@ def _make_page_form(page: PageSpec, language: str) -> type[PageForm]:
         if not spec.is_input:
             continue
         if spec.type == "group":
-            attributes[spec.name] = FieldList(
+            attributes[spec.name] = BoundedFieldList(
                 FormField(_make_item_form(spec, language)),
                 label=spec.label(language),
                 min_entries=max(spec.options["min"], 1),
+                max_entries=spec.options["max"],
             )
         else:
             attributes[spec.name] = spec.kind.make_field(spec, language)

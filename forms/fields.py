@@ -34,6 +34,21 @@ class FieldType:
     is_input: ClassVar[bool] = True
     keys: ClassVar[frozenset[str]] = frozenset()  # type-specific definition keys
     required_message: ClassVar[Any] = _l("Answer this question.")
+    # The most characters a typed answer of this type may have; longer ones are refused
+    # before any other check and never stored (types with a length limit of their own
+    # override `max_characters`).
+    max_characters: ClassVar[int] = 200
+    multiline: ClassVar[bool] = False  # only long text keeps line breaks
+
+    def characters(self, field: FieldSpec) -> int:
+        return self.max_characters
+
+    def refusal(self, data: Any, field: FieldSpec) -> str | None:
+        """Why a posted answer cannot even be kept in a draft (None when it can): what no
+        answer of this type may be, whatever the question says (see forms.validators.Edge)."""
+        if isinstance(data, str):
+            return v.text_refusal(data, self.multiline, self.characters(field))
+        return None
 
     def check(self, raw: dict, problem) -> dict:
         """Validate and normalise the type-specific keys; call `problem(msg)` for errors."""
@@ -47,7 +62,8 @@ class FieldType:
 
     def chain(self, field: FieldSpec) -> list:
         first = v.Required(str(self.required_message)) if field.required else v.SkipIfBlank()
-        return [first, *self.validators(field)]
+        edge = v.Edge(lambda data: self.refusal(data, field))
+        return [edge, first, *self.validators(field)]
 
     def stored(self, data: Any, field: FieldSpec, language: str) -> Any:
         """The value kept for a valid answer; None when unanswered."""
@@ -88,6 +104,9 @@ class Text(FieldType):
     default_max = 200
     widget_field = StringField
 
+    def characters(self, field):
+        return field.options["max_length"]
+
     def check(self, raw, problem):
         options = {
             "min_length": _int(raw, "min_length", problem),
@@ -102,7 +121,7 @@ class Text(FieldType):
         return options
 
     def validators(self, field):
-        checks = [v.Length(field.options.get("min_length"), field.options["max_length"])]
+        checks = [v.Length(field.options.get("min_length"), None)]  # the most: refusal
         if field.options.get("pattern"):
             # The author's message in the page's language, chosen when it is shown.
             message = lambda: field.text("pattern_message", str(get_locale()))  # noqa: E731
@@ -122,6 +141,7 @@ class LongText(Text):
     name = "textarea"
     keys = frozenset({"min_length", "max_length", "rows"})
     default_max = 5000
+    multiline = True
     widget_field = TextAreaField
 
     def make_field(self, field, language):
@@ -177,9 +197,10 @@ def character_count(value: str | None, maximum: int) -> dict:
 class Email(FieldType):
     name = "email"
     required_message = _l("Enter an email address.")
+    max_characters = 320
 
     def validators(self, field):
-        return [v.Length(None, 320), v.Email()]
+        return [v.Email()]
 
     def make_field(self, field, language):
         return StringField(
@@ -194,9 +215,10 @@ class Email(FieldType):
 class Phone(FieldType):
     name = "phone"
     required_message = _l("Enter a telephone number.")
+    max_characters = 40
 
     def validators(self, field):
-        return [v.Length(None, 40), v.Phone()]
+        return [v.Phone()]
 
     def make_field(self, field, language):
         return StringField(
@@ -212,6 +234,7 @@ class Number(FieldType):
     name = "number"
     keys = frozenset({"min", "max", "integer"})
     required_message = _l("Enter a number.")
+    max_characters = 40
 
     def check(self, raw, problem):
         options = {"integer": bool(raw.get("integer", True))}
@@ -253,6 +276,7 @@ class Date(FieldType):
     name = "date"
     keys = frozenset({"min", "max"})
     required_message = _l("Enter a date.")
+    max_characters = 40
 
     def check(self, raw, problem):
         options = {}
@@ -315,6 +339,15 @@ class ChoiceBase(FieldType):
     def values(self, field) -> list[str]:
         return [choice["value"] for choice in field.options["choices"]]
 
+    def refusal(self, data, field):
+        """Only values the form offers, each at most once: anything else is a tampered
+        request or an old page, never kept."""
+        chosen = data if isinstance(data, list) else [] if data in (None, "") else [data]
+        offered = self.values(field)
+        if len(set(chosen)) < len(chosen) or any(value not in offered for value in chosen):
+            return _("Select one of the options offered.")
+        return None
+
     def choice_pairs(self, field, language) -> list[tuple[str, str]]:
         return [
             (c["value"], field.localise(c["label"], language)) for c in field.options["choices"]
@@ -330,9 +363,6 @@ class ChoiceBase(FieldType):
 @register
 class Choice(ChoiceBase):
     name = "choice"
-
-    def validators(self, field):
-        return [v.OfferedChoice(self.values(field))]
 
     def make_field(self, field, language):
         pairs = self.choice_pairs(field, language)
@@ -370,10 +400,7 @@ class MultiChoice(ChoiceBase):
 
     def validators(self, field):
         o = field.options
-        return [
-            v.OfferedChoice(self.values(field)),
-            v.ChoiceCount(o["min_choices"], o["max_choices"]),
-        ]
+        return [v.ChoiceCount(o["min_choices"], o["max_choices"])]
 
     def make_field(self, field, language):
         return MultiCheckboxField(
@@ -391,8 +418,10 @@ class MultiChoice(ChoiceBase):
 class YesNo(FieldType):
     name = "yesno"
 
-    def validators(self, field):
-        return [v.OfferedChoice(["yes", "no"])]
+    def refusal(self, data, field):
+        if data not in (None, "", "yes", "no"):
+            return _("Select one of the options offered.")
+        return None
 
     def make_field(self, field, language):
         return RadioField(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from functools import partial
@@ -12,7 +13,55 @@ from babel.numbers import format_decimal
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from wtforms.validators import StopValidation, ValidationError
+
+# --- the edge: what any typed answer must be before it is checked further or kept -----------
+
+# Every way a browser, a paste or a script writes a line break; kept as one "\n".
+LINE_BREAKS = re.compile(r"\r\n|[\r\x85\u2028\u2029]")
+# Control characters (NUL, escape, tab…) and lone surrogates: never typed on a keyboard,
+# invisible on the page, and PostgreSQL refuses a NUL in text and JSON (a 500 on Send).
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """A posted value as it is kept: Unicode NFC (so "é" is one character however it was
+    typed, and length limits count what people see) with line breaks written "\n"."""
+    return LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", value))
+
+
+def clean_formdata(formdata: MultiDict) -> MultiDict:
+    return MultiDict([(key, clean_text(value)) for key, value in formdata.items(multi=True)])
+
+
+def text_refusal(value: str, multiline: bool, maximum: int | None) -> str | None:
+    """Why this text cannot be kept at all (None when it can): a control character, a line
+    break in a one-line answer, or more characters than the question takes."""
+    if CONTROL.search(value):
+        return _(
+            "Remove the invisible control characters from this answer "
+            "(they are often copied along with text from another program)."
+        )
+    if not multiline and "\n" in value.strip():
+        return _("Write this answer on one line.")
+    if maximum is not None and len(value.replace("\r\n", "\n")) > maximum:
+        return Length.too_long(maximum, len(value.replace("\r\n", "\n")))
+    return None
+
+
+class Edge:
+    """First in every question's checks: an answer its type refuses outright (see
+    FieldType.refusal) gets that message and no other, and is never stored."""
+
+    def __init__(self, refusal: Callable[[object], str | None]):
+        self.refusal = refusal
+
+    def __call__(self, form, field):
+        message = self.refusal(field.data)
+        if message:
+            field.errors[:] = []
+            raise StopValidation(message)
 
 
 def _is_blank(value: object) -> bool:
@@ -50,18 +99,21 @@ class Length:
     def __init__(self, minimum: int | None, maximum: int | None):
         self.minimum, self.maximum = minimum, maximum
 
-    def __call__(self, form, field):
-        count = len((field.data or "").replace("\r\n", "\n"))  # a line break is one character
+    @staticmethod
+    def too_long(maximum: int, count: int) -> str:
         # Numbers written as the character count under a long answer writes them ("3,000").
         number = partial(format_decimal, locale=get_locale())
+        return _(
+            "Use at most %(max)s characters (you used %(count)s).",
+            max=number(maximum),
+            count=number(count),
+        )
+
+    def __call__(self, form, field):
+        count = len((field.data or "").replace("\r\n", "\n"))  # a line break is one character
+        number = partial(format_decimal, locale=get_locale())
         if self.maximum is not None and count > self.maximum:
-            raise ValidationError(
-                _(
-                    "Use at most %(max)s characters (you used %(count)s).",
-                    max=number(self.maximum),
-                    count=number(count),
-                )
-            )
+            raise ValidationError(self.too_long(self.maximum, count))
         if self.minimum is not None and count < self.minimum:
             raise ValidationError(
                 _(
@@ -179,18 +231,6 @@ class Date:
             raise ValidationError(
                 _("Enter a date on or before %(date)s.", date=self.latest.isoformat())
             )
-
-
-class OfferedChoice:
-    """Only values the form offers; anything else means a tampered request or an old page."""
-
-    def __init__(self, values: list[str]):
-        self.values = set(values)
-
-    def __call__(self, form, field):
-        chosen = field.data if isinstance(field.data, list) else [field.data]
-        if any(value not in self.values for value in chosen):
-            raise StopValidation(_("Select one of the options offered."))
 
 
 class ChoiceCount:

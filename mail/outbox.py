@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from extensions import db
 from jobs import dispatch
 from mail.delivery import sender_address
-from mail.texts import fill, greeting, text_for, to_html
+from mail.texts import fill, greeting, own_links, text_for, to_html
 from models import OutboxMessage
 
 
@@ -47,7 +47,7 @@ def enqueue(
         "reply_to": reply_to,
         "subject": subject,
         "text_body": body,
-        "html_body": to_html(body, text.language, subject),
+        "html_body": to_html(body, text.language, subject, own_links(text.body, values)),
         "attachments": attachments or [],
         "message_id": make_msgid(domain=mail_domain()),
         "status": "queued",

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 
 import yaml
@@ -66,6 +66,8 @@ EVENTS = (
 )
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 URL = re.compile(r"https?://[^\s<>\"]+")
+# The placeholders whose values are the service's own links: the only values made links.
+LINK_PLACEHOLDERS = ("status_link", "resume_link", "review_link")
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,21 @@ def fill(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), text)
 
 
-def to_html(text: str, language: str, title: str) -> str:
-    """The HTML part from the same text: escaped, paragraphs, line breaks, links; in its
-    language (screen readers pronounce it right) and titled with the subject."""
+def own_links(template: str, values: dict[str, str]) -> set[str]:
+    """What may be a link in an email: the service's own links and the addresses the
+    template itself writes (its author's). An applicant's answer is never one: an email in
+    the organisation's name must not carry a link a stranger typed."""
+    return set(URL.findall(template)) | {values[k] for k in LINK_PLACEHOLDERS if values.get(k)}
+
+
+def to_html(text: str, language: str, title: str, links: Iterable[str] = ()) -> str:
+    """The HTML part from the same text: escaped, paragraphs, line breaks, and `links`
+    (see own_links) as links; in its language (screen readers pronounce it right) and
+    titled with the subject."""
+    links = set(links)
     paragraphs = []
     for block in re.split(r"\n\s*\n", text.strip()):
-        lines = [_linkify(escape(line)) for line in block.splitlines()]
+        lines = [_linkify(escape(line), links) for line in block.splitlines()]
         paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
     return (
         f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
@@ -156,5 +167,13 @@ def to_html(text: str, language: str, title: str) -> str:
     )
 
 
-def _linkify(escaped_line: str) -> str:
-    return URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped_line)
+def _linkify(escaped_line: str, links: set[str]) -> str:
+    def link(match: re.Match) -> str:
+        address, rest = match.group(0), ""
+        while address and unescape(address) not in links and address[-1] in ".,;:!?)'":
+            address, rest = address[:-1], address[-1] + rest  # "see <link>." ends a sentence
+        if unescape(address) not in links:
+            return match.group(0)
+        return f'<a href="{address}">{address}</a>{rest}'
+
+    return URL.sub(link, escaped_line)

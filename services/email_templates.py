@@ -31,6 +31,7 @@ from mail.texts import (
     default_text,
     fill,
     greeting,
+    own_links,
     problems,
     text_for,
     to_html,
@@ -424,6 +425,6 @@ def preview(scope: Scope, language: str, subject: str, body: str) -> Preview:
     return Preview(
         subject=subject,
         text=filled,
-        html=to_html(filled, language, subject),
+        html=to_html(filled, language, subject, own_links(body, values)),
         values=values,
     )

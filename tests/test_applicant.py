@@ -379,6 +379,32 @@ def revision_on(html: str) -> str:
     return re.search(r'name="revision" value="(\d+)"', html).group(1)
 
 
+@pytest.mark.parametrize(
+    ("changed", "message"),
+    [
+        ({"name": "Ada\x00"}, "Remove the invisible control characters"),
+        ({"name": "Ada\nLovelace"}, "Write this answer on one line."),
+        ({"plan": "x" * 201}, "Use at most 200 characters"),
+    ],
+)
+def test_an_edit_refuses_what_the_first_time_refuses(app, review, changed, message):
+    """The edit pages share the public edge: a refused answer is neither kept in the
+    workspace draft nor saved, and the page says why beside the question."""
+    from extensions import db
+    from models import Draft, Submission
+
+    token, submission_id = apply(app, review, person("Ada", plan="Reading club"))
+    client = FormClient(app.test_client())
+    response = edit(client, token, {**person("Ada", plan="Reading club"), **changed})
+    assert response.status_code == 200
+    assert any(m.startswith(message) for m in errors_in(client.last_html))
+    with app.app_context():
+        for draft in db.session.scalars(select(Draft)):
+            assert draft.answers.get("name") == "Ada"
+            assert draft.answers.get("plan") == "Reading club"
+        assert db.session.get(Submission, submission_id).answers_by_field()["name"] == "Ada"
+
+
 def test_an_edit_is_versioned_and_logged(app, review):
     from extensions import db
     from models import Submission, SubmissionRevision

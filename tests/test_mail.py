@@ -100,6 +100,20 @@ def test_the_receipt_arrives_in_the_applicants_language(
     assert page.status_code == 200 and reference in page.get_data(as_text=True)
 
 
+def test_an_answer_is_never_a_link_in_the_email(app, create_form, smtp):
+    """Finding 9: a URL typed as an answer became a link in an email sent in the
+    organisation's name; only the service's own links are links."""
+    create_form(call())
+    apply(app, "en", motivation="Pay the fee at https://evil.example/pay now.")
+    deliver(app)
+    [message] = smtp.inbox.wait_for(1)
+    html = body_of(message, "html")
+    assert "https://evil.example/pay" in html and 'evil.example/pay"' not in html
+    assert "<a" not in html.split("evil.example", 1)[0].rsplit("<p>", 1)[-1]
+    link = re.search(r"http://\S+/s/[A-Za-z0-9_-]{43}", body_of(message)).group(0)
+    assert f'<a href="{link}">' in html
+
+
 def test_headers_are_complete_and_encoded_right(app, create_form, smtp):
     create_form(call())
     apply(app, "pl")

@@ -2,11 +2,14 @@
 random form definitions sent through the real endpoints. Whatever arrives: never a 500,
 and never a half-written row — every submission has its answers, its one audit entry and
 the files its answers name; every file belongs to a draft or a submission, never both,
-and is on disk; nothing is left on disk without a row."""
+and is on disk; nothing is left on disk without a row; no stored answer holds a control
+character, and no group more items than its maximum (issue 14)."""
 
 from __future__ import annotations
 
 import io
+import json
+import re
 import string
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from tests.conftest import FormClient
 from tests.definitions import all_types, base, multi_page
@@ -27,11 +31,21 @@ SETTINGS = settings(
 
 # Text as people and attackers type it: any Unicode (surrogates excluded: browsers cannot
 # send them), markup, very long strings, control characters.
+CONTROL_TEXT = st.text(
+    st.one_of(st.characters(categories=["Cc"]), st.sampled_from("a\r\n\u2028\u0085")),
+    min_size=1,
+    max_size=20,
+)
 TEXT = st.one_of(
     st.text(st.characters(exclude_categories=["Cs"]), max_size=80),
-    st.sampled_from(["<script>alert(1)</script>", "' OR 1=1 --", "%00", "../../etc", "\u202e"]),
+    st.sampled_from(
+        ["<script>alert(1)</script>", "' OR 1=1 --", "%00", "../../etc", "\u202e", "a\x00b",
+         "e\u0301", "one\ntwo", "\r\n", "\x1b[2J", "\ufeff", "yes\x00", "１２"]
+    ),
+    CONTROL_TEXT,
+    st.builds(lambda a, b, c: a + b + c, st.text(max_size=10), CONTROL_TEXT, st.text(max_size=10)),
     st.text(string.printable, min_size=1000, max_size=5000),
-)
+)  # fmt: skip
 FIELD_NAMES = [
     "name", "code", "story", "email", "phone", "people", "day", "colour", "country",
     "topics", "member", "agree", "cv", "csrf", "action", "contact-website", "is_admin",
@@ -105,6 +119,32 @@ def assert_consistent(app, files_before: set[str]) -> None:
     on_disk = stored_files(app)
     assert expected <= on_disk, "a row points at a file that is not there"
     assert on_disk - files_before - expected == set(), "a file was left without a row"
+    assert_clean_answers(app)
+
+
+# What no stored answer may hold (forms.validators.CONTROL; "\n" is a line break in long text).
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def assert_clean_answers(app) -> None:
+    """Nothing unchecked reached storage: no control character in any draft or answer, no
+    group with more items than its maximum."""
+    from extensions import db
+    from models import Answer, Draft
+    from services.catalog import spec_for
+
+    with app.app_context():
+        for draft in db.session.scalars(select(Draft)):
+            assert not CONTROL.search(json.dumps(draft.answers, ensure_ascii=False))
+            for field in spec_for(draft.form_version).inputs:
+                if field.type == "group":
+                    items = draft.answers.get(field.name) or []
+                    assert len(items) <= field.options["max"], (field.name, len(items))
+                elif field.type == "multichoice":
+                    chosen = draft.answers.get(field.name) or []
+                    assert len(chosen) <= len(field.options["choices"])
+        for answer in db.session.scalars(select(Answer)):
+            assert not CONTROL.search(json.dumps(answer.value, ensure_ascii=False))
 
 
 def status_ok(response) -> None:
@@ -178,6 +218,43 @@ def test_any_post_anywhere_public_is_never_a_500(app, forms, values, path, junk,
         data["csrf_token"] = client.csrf_token()
     status_ok(client.client.post(url, data=data))
     status_ok(client.client.get(url))
+    assert_consistent(app, before)
+
+
+# --- huge counts in urlencoded bodies ------------------------------------------------------
+
+
+@SETTINGS
+@given(
+    items=st.integers(0, 3000),
+    item_value=TEXT,
+    repeats=st.integers(0, 3000),
+    topic=st.one_of(st.sampled_from(["a", "b", "c"]), TEXT),
+    page=st.sampled_from([("multi", 3), ("all-types", 1)]),
+    action=ACTIONS,
+    send=st.booleans(),
+)
+def test_huge_counts_and_control_characters_are_refused_not_stored(
+    app, forms, items, item_value, repeats, topic, page, action, send
+):
+    """Group items by the thousand, a choice repeated by the thousand, control characters
+    anywhere, sent urlencoded (Werkzeug bounds only multipart bodies by itself)."""
+    slug, number = page
+    before = stored_files(app)
+    client = FormClient(app.test_client())
+    url = f"/calls/{slug}/page/{number}"
+    client.get(url)
+    data = [("csrf_token", client.csrf_token()), ("action", action)]
+    data += [(f"participants-{i}-first_name", item_value) for i in range(items)]
+    data += [("topics", topic)] * repeats + [("name", item_value), ("notes", item_value)]
+    response = client.client.post(url, data=MultiDict(data))
+    status_ok(response)
+    if len(data) > app.config["MAX_FORM_PARTS"]:
+        assert response.status_code == 413
+    if send:
+        status_ok(client.get(f"/calls/{slug}/check"))
+        if "csrf_token" in client.last_html:
+            status_ok(client.post(f"/calls/{slug}/check", {"confirm_duplicate": "yes"}))
     assert_consistent(app, before)
 
 

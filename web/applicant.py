@@ -352,6 +352,8 @@ def edit_page(token: str, number: int):
     action = request.form.get("action", "continue")
     form = form_class()
     page_answers = form.page_answers()
+    if form.refused() & visible_names(spec, {**draft.answers, **page_answers}):
+        action = "continue"  # the page comes back with why, before anything else is done
     file_errors = _take_files(draft, page_spec, action, page_answers)
     group_change = _apply_group_action(page_spec, action, page_answers)
     if group_change is not None:

@@ -175,6 +175,8 @@ def page(slug: str, number: int, csrf_failed: bool = False):
     draft_service.set_language(draft, language)
     form = form_class()
     page_answers = form.page_answers()
+    if form.refused() & visible_names(spec, {**draft.answers, **page_answers}):
+        action = "continue"  # the page comes back with why, before anything else is done
     file_errors = _take_files(draft, page_spec, action, page_answers)
 
     group_change = _apply_group_action(page_spec, action, page_answers)
