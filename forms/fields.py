@@ -24,6 +24,7 @@ from wtforms.widgets import CheckboxInput, DateInput, EmailInput, ListWidget, Nu
 
 from forms import validators as v
 from forms.texts import normalise_text
+from moments import local_date
 
 if TYPE_CHECKING:
     from forms.spec import FieldSpec
@@ -296,6 +297,16 @@ class Date(FieldType):
         text = super().stored(data, field, language)
         day = v.parse_date(text) if text else None
         return day.isoformat() if day else text  # always YYYY-MM-DD, however it was typed
+
+    def display(self, value, field, language):
+        """In the reader's language ("17. April 2030"), as every other date Formdesk shows;
+        an answer that is no calendar date (kept from before dates were checked) as given."""
+        if not value:
+            return ""
+        try:
+            return local_date(str(value), language)
+        except ValueError:
+            return str(value)
 
     def make_field(self, field, language):
         attributes = {k: field.options[k] for k in ("min", "max") if k in field.options}

@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import unicodedata
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -442,8 +443,11 @@ def test_hostile_answers_render_and_fetch_nothing(app, create_form, tmp_path):
     create_form(zone_call())
     with listening_server() as (url, requests):
         texts = hostile(url)
+        # What the form lets through (control characters and over-long answers are refused
+        # at the edge, tests/test_public_edge.py); the renderers get the rest directly below.
+        typed = [t for t in texts if not any(unicodedata.category(c) == "Cc" for c in t)]
         token, submission_id, _reference = apply(
-            app, "zone", answers(contact_name=texts[0][:200], story="\n".join(texts))
+            app, "zone", answers(contact_name=texts[0][:200], story="\n".join(typed))
         )
         make_documents(app)  # the worker's own path, both formats
         pdf = download(app.test_client(), f"/s/{token}/documents/copy_pdf").data

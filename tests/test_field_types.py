@@ -503,7 +503,7 @@ def test_check_your_answers_shows_each_answer_as_the_person_reads_it(app, client
         "ABC-12",
         "person@example.org",
         "+48 42 123 45 67",
-        "2027-01-15",
+        "15 January 2027",  # a date in the reader's language
         "Blue",  # the label, not the value
         "Sweden",
         "A, C",
