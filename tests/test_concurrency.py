@@ -24,7 +24,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*na
 def gunicorn(database_url, tmp_path, app):
     """4 worker processes × 4 threads: requests really run at the same time."""
     port = free_port()
-    env = server_environment(tmp_path / "instance", tmp_path / "uploads")
+    env = server_environment(tmp_path / "instance", tmp_path / "uploads", port)
     env["DATABASE_URL"] = database_url
     env["FLASK_FORMDESK_LOAD_FORMS_ON_START"] = "false"
     env["FLASK_FORMDESK_MIN_FILL_SECONDS"] = "0"  # robots are not what this test is about
@@ -120,8 +120,8 @@ def test_200_racing_registrations_for_30_seats(app, create_form, gunicorn):
 def deployed(database_url, tmp_path, app):
     """gunicorn as deploy/gunicorn.conf.py runs it: the app built once in the master
     (preload_app), 2 forked workers × 4 threads."""
-    env = server_environment(tmp_path / "instance", tmp_path / "uploads")
     port = free_port()
+    env = server_environment(tmp_path / "instance", tmp_path / "uploads", port)
     env.update(
         DATABASE_URL=database_url,
         FORMDESK_BIND=f"127.0.0.1:{port}",
