@@ -323,6 +323,18 @@ def _register_cli(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"created {user.role} {user.email}")
 
+    @users_group.command("deactivate")
+    @click.argument("email")
+    def deactivate_user_command(email):
+        """Stop a staff account: it can no longer sign in, and its sessions end at once."""
+        from services.users import AccountError, deactivate
+
+        try:
+            user = deactivate(email)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"deactivated {user.email}")
+
 
 def _read_new_password() -> str:
     import sys

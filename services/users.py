@@ -86,8 +86,24 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError(_("The current password is not right."), field="current")
     check_password_rules(new)
     user.password_hash = generate_password_hash(new, method="scrypt")
-    user.session_version += 1  # signs out every other session of this account
+    end_sessions(user)  # signs out every other session of this account
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie of `user` stops working, copies included: the cookie carries
+    the session version (User.get_id) and `load_user` accepts only the current one."""
+    user.session_version += 1
     db.session.commit()
+
+
+def deactivate(email: str) -> User:
+    """The account can no longer sign in, and its open sessions end at once."""
+    user = find_user(email)
+    if user is None:
+        raise AccountError(f"no user with the email {email}")
+    user.active = False
+    end_sessions(user)
+    return user
 
 
 def set_language(user: User, language: str) -> None:
@@ -115,6 +131,6 @@ def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(raw_id))
     except (ValueError, TypeError):
         return None
-    if user is None or str(user.session_version) != version:
+    if user is None or not user.active or str(user.session_version) != version:
         return None
     return user

@@ -139,3 +139,39 @@ def test_password_change_signs_out_other_sessions(app, reviewer):
         sign_in(FormClient(app.test_client()), reviewer, "a much better password").status_code
         == 302
     )
+
+
+def copy_of_the_session_cookie(app, client: FormClient) -> FormClient:
+    """Another browser holding the same cookie (copied from a shared computer, a proxy log)."""
+    thief = FormClient(app.test_client())
+    cookie = client.client.get_cookie("session", domain="formdesk.test")
+    thief.client.set_cookie("session", cookie.value, domain="formdesk.test")
+    return thief
+
+
+def test_signing_out_ends_the_session_on_the_server(app, reviewer):
+    """Issue 14 (6): a cookie copied before signing out opened the dashboard for 31 days."""
+    client = FormClient(app.test_client())
+    sign_in(client, reviewer)
+    thief = copy_of_the_session_cookie(app, client)
+    assert thief.get("/dashboard/").status_code == 200  # the copy works while signed in
+    client.get("/dashboard/")
+    client.post("/logout", {})
+    response = thief.get("/dashboard/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    # Signing in again starts a new session that works; the old copy stays dead.
+    assert sign_in(client, reviewer).status_code == 302
+    assert client.get("/dashboard/").status_code == 200
+    assert thief.get("/dashboard/").status_code == 302
+
+
+def test_deactivating_an_account_ends_its_sessions(app, reviewer):
+    client = FormClient(app.test_client())
+    sign_in(client, reviewer)
+    assert client.get("/dashboard/").status_code == 200
+    result = app.test_cli_runner().invoke(args=["users", "deactivate", reviewer])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"deactivated {reviewer}\n"
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert sign_in(client, reviewer).status_code == 401

@@ -130,6 +130,9 @@ def remember_staff_language() -> None:
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Ends the session on the server: a copy of the cookie is refused from now on.
+        user_service.end_sessions(current_user)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
