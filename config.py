@@ -69,9 +69,13 @@ class Defaults:
     FORMDESK_LOAD_FORMS_ON_START = True
     # Create missing tables on start (embedded default). Deployments run `flask db upgrade`.
     FORMDESK_AUTO_MIGRATE = True
-    # Sign-in throttling (Flask-Limiter syntax): per account, and per client address.
-    FORMDESK_LOGIN_LIMIT = "5 per minute;20 per hour"
+    # Sign-in throttling: per client address (Flask-Limiter syntax); and per account and
+    # address, after this many failures each further one doubles the wait before the next
+    # try (from the first delay up to the longest). Never a lock-out of the account itself.
     FORMDESK_LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
+    FORMDESK_LOGIN_FREE_ATTEMPTS = 5
+    FORMDESK_LOGIN_FIRST_DELAY_SECONDS = 2
+    FORMDESK_LOGIN_MAX_DELAY_SECONDS = 15 * 60
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Email: Flask-Mail's own keys (FLASK_MAIL_SERVER=…). With no MAIL_SERVER, messages are
