@@ -44,6 +44,12 @@ EMAIL_PREVIEW_POLICY = CONTENT_SECURITY_POLICY.replace(
 )
 
 
+# The same for everyone and about no one: these may be cached. Every other page may show a
+# private link or personal data (form pages and their answers, the saved and confirmation
+# pages, an applicant's page, the dashboard), so no cache keeps it: `no-store`.
+SHARED_BLUEPRINTS = frozenset({"about"})
+
+
 def install(app: Flask) -> None:
     https = bool(app.config["FORMDESK_HTTPS"])
     # Cookies: never readable by scripts, not sent on cross-site POSTs, only over TLS when
@@ -74,6 +80,8 @@ def install(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if hsts:
             headers.setdefault("Strict-Transport-Security", hsts)
+        if request.endpoint != "static" and request.blueprint not in SHARED_BLUEPRINTS:
+            headers.setdefault("Cache-Control", "no-store")
         return response
 
     mask_secrets_in_logs(app)
