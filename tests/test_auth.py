@@ -48,6 +48,9 @@ def test_cli_creates_a_user_with_a_hashed_password(app, reviewer):
     [
         (["--role", "reviewer"], "one-password-long\nanother-password\n", "twice"),
         (["--role", "reviewer"], "short\nshort\n", "at least 12"),
+        # Issue 14 (9): twelve characters, and nothing else to guess.
+        (["--role", "reviewer"], "aaaaaaaaaaaa\naaaaaaaaaaaa\n", "too easy to guess"),
+        (["--role", "reviewer"], "password1234\npassword1234\n", "too easy to guess"),
         (["--role", "boss"], f"{PASSWORD}\n{PASSWORD}\n", "Invalid value for '--role'"),
         (["--role", "reviewer", "--form", "nope"], f"{PASSWORD}\n{PASSWORD}\n", "no form"),
     ],
@@ -62,6 +65,33 @@ def test_cli_refuses_bad_accounts(app, args, typed, message):
 
     with app.app_context():
         assert User.query.count() == 0
+
+
+@pytest.mark.parametrize(
+    "email", ["evil<script>@example.org", "nobody", "a@b", "two@@example.org", "a b@example.org"]
+)
+def test_cli_refuses_what_is_not_an_email_address(app, email):
+    """Issue 14 (9): `evil<script>@example.org` was a valid staff email."""
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", email, "--role", "admin"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: not an email address"), result.stderr
+    from models import User
+
+    with app.app_context():
+        assert User.query.count() == 0
+
+
+def test_a_password_easy_to_guess_is_refused_on_the_account_page(app, reviewer):
+    client = FormClient(app.test_client())
+    sign_in(client, reviewer)
+    client.get("/account/password")
+    for weak in ("aaaaaaaaaaaa", "rita@example.org1"):  # a repeat; the person's own email
+        response = client.post(
+            "/account/password", {"current": PASSWORD, "new": weak, "repeat": weak}
+        )
+        assert response.status_code == 200 and "too easy to guess" in client.last_html, weak
 
 
 def test_cli_refuses_a_second_account_with_the_same_email(app, reviewer):
