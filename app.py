@@ -12,11 +12,16 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 import models  # noqa: F401  (registers the tables)
 import sqlite_writers
-from config import Defaults, database_url_from_environment, install_secret_key
+from config import (
+    Defaults,
+    database_url_from_environment,
+    install_public_url,
+    install_secret_key,
+)
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate, schema_is_current
 from storage import check_configuration as check_storage_configuration
 from web import formatting, observability, security
@@ -43,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         database = Path(app.instance_path) / "formdesk.db"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
     install_secret_key(app.config, app.instance_path)
+    install_public_url(app.config)  # after the key: it tells development apart
     check_storage_configuration(app)
 
     db.init_app(app)
@@ -213,6 +219,15 @@ def _register_error_pages(app: Flask) -> None:
                 return render_template("errors/error.html", error=missing), missing.code
         return render_template("errors/error.html", error=error, csrf=True), 400
 
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either.
+        return (
+            "Bad Request: this service does not answer for that host.\n",
+            400,
+            {"Content-Type": "text/plain; charset=utf-8"},
+        )
+
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error):
         return render_template("errors/too_large.html", error=error), 413
@@ -309,6 +324,18 @@ def _register_cli(app: Flask) -> None:
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"created {user.role} {user.email}")
+
+    @users_group.command("deactivate")
+    @click.argument("email")
+    def deactivate_user_command(email):
+        """Stop a staff account: it can no longer sign in, and its sessions end at once."""
+        from services.users import AccountError, deactivate
+
+        try:
+            user = deactivate(email)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"deactivated {user.email}")
 
 
 def _read_new_password() -> str:

@@ -7,6 +7,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 # Made by a development start in the instance folder; its presence marks the folder as a
@@ -68,9 +69,13 @@ class Defaults:
     FORMDESK_LOAD_FORMS_ON_START = True
     # Create missing tables on start (embedded default). Deployments run `flask db upgrade`.
     FORMDESK_AUTO_MIGRATE = True
-    # Sign-in throttling (Flask-Limiter syntax): per account, and per client address.
-    FORMDESK_LOGIN_LIMIT = "5 per minute;20 per hour"
+    # Sign-in throttling: per client address (Flask-Limiter syntax); and per account and
+    # address, after this many failures each further one doubles the wait before the next
+    # try (from the first delay up to the longest). Never a lock-out of the account itself.
     FORMDESK_LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
+    FORMDESK_LOGIN_FREE_ATTEMPTS = 5
+    FORMDESK_LOGIN_FIRST_DELAY_SECONDS = 2
+    FORMDESK_LOGIN_MAX_DELAY_SECONDS = 15 * 60
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Email: Flask-Mail's own keys (FLASK_MAIL_SERVER=…). With no MAIL_SERVER, messages are
@@ -99,7 +104,9 @@ class Defaults:
     # Key that derives applicants' links (defaults to SECRET_KEY). Set it separately so that
     # rotating SECRET_KEY (which signs sessions) keeps the links in sent emails working.
     FORMDESK_TOKEN_KEY: str | None = None
-    # Absolute address of the service, for links in emails (else taken from the request).
+    # Absolute address of the service (https://forms.example.org): every link in emails is
+    # built on it, and requests for any other host are refused (TRUSTED_HOSTS). Required
+    # outside development; see `install_public_url`.
     FORMDESK_PUBLIC_URL: str | None = None
     # Operations: JSON log lines with the request id, an access log line per request,
     # and how many reverse proxies in front of the service set X-Forwarded-* (0: none).
@@ -215,3 +222,31 @@ def _create_key_file(path: Path) -> None:
             pass  # another process was first: its key is the one
     finally:
         os.unlink(temporary)
+
+
+# Health checks of a load balancer or a container ask the process itself, by these names.
+# (Werkzeug cannot match a bracketed IPv6 host such as [::1] against this list.)
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+def install_public_url(config: dict) -> None:
+    """Links in emails come only from FLASK_FORMDESK_PUBLIC_URL, never from a request's
+    `Host` (anyone could make the service mail its staff a link to their own host). Outside
+    development it is required, and requests for any host but its own (and loopback, for
+    health checks) are refused with 400 by Flask's TRUSTED_HOSTS."""
+    url = config.get("FORMDESK_PUBLIC_URL")
+    if not url:
+        if config.get("FORMDESK_DEVELOPMENT") or config.get("TESTING"):
+            return  # links use the request's host only when it is a loopback address
+        raise StartupRefused(
+            "FLASK_FORMDESK_PUBLIC_URL is not set (the service's address for links in "
+            "emails, e.g. https://forms.example.org); for development, start with `make run`"
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise StartupRefused(
+            f"FLASK_FORMDESK_PUBLIC_URL={url!r} is not an address like https://forms.example.org"
+        )
+    config["FORMDESK_PUBLIC_URL"] = url.rstrip("/")
+    if config.get("TRUSTED_HOSTS") is None:
+        config["TRUSTED_HOSTS"] = [parts.hostname, *LOOPBACK_HOSTS]

@@ -39,7 +39,6 @@ UNTHROTTLED = {
     "FLASK_FORMDESK_SUBMIT_LIMIT": "1000000 per minute",
     "FLASK_FORMDESK_TOKEN_LIMIT": "1000000 per minute",
     "FLASK_FORMDESK_TOKEN_MISS_LIMIT": "1000000 per minute",
-    "FLASK_FORMDESK_LOGIN_LIMIT": "1000000 per minute",
     "FLASK_FORMDESK_LOGIN_LIMIT_PER_ADDRESS": "1000000 per minute",
 }
 
@@ -202,6 +201,7 @@ def app_environment(db: Database, **extra: str) -> dict:
     env = clean_environment(
         FORMDESK_INSTANCE_PATH=str(db.directory / "instance"),
         FLASK_SECRET_KEY=uuid.uuid4().hex + uuid.uuid4().hex,
+        FLASK_FORMDESK_PUBLIC_URL="http://127.0.0.1",  # servers here are asked on loopback
         FLASK_FORMDESK_UPLOAD_DIR=str(db.directory / "uploads"),
         DATABASE_URL=db.url,
         **UNTHROTTLED,

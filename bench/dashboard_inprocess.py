@@ -46,6 +46,7 @@ def _app(db: Database):
     return create_app(
         {
             "SECRET_KEY": "x" * 40,
+            "FORMDESK_PUBLIC_URL": "http://127.0.0.1",
             "SQLALCHEMY_DATABASE_URI": db.url,
             "FORMDESK_LOAD_FORMS_ON_START": False,
             "FORMDESK_UPLOAD_DIR": str(db.directory / "uploads"),

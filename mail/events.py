@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from extensions import db
@@ -17,16 +17,14 @@ from moments import local_date, local_time_in
 from services.catalog import spec_for
 from services.tokens import submission_token
 from services.users import language_of
+from web.security import link_base
 from workflows import effects
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    """Links in emails: FORMDESK_PUBLIC_URL when set, else the address of the request."""
-    base = current_app.config.get("FORMDESK_PUBLIC_URL")
-    if base is None and has_request_context():
-        return url_for(endpoint, _external=True, **values)
+    """Links in emails: on FORMDESK_PUBLIC_URL (see web.security.link_base)."""
     path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return (base or "http://127.0.0.1:5000").rstrip("/") + path
+    return link_base() + path
 
 
 def applicant_name(spec: FormSpec, answers: dict) -> str:

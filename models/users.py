@@ -25,7 +25,8 @@ class User(UserMixin, db.Model):
     # A reviewer sees the forms assigned to them, or every form when this is set.
     all_forms: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Changed on password change, so other sessions of this user end (Flask-Login's id).
+    # Changed at sign-out, password change and deactivation: every session cookie carries
+    # it (Flask-Login's id, get_id) and only the current one is accepted (services.users).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     # New-submission notices: "immediate", "daily" (one digest a day) or "none".
     notify: Mapped[str] = mapped_column(String(20), default="immediate", server_default="immediate")

@@ -20,7 +20,7 @@ from services.capacity import lock_form, seats_wanted
 from services.catalog import spec_for
 from services.deadlines import accepts_answers
 from services.duplicates import earlier_submission
-from services.tokens import hash_token, new_submission_token
+from services.tokens import hash_token, new_submission_token, submission_token
 from services.transitions import initial_state
 from workflows.engine import get_workflow
 
@@ -48,7 +48,7 @@ def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = 
     version = draft.form_version
     spec = spec_for(version)
     if draft.submission_id is not None:
-        raise SubmissionRefused("already_submitted")
+        return _sent_before(draft.submission_id)
     if not accepts_answers(version.opens_at, version.closes_at, draft.started_at, now):
         raise SubmissionRefused("closed")
     page = first_page_with_problems(spec, draft.answers, draft.language)
@@ -59,6 +59,12 @@ def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = 
     nonce, token, token_hash = new_submission_token()
     workflow = get_workflow(spec.workflow)
     lock_form(version.form_id)  # places and references are counted under the form's lock
+    # Under the lock, read again: the same draft sent twice at once (a double click) is
+    # one submission, and the later request answers with the first one's confirmation.
+    first = db.session.scalar(select(Draft.submission_id).where(Draft.id == draft.id))
+    if first is not None:
+        db.session.rollback()
+        return _sent_before(first)
     email = kept.get(spec.applicant_email_field) if spec.applicant_email_field else None
     # Under the lock: two "Send" clicks from two tabs cannot both pass as the first.
     earlier = earlier_submission(version.form_id, email, now)
@@ -106,6 +112,24 @@ def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = 
     reference = submission.reference
     db.session.commit()
     return Submitted(submission, token, reference)
+
+
+def _sent_before(submission_id: int) -> Submitted:
+    """The result of the request that sent this draft first (its link derived again)."""
+    submission = db.session.get(Submission, submission_id)
+    return Submitted(submission, submission_token(submission.token_nonce), submission.reference)
+
+
+def submitted_draft(token: str | None) -> Submitted | None:
+    """The submission made from the draft `token` opens, once it is sent: a request that
+    still carries the draft's token (the second of a double click) gets its confirmation."""
+    if not token or len(token) > 100:
+        return None
+    sent = select(Draft.submission_id).where(
+        Draft.token_hash == hash_token(token), Draft.submission_id.is_not(None)
+    )
+    submission_id = db.session.scalar(sent)
+    return _sent_before(submission_id) if submission_id is not None else None
 
 
 def _claim_attachments(draft: Draft, submission: Submission, kept: dict) -> None:

@@ -3,10 +3,12 @@ scrypt (werkzeug); no default password exists anywhere."""
 
 from __future__ import annotations
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from config import LANGUAGES
 from extensions import db
@@ -14,6 +16,9 @@ from models import ROLES, Form, ReviewerAssignment, User
 from models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 12
+# zxcvbn's score (0–4): 3 is "safely unguessable: moderate protection from an offline attack"
+# (repeats, keyboard walks, common passwords and words with digits score lower).
+MIN_PASSWORD_SCORE = 3
 # Compared against when the email is unknown, so a wrong email costs the same time as a
 # wrong password and does not reveal which accounts exist.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0000", method="scrypt")
@@ -25,12 +30,30 @@ class AccountError(ValueError):
         self.field = field  # the form field the message belongs beside
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, user_inputs: tuple[str, ...] = ()) -> None:
+    """Long enough, and hard to guess by zxcvbn's estimate (`user_inputs`: the person's
+    email and name, which a password must not lean on)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             _("Use at least %(min)d characters for the password.", min=MIN_PASSWORD_LENGTH),
             field="new",
         )
+    # zxcvbn's time grows with the length; the first 100 characters decide.
+    if zxcvbn(password[:100], user_inputs=[i for i in user_inputs if i])["score"] < (
+        MIN_PASSWORD_SCORE
+    ):
+        raise AccountError(
+            _("This password is too easy to guess. Use a few words that do not belong together."),
+            field="new",
+        )
+
+
+def normalised_email(email: str) -> str:
+    """A staff email address as email-validator accepts it (no DNS look-up), lower case."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise AccountError(f"not an email address: {error}", field="email") from error
 
 
 def find_user(email: str) -> User | None:
@@ -47,13 +70,12 @@ def create_user(
 ) -> User:
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if "@" not in email:
-        raise AccountError("not an email address")
-    if find_user(email):
+    address = normalised_email(email)
+    if find_user(address):
         raise AccountError(f"a user with the email {email} exists already")
-    check_password_rules(password)
+    check_password_rules(password, (address, name))
     user = User(
-        email=email.strip().lower(),
+        email=address,
         name=name,
         role=role,
         all_forms=all_forms,
@@ -84,10 +106,26 @@ def authenticate(email: str, password: str) -> User | None:
 def change_password(user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current or ""):
         raise AccountError(_("The current password is not right."), field="current")
-    check_password_rules(new)
+    check_password_rules(new, (user.email, user.name))
     user.password_hash = generate_password_hash(new, method="scrypt")
-    user.session_version += 1  # signs out every other session of this account
+    end_sessions(user)  # signs out every other session of this account
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie of `user` stops working, copies included: the cookie carries
+    the session version (User.get_id) and `load_user` accepts only the current one."""
+    user.session_version += 1
     db.session.commit()
+
+
+def deactivate(email: str) -> User:
+    """The account can no longer sign in, and its open sessions end at once."""
+    user = find_user(email)
+    if user is None:
+        raise AccountError(f"no user with the email {email}")
+    user.active = False
+    end_sessions(user)
+    return user
 
 
 def set_language(user: User, language: str) -> None:
@@ -115,6 +153,6 @@ def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(raw_id))
     except (ValueError, TypeError):
         return None
-    if user is None or str(user.session_version) != version:
+    if user is None or not user.active or str(user.session_version) != version:
         return None
     return user

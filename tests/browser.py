@@ -70,12 +70,14 @@ ROBOT_FRIENDLY = {
 }
 
 
-def server_environment(instance: Path, uploads: Path) -> dict:
+def server_environment(instance: Path, uploads: Path, port: int | None = None) -> dict:
     """The environment of a server process: its own instance folder (SQLite database),
-    a random secret key, and an upload folder outside the repository."""
+    a random secret key, its address (on 127.0.0.1) and an upload folder outside the
+    repository."""
     return clean_environment(
         FORMDESK_INSTANCE_PATH=str(instance),
         FLASK_SECRET_KEY=random_secret(),
+        FLASK_FORMDESK_PUBLIC_URL=f"http://127.0.0.1:{port}" if port else "http://127.0.0.1",
         FLASK_FORMDESK_UPLOAD_DIR=str(uploads),
         **ROBOT_FRIENDLY,
     )
@@ -168,4 +170,4 @@ def flask_server(instance: Path, uploads: Path, log: Path) -> ServerProcess:
     port = free_port()
     command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
     command += ["--host", "127.0.0.1", "--no-reload", "--no-debugger"]
-    return ServerProcess(command, ROOT, server_environment(instance, uploads), port, log)
+    return ServerProcess(command, ROOT, server_environment(instance, uploads, port), port, log)

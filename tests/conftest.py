@@ -76,6 +76,8 @@ def app(database_url, tmp_path_factory):
             "FORMDESK_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
             "FORMDESK_LOAD_FORMS_ON_START": False,
             "SERVER_NAME": "formdesk.test",
+            # As in production: links in emails on it, requests for other hosts refused.
+            "FORMDESK_PUBLIC_URL": "http://formdesk.test",
             # The checks against robots and floods are switched on by the tests of them
             # (tests/test_security.py): elsewhere pages come back at machine speed, many
             # applications share one email address, and all come from one address.

@@ -158,6 +158,7 @@ def test_gunicorn_serves_the_factory(tmp_path):
     env = {
         **os.environ,
         "FLASK_SECRET_KEY": TEST_KEY,
+        "FLASK_FORMDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "FORMDESK_INSTANCE_PATH": str(tmp_path),
         "FLASK_FORMDESK_UPLOAD_DIR": str(tmp_path / "uploads"),
     }

@@ -94,6 +94,7 @@ def queued(app, database_url, broker_url, tmp_path):
     smtp = SmtpServer().start()
     settings = {
         "SECRET_KEY": app.config["SECRET_KEY"],
+        "FORMDESK_PUBLIC_URL": "http://formdesk.test",
         "FORMDESK_UPLOAD_DIR": app.config["FORMDESK_UPLOAD_DIR"],
         "FORMDESK_BROKER_URL": broker_url,
         "FORMDESK_BROKER_VISIBILITY_SECONDS": 4,

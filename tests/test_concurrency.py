@@ -24,7 +24,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*na
 def gunicorn(database_url, tmp_path, app):
     """4 worker processes × 4 threads: requests really run at the same time."""
     port = free_port()
-    env = server_environment(tmp_path / "instance", tmp_path / "uploads")
+    env = server_environment(tmp_path / "instance", tmp_path / "uploads", port)
     env["DATABASE_URL"] = database_url
     env["FLASK_FORMDESK_LOAD_FORMS_ON_START"] = "false"
     env["FLASK_FORMDESK_MIN_FILL_SECONDS"] = "0"  # robots are not what this test is about
@@ -55,9 +55,8 @@ class Browserless:
 
     def __init__(self, base_url: str):
         self.base = base_url
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         self.html = ""
 
     def get(self, path: str) -> int:
@@ -120,8 +119,8 @@ def test_200_racing_registrations_for_30_seats(app, create_form, gunicorn):
 def deployed(database_url, tmp_path, app):
     """gunicorn as deploy/gunicorn.conf.py runs it: the app built once in the master
     (preload_app), 2 forked workers × 4 threads."""
-    env = server_environment(tmp_path / "instance", tmp_path / "uploads")
     port = free_port()
+    env = server_environment(tmp_path / "instance", tmp_path / "uploads", port)
     env.update(
         DATABASE_URL=database_url,
         FORMDESK_BIND=f"127.0.0.1:{port}",
@@ -212,3 +211,43 @@ def test_two_reviewers_accepting_the_last_place_at_once(app, create_form):
         outcomes = sorted(pool.map(accept, ids))
     assert outcomes == ["All 1 places are taken.", "accepted"]
     assert sorted(states(app, "last")) == ["accepted", "in_review"]
+
+
+def test_one_draft_sent_in_parallel_becomes_one_submission(app, create_form, gunicorn):
+    """Issue 14 (4): a double-click on "Send" (here 6 requests at once, each with the same
+    cookie, as a browser sends them) made several submissions of one draft. Exactly one is
+    made, and every request gets its confirmation."""
+    create_form(
+        base(
+            "twice",
+            [{"title": "You", "fields": [{"name": "name", "type": "text", "label": "Name"}]}],
+            workflow="event-registration",
+            capacity=30,
+        )
+    )
+    person = Browserless(gunicorn.url)
+    person.get("/calls/twice/page/1")
+    person.post("/calls/twice/page/1", {"name": "Double Click", "action": "continue"})
+    person.get("/calls/twice/check")
+    cookies = list(person.jar)
+    token = CSRF.search(person.html)
+    body = urllib.parse.urlencode({"csrf_token": token.group(1) or token.group(2)}).encode()
+    clicks = 6
+    barrier = threading.Barrier(clicks)
+
+    def press_send(_index: int) -> tuple[str, str]:
+        jar = http.cookiejar.CookieJar()
+        for cookie in cookies:  # the same cookie in every request
+            jar.set_cookie(cookie)
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        barrier.wait(timeout=60)
+        with opener.open(gunicorn.url + "/calls/twice/check", body, timeout=120) as response:
+            page = response.read().decode()
+        found = re.search(r"TEST-\d{4}-\d{4}", page)
+        return response.url, found.group(0) if found else page[:300]
+
+    with ThreadPoolExecutor(clicks) as pool:
+        answers = list(pool.map(press_send, range(clicks)))
+    assert len(states(app, "twice")) == 1
+    assert all(url.endswith("/calls/twice/confirmation") for url, _ in answers), answers
+    assert len({reference for _, reference in answers}) == 1, answers

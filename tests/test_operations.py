@@ -121,6 +121,7 @@ def test_the_gunicorn_configuration_file_is_valid(tmp_path):
         timeout=60,
         env={
             "FLASK_SECRET_KEY": TEST_KEY,
+            "FLASK_FORMDESK_PUBLIC_URL": "https://forms.example.org",
             "PATH": "/usr/bin:/bin",
             "FORMDESK_INSTANCE_PATH": str(tmp_path),
         },

@@ -3,6 +3,8 @@ dashboard and their emails in."""
 
 from __future__ import annotations
 
+import math
+import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -18,6 +20,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo
 
@@ -72,24 +75,57 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.index")
 
 
-def _email_key() -> str:
-    """Per account; a form without an email is counted per address instead."""
-    email = (request.form.get("email") or "").strip().lower()[:320]
-    return f"account:{email}" if email else f"address:{request.remote_addr}"
+class SignInDelay:
+    """Failed sign-ins, counted per account *and* address in the rate limiter's storage
+    (shared by the processes that share the limits). After FORMDESK_LOGIN_FREE_ATTEMPTS
+    failures, each further one makes that pair wait twice as long as the last time, up to
+    FORMDESK_LOGIN_MAX_DELAY_SECONDS; a success forgets them. Someone failing a person's
+    password from their own address slows down only themselves: the account is never
+    locked for its owner elsewhere."""
+
+    def __init__(self, email: str):
+        who = f"{(email or '').strip().lower()[:320]}/{request.remote_addr}"
+        self.failures_key = f"signin-failures/{who}"
+        self.wait_key = f"signin-wait/{who}"
+        self.storage = limiter.storage
+        self.config = current_app.config
+
+    def seconds_left(self) -> int:
+        if not self.storage.get(self.wait_key):
+            return 0
+        return max(1, math.ceil(self.storage.get_expiry(self.wait_key) - time.time()))
+
+    def failed(self) -> None:
+        failures = self.storage.incr(self.failures_key, 24 * 3600)
+        beyond = failures - self.config["FORMDESK_LOGIN_FREE_ATTEMPTS"]
+        if beyond >= 0:
+            first, longest = (
+                self.config["FORMDESK_LOGIN_FIRST_DELAY_SECONDS"],
+                self.config["FORMDESK_LOGIN_MAX_DELAY_SECONDS"],
+            )
+            self.storage.incr(self.wait_key, min(first * 2 ** min(beyond, 30), longest))
+
+    def succeeded(self) -> None:
+        self.storage.clear(self.failures_key)
+        self.storage.clear(self.wait_key)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Throttled per account (guessing one password) and per address (trying many accounts).
-@limiter.limit(
-    lambda: current_app.config["FORMDESK_LOGIN_LIMIT"], methods=["POST"], key_func=_email_key
-)
+# Throttled per address (one machine trying many accounts); per account and address, failed
+# attempts make the next one wait longer and longer (SignInDelay).
 @limiter.limit(lambda: current_app.config["FORMDESK_LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
 def login():
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
+        delay = SignInDelay(form.email.data)
+        if wait := delay.seconds_left():  # even the right password waits: no guess counts
+            return _too_soon(wait)
         user = user_service.authenticate(form.email.data, form.password.data)
-        if user is not None:
+        if user is None:
+            delay.failed()
+        else:
+            delay.succeeded()
             next_url = _safe_next(request.args.get("next"))
             chosen = session.get("lang")
             session.clear()  # a new session at sign-in: no fixation
@@ -98,6 +134,11 @@ def login():
             return redirect(next_url)
         failed = True
     return render_template("auth/login.html", form=form, failed=failed), 401 if failed else 200
+
+
+def _too_soon(seconds: int):
+    error = TooManyRequests(retry_after=seconds)
+    return render_template("errors/error.html", error=error), 429, {"Retry-After": str(seconds)}
 
 
 def _keep_language(user, chosen: str | None) -> None:
@@ -130,6 +171,9 @@ def remember_staff_language() -> None:
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Ends the session on the server: a copy of the cookie is refused from now on.
+        user_service.end_sessions(current_user)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -26,7 +26,13 @@ from services.catalog import find_form, spec_for, visible_calls
 from services.deadlines import CallStatus, accepts_answers, call_status
 from services.duplicates import earlier_submission
 from services.outcome import outcome_of
-from services.submissions import SubmissionRefused, find_submission, submit
+from services.submissions import (
+    SubmissionRefused,
+    Submitted,
+    find_submission,
+    submit,
+    submitted_draft,
+)
 from services.uploads import UploadRefused, accept_upload, discard
 from web import bot_checks
 from web.language import preferred_language
@@ -320,6 +326,9 @@ def check(slug: str):
     _current, _spec = _load_call(slug)
     draft = _session_draft(slug)
     if draft is None:
+        # Sent already by a request that left this one's cookie behind (a double click).
+        if (sent := submitted_draft(session.get("drafts", {}).get(slug))) is not None:
+            return _confirm(slug, sent)
         return redirect(url_for("public.call", slug=slug))
     version = draft.form_version
     spec = spec_for(version)
@@ -343,20 +352,24 @@ def check(slug: str):
                     spec, language, draft, earlier=refusal.earlier, unconfirmed=True
                 )
             abort(409)
-        _forget_draft(slug)
-        sent = [r for r in session.get(SENT_KEY, []) if r != result.reference]
-        session[SENT_KEY] = [*sent, result.reference][-10:]
-        session["confirmation"] = {
-            "slug": slug,
-            "reference": result.reference,
-            "token": result.token,  # the applicant's link; the database keeps only its hash
-        }
-        return redirect(url_for("public.confirmation", slug=slug))
+        return _confirm(slug, result)
 
     for page_spec in spec.pages:
         if page_problems(spec, page_spec, draft.answers, language):
             return redirect(_page_url(slug, page_spec.index, review=1))
     return _render_check(spec, language, draft)
+
+
+def _confirm(slug: str, result: Submitted):
+    _forget_draft(slug)
+    sent = [r for r in session.get(SENT_KEY, []) if r != result.reference]
+    session[SENT_KEY] = [*sent, result.reference][-10:]
+    session["confirmation"] = {
+        "slug": slug,
+        "reference": result.reference,
+        "token": result.token,  # the applicant's link; the database keeps only its hash
+    }
+    return redirect(url_for("public.confirmation", slug=slug))
 
 
 def _render_check(spec, language, draft, earlier=None, unconfirmed=False, robot=False):

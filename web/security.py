@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import logging
 import re
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, has_request_context, request
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -40,6 +42,12 @@ def _style_hash(style: str) -> str:
 EMAIL_PREVIEW_POLICY = CONTENT_SECURITY_POLICY.replace(
     "style-src 'self'", f"style-src 'self' 'unsafe-hashes' {_style_hash(EMAIL_BODY_STYLE)}"
 )
+
+
+# The same for everyone and about no one: these may be cached. Every other page may show a
+# private link or personal data (form pages and their answers, the saved and confirmation
+# pages, an applicant's page, the dashboard), so no cache keeps it: `no-store`.
+SHARED_BLUEPRINTS = frozenset({"about"})
 
 
 def install(app: Flask) -> None:
@@ -72,9 +80,39 @@ def install(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if hsts:
             headers.setdefault("Strict-Transport-Security", hsts)
+        if request.endpoint != "static" and request.blueprint not in SHARED_BLUEPRINTS:
+            headers.setdefault("Cache-Control", "no-store")
         return response
 
     mask_secrets_in_logs(app)
+
+
+# --- links ----------------------------------------------------------------------------
+
+# Development without FLASK_FORMDESK_PUBLIC_URL, asked by a host that is not loopback.
+DEVELOPMENT_LINK_BASE = "http://127.0.0.1:5000"
+
+
+def link_base() -> str:
+    """Where links in emails point: FLASK_FORMDESK_PUBLIC_URL (required outside development,
+    config.install_public_url). Without it (development, tests) the request's own address
+    only when it is a loopback one: a `Host` header sent by anyone else never becomes a
+    link in an email sent in the organisation's name."""
+    configured = current_app.config.get("FORMDESK_PUBLIC_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context() and is_loopback(request.host):
+        return request.host_url.rstrip("/")
+    return DEVELOPMENT_LINK_BASE
+
+
+def is_loopback(host: str) -> bool:
+    """`host` (a Host header, with or without a port) names this machine."""
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+        return name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:  # not an address (a name, or a malformed header)
+        return False
 
 
 # --- logs ------------------------------------------------------------------------------
