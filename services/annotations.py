@@ -8,6 +8,7 @@ the applicant, and pages for the applicant may show it."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -27,9 +28,15 @@ from models import (
     User,
 )
 from services.access import can_review
+from services.staff_input import (
+    MAX_TAG_LENGTH,
+    InputRefused,
+    clean_text,
+    normalise,
+    refuse_control_characters,
+)
 
 MAX_COMMENT_LENGTH = 5000
-MAX_TAG_LENGTH = 60
 MAX_REASON_LENGTH = 2000
 
 T = TypeVar("T")
@@ -76,17 +83,27 @@ def once_more_on_conflict(work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+def _checked(text: str | None, label: str, limit: int, too_long: str) -> str:
+    """Multi-line text as stored: NFC, `\n` line ends, no other control character."""
+    try:
+        text = normalise(text, multiline=True).strip()
+        return clean_text(text, label, limit, multiline=True, too_long=too_long)
+    except InputRefused as refusal:
+        raise AnnotationRefused(str(refusal)) from None
+
+
 # --- internal comments ---------------------------------------------------------------
 
 
 def add_comment(submission_id: int, user: User, body: str) -> InternalComment:
-    text = (body or "").replace("\r\n", "\n").strip()
+    text = _checked(
+        body,
+        _("Comment"),
+        MAX_COMMENT_LENGTH,
+        _("A comment can be at most %(max)d characters long.", max=MAX_COMMENT_LENGTH),
+    )
     if not text:
         raise AnnotationRefused(_("Write the comment first."))
-    if len(text) > MAX_COMMENT_LENGTH:
-        raise AnnotationRefused(
-            _("A comment can be at most %(max)d characters long.", max=MAX_COMMENT_LENGTH)
-        )
     submission = reviewable_submission(submission_id, user)
     comment = InternalComment(submission_id=submission.id, user_id=user.id, body=text)
     db.session.add(comment)
@@ -110,11 +127,16 @@ def comments_of(submission_id: int) -> list[tuple[InternalComment, User | None]]
 
 
 def normalise_tag(name: str) -> str:
-    """Free text, compared without case and extra spaces: " Needs  Visit " → "needs visit"."""
-    return " ".join((name or "").split()).casefold()
+    """Free text, compared without case and extra spaces, in NFC: " Needs  Visit " →
+    "needs visit"."""
+    return unicodedata.normalize("NFC", " ".join(normalise(name).split()).casefold())
 
 
 def add_tag(submission_id: int, user: User, name: str) -> Tag:
+    try:
+        refuse_control_characters(normalise(name), _("Tag"))  # the bound: once normalised
+    except InputRefused as refusal:
+        raise AnnotationRefused(str(refusal)) from None
     wanted = normalise_tag(name)
     if not wanted:
         raise AnnotationRefused(_("Write the tag first."))
@@ -194,13 +216,14 @@ def has_conflict(submission_id: int, user_id: int) -> bool:
 def declare_conflict(submission_id: int, user: User, reason: str) -> ConflictOfInterest:
     """From now on `user` neither sees this submission's scores nor scores it; scores they
     gave before are removed, so they no longer count in the average."""
-    text = (reason or "").replace("\r\n", "\n").strip()
+    text = _checked(
+        reason,
+        _("Declare a conflict of interest"),
+        MAX_REASON_LENGTH,
+        _("The reason can be at most %(max)d characters long.", max=MAX_REASON_LENGTH),
+    )
     if not text:
         raise AnnotationRefused(_("Say briefly why you have a conflict of interest."))
-    if len(text) > MAX_REASON_LENGTH:
-        raise AnnotationRefused(
-            _("The reason can be at most %(max)d characters long.", max=MAX_REASON_LENGTH)
-        )
     submission = reviewable_submission(submission_id, user)
 
     def work() -> ConflictOfInterest:

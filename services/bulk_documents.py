@@ -4,14 +4,13 @@ applied (a copy shows every answer), and logged like other exports of personal d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from extensions import db
 from models import AuditEntry, Submission, User
 from services.review import hides_identity, list_choices, matching_ids, read_filters
+from services.staff_input import ListQuery
 
 # Copies missing for the current revision are made during the download (the background
 # worker normally made them long before); past this many, the command line is the tool.
@@ -22,14 +21,13 @@ class BulkRefused(Exception):
     """The message says why, for the person who asked."""
 
 
-def select_submissions(user: User, args: Mapping[str, str], language: str) -> list[int]:
+def select_submissions(user: User, query: ListQuery, language: str) -> list[int]:
     """Ids in the list's order. LookupError when `form` names a call the user does not
     review (or none): the caller answers 404, as for every other form of theirs."""
     choices = list_choices(user, language)
-    slug = (args.get("form") or "").strip()
-    if slug and all(info.form.slug != slug for info in choices.forms):
-        raise LookupError(slug)
-    filters, problems = read_filters(args, choices)
+    if query.form and all(info.form.slug != query.form for info in choices.forms):
+        raise LookupError(query.form)
+    filters, problems = read_filters(query, choices)
     if problems:  # the list shows them and carries on; a download must not guess
         raise BulkRefused(" ".join(problems))
     ids = matching_ids(user, filters, choices)
@@ -57,14 +55,12 @@ def select_submissions(user: User, args: Mapping[str, str], language: str) -> li
     return ids
 
 
-def record_download(user: User, ids: list[int], kind: str, args: Mapping[str, str]) -> None:
+def record_download(user: User, ids: list[int], kind: str, query: ListQuery) -> None:
     """One audit entry per form: who took how many documents, with which filters."""
     counts: dict[int, int] = {}
     for form_id in db.session.scalars(select(Submission.form_id).where(Submission.id.in_(ids))):
         counts[form_id] = counts.get(form_id, 0) + 1
-    filters = {
-        k: v for k, v in args.items() if v and k in ("form", "state", "from", "to", "tag", "q")
-    }
+    filters = query.as_args()
     for form_id, count in sorted(counts.items()):
         db.session.add(
             AuditEntry(

@@ -32,6 +32,7 @@ from services.capacity import seats_taken
 from services.catalog import spec_for
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
+from services.staff_input import ListQuery, page_number
 from services.transitions import Actor, TransitionRefused, transition, workflow_of
 from workflows.engine import Workflow, get_workflow
 
@@ -238,25 +239,25 @@ def _date(value: str) -> date | None:
     return day if 1900 <= day.year <= 2999 else None
 
 
-def read_filters(args: Mapping[str, str], choices: ListChoices) -> tuple[ListFilters, list[str]]:
-    """Filters from query-string values. What cannot be used is left out, with a message
-    for the person; nothing here raises."""
-    filters, problems = ListFilters(), []
-    slug = (args.get("form") or "").strip()
-    if slug:
-        info = next((i for i in choices.forms if i.form.slug == slug), None)
+def read_filters(query: ListQuery, choices: ListChoices) -> tuple[ListFilters, list[str]]:
+    """Filters from the list's query string, read by services.staff_input. What cannot be
+    used is left out, with a message for the person; nothing here raises."""
+    filters, problems = ListFilters(), list(query.problems)
+    if query.form:
+        info = next((i for i in choices.forms if i.form.slug == query.form), None)
         if info is None:
             problems.append(_("There is no such call among yours; showing all your calls."))
         else:
             filters.form_id = info.form.id
-    state = (args.get("state") or "").strip()
-    if state:
-        if state in dict(choices.states):
-            filters.state = state
+    if query.state:
+        if query.state in dict(choices.states):
+            filters.state = query.state
         else:
             problems.append(_("Unknown state; showing every state."))
-    for key, label in (("from", _("Submitted from")), ("to", _("Submitted until"))):
-        raw = (args.get(key) or "").strip()
+    for key, raw, label in (
+        ("from", query.date_from, _("Submitted from")),
+        ("to", query.date_to, _("Submitted until")),
+    ):
         if not raw:
             continue
         day = _date(raw)
@@ -271,21 +272,17 @@ def read_filters(args: Mapping[str, str], choices: ListChoices) -> tuple[ListFil
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         problems.append(_("The first date is after the last one; the dates are ignored."))
         filters.date_from = filters.date_to = None
-    tag = (args.get("tag") or "").strip()
-    if tag:
-        if tag in choices.tags:
-            filters.tag = tag
+    if query.tag:
+        if query.tag in choices.tags:
+            filters.tag = query.tag
         else:
             problems.append(_("No submission of yours has this tag; showing every tag."))
-    filters.q = clean_query(args.get("q") or "")
-    if args.get("sort") in SORTS:
-        filters.sort = args["sort"]
-    if args.get("order") in ORDERS:
-        filters.order = args["order"]
-    try:
-        filters.page = max(1, min(int(args.get("page") or 1), 10**6))
-    except ValueError:
-        filters.page = 1
+    filters.q = clean_query(query.q)
+    if query.sort in SORTS:
+        filters.sort = query.sort
+    if query.order in ORDERS:
+        filters.order = query.order
+    filters.page = page_number(query.page)
     return filters, problems
 
 

@@ -18,6 +18,7 @@ from jobs import isolation
 from mail.texts import PLACEHOLDERS
 from services import email_templates as texts
 from services import outbox as outbox_service
+from services.staff_input import InputRefused, normalise, page_number, refuse_control_characters
 
 bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
 
@@ -167,9 +168,12 @@ def _edit(form_id: int | None, event: str, language: str):
                 flash(_("There was no text of its own to reset."))
             return redirect(_edit_url(scope, event, language))
         subject, body = texts.normalise(
-            request.form.get("subject", ""), request.form.get("body", "")
+            normalise(request.form.get("subject")), normalise(request.form.get("body"), True)
         )
-        if action == "save":
+        control = _control_characters(subject, body)
+        if control:
+            errors, status = control, 400
+        elif action == "save":
             try:
                 texts.save_template(current_user, scope, event, language, subject, body)
             except texts.TemplateRefused as refused:
@@ -207,14 +211,19 @@ def _edit(form_id: int | None, event: str, language: str):
     ), status
 
 
+def _control_characters(subject: str, body: str) -> dict[str, list[str]]:
+    """Messages by field for control characters (a line break in the subject has its own,
+    from services.email_templates)."""
+    errors = {}
+    for name, label, text in (("subject", _("Subject"), subject), ("body", _("Text"), body)):
+        try:
+            refuse_control_characters(text, label, multiline=True)
+        except InputRefused as refusal:
+            errors[name] = [str(refusal)]
+    return errors
+
+
 # --- outbox ------------------------------------------------------------------------------------
-
-
-def _page_number(value: str | None) -> int:
-    try:
-        return max(1, min(int(value or 1), 1_000_000))
-    except ValueError:
-        return 1
 
 
 @bp.get("/outbox")
@@ -222,7 +231,7 @@ def _page_number(value: str | None) -> int:
 def outbox():
     page = outbox_service.outbox_page(
         outbox_service.read_status(request.args.get("status")),
-        _page_number(request.args.get("page")),
+        page_number(request.args.get("page")),
     )
 
     def link(**changes) -> str:

@@ -22,20 +22,33 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, PasswordField, SelectField
-from wtforms.validators import DataRequired, EqualTo
+from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from config import LANGUAGES
 from extensions import limiter
 from services import users as user_service
+from services.staff_input import has_control_character, normalise
 from web.language import preferred_language
 
 bp = Blueprint("auth", __name__)
 
 
+MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry
+
+
+def plain_email(_form, field) -> None:
+    """Refused before any look-up: PostgreSQL cannot compare text holding NUL."""
+    field.data = normalise(field.data).strip()
+    if has_control_character(field.data) or len(field.data) > MAX_EMAIL_LENGTH:
+        raise ValidationError(
+            _l("Enter an email address in the right format, like name@example.org.")
+        )
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("Email address"),
-        validators=[DataRequired(_l("Enter your email address."))],
+        validators=[DataRequired(_l("Enter your email address.")), plain_email],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from services.review import (
     BULK_LIMIT,
     CHART_DAYS,
+    BulkChoice,
     apply_bulk,
     bulk_choices,
     bulk_preview,
@@ -26,11 +27,15 @@ from services.review import (
     list_submissions,
     read_filters,
 )
+from services.staff_input import InputRefused, clean_text, has_control_character, read_list_query
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 LIST_PATH = "/dashboard/submissions"
 MAX_COMMENT = 5000
+MAX_BACK_LENGTH = 2000  # the list's address with its filters
+MAX_ID_DIGITS = 18
+MAX_STATE_LENGTH = 40
 
 
 def _language() -> str:
@@ -137,7 +142,8 @@ def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
 def submissions():
     language = _language()
     choices = list_choices(current_user, language)
-    filters, problems = read_filters(request.args, choices)
+    query = read_list_query(request.args)
+    filters, problems = read_filters(query, choices)
     page = list_submissions(current_user, filters, choices, language)
 
     def link(**changes) -> str:
@@ -160,53 +166,78 @@ def submissions():
         sort_link=sort_link,
         page_numbers=page_numbers(page.page, page.pages),
         actions=bulk_choices(current_user, choices, language, filters),
-        back=request.full_path.rstrip("?"),
+        back=_back(request.full_path.rstrip("?")),
         columns=list_columns(filters, choices),
-    )
+    ), 400 if query.problems else 200
 
 
 # --- Bulk transitions -------------------------------------------------------------------------
 
 
 def _ids(values: list[str]) -> list[int]:
-    ids = []
-    for value in values[:BULK_LIMIT]:
-        try:
-            number = int(value)
-        except ValueError:
-            continue
-        if number > 0:
-            ids.append(number)
-    return ids
+    """Positive ids among the values; anything else is left out."""
+    return [
+        int(value)
+        for value in values[:BULK_LIMIT]
+        if value.isascii() and value.isdigit() and 0 < len(value) <= MAX_ID_DIGITS and int(value)
+    ]
 
 
 def _back(value: str | None) -> str:
-    """Only back to the list (with its filters): never elsewhere."""
-    if value and (value == LIST_PATH or value.startswith(LIST_PATH + "?")):
+    """Only back to the list (with its filters): never elsewhere, nothing unchecked."""
+    try:
+        value = clean_text(value, "back", MAX_BACK_LENGTH)
+    except InputRefused:
+        value = ""
+    if value == LIST_PATH or value.startswith(LIST_PATH + "?"):
         return value
     return url_for("dashboard.submissions")
 
 
-def _bulk_request():
+@dataclass
+class BulkRequest:
+    action: BulkChoice | None
+    comment: str
+    problem: str | None  # why the comment cannot be used
+    ids: list[int]
+    back: str
+
+
+def _bulk_request() -> BulkRequest:
     language = _language()
     choices = list_choices(current_user, language)
     back = _back(request.form.get("back"))
     # The actions the list offered, with its labels: those of the filters it was showing.
-    listed, _problems = read_filters(MultiDict(parse_qsl(urlsplit(back).query)), choices)
+    listed, _problems = read_filters(
+        read_list_query(MultiDict(parse_qsl(urlsplit(back).query))), choices
+    )
     offered = bulk_choices(current_user, choices, language, listed)
     wanted = request.form.get("action", "")
     action = next((c for c in offered if c.name == wanted), None)
-    comment = (request.form.get("comment") or "").strip()[:MAX_COMMENT]
+    comment, problem = "", None
+    try:
+        comment = clean_text(
+            request.form.get("comment"), _("Comment"), MAX_COMMENT, multiline=True
+        ).strip()
+    except InputRefused as refusal:
+        problem = str(refusal)
     ids = _ids(request.form.getlist("submission"))
-    return language, action, comment, ids, back
+    return BulkRequest(action, comment, problem, ids, back)
 
 
 @bp.post("/bulk")
 @login_required
 def bulk_confirm():
     """Second step: show what will happen and ask to confirm. Nothing changes yet."""
-    language, action, comment, ids, back = _bulk_request()
-    errors = []
+    asked = _bulk_request()
+    language, action, comment, ids, back = (
+        _language(),
+        asked.action,
+        asked.comment,
+        asked.ids,
+        asked.back,
+    )
+    errors = [asked.problem] if asked.problem else []
     if action is None:
         errors.append(_("Choose what to do with the selected submissions."))
     items = bulk_preview(current_user, ids, action.name, language) if action else []
@@ -234,15 +265,18 @@ def bulk_confirm():
 def bulk_apply():
     """Third step: apply the transition to each confirmed submission, from the state shown
     on the confirmation page, and report each outcome."""
-    language, action, comment, ids, back = _bulk_request()
-    if action is None:
-        abort(400)
+    asked = _bulk_request()
+    if asked.action is None or asked.problem:
+        abort(400)  # the confirmation page offers neither
     expected = {}
-    for submission_id in ids:
-        state = request.form.get(f"state-{submission_id}")
-        if state:
-            expected[submission_id] = state
-    outcomes, left_out = apply_bulk(current_user, action.name, expected, comment or None, language)
+    for submission_id in asked.ids:
+        state = request.form.get(f"state-{submission_id}", "")
+        if state and not has_control_character(state):
+            expected[submission_id] = state[:MAX_STATE_LENGTH]
+    outcomes, left_out = apply_bulk(
+        current_user, asked.action.name, expected, asked.comment or None, _language()
+    )
+    action, back = asked.action, asked.back
     return render_template(
         "dashboard/bulk_done.html",
         action=action,

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from documents.bulk import write_merged, write_zip
 from documents.store import blank_document
 from services import bulk_documents
+from services.staff_input import read_list_query
 from web.downloads import send_document
 from web.public import _load_call, _use_language
 
@@ -37,8 +38,9 @@ def blank_form(slug: str, extension: str):
 def bulk(extension: str):
     """The PDFs of what the list shows (same filters and order, every page): a ZIP with one
     PDF per submission, or one merged PDF."""
+    query = read_list_query(request.args)
     try:
-        ids = bulk_documents.select_submissions(current_user, request.args, str(get_locale()))
+        ids = bulk_documents.select_submissions(current_user, query, str(get_locale()))
     except LookupError:
         abort(404)
     except bulk_documents.BulkRefused as refusal:
@@ -55,8 +57,8 @@ def bulk(extension: str):
     except BaseException:
         target.close()
         raise
-    bulk_documents.record_download(current_user, ids, extension, request.args)
-    slug = request.args.get("form") or "submissions"
+    bulk_documents.record_download(current_user, ids, extension, query)
+    slug = query.form or "submissions"
     response = send_file(
         target,
         mimetype=BULK_TYPES[extension],

@@ -24,6 +24,7 @@ from extensions import db
 from models import Form
 from services import exports
 from services.access import can_review
+from services.staff_input import read_list_query
 
 bp = Blueprint("exports", __name__, url_prefix="/dashboard/exports")
 
@@ -39,13 +40,17 @@ def _form_to_export(form_id: int) -> Form:
 
 
 def _filters() -> dict:
-    args = request.args
+    """The export's filters from the query string, read once (services.staff_input);
+    FilterError when a value was refused, before anything is read or logged."""
+    query = read_list_query(request.args)
+    if query.problems:
+        raise exports.FilterError(" ".join(query.problems))
     return {
-        "state": args.getlist("state"),
-        "date_from": args.get("from", ""),
-        "date_to": args.get("to", ""),
-        "tag": args.get("tag", ""),
-        "q": args.get("q", ""),
+        "state": list(query.states),
+        "date_from": query.date_from,
+        "date_to": query.date_to,
+        "tag": query.tag,
+        "q": query.q,
     }
 
 
@@ -53,10 +58,8 @@ def _refused(error: exports.FilterError):
     return render_template("dashboard/export_refused.html", message=str(error)), 400
 
 
-def _export(form: Form) -> exports.Export:
-    return exports.prepare_export(
-        form.id, _filters(), language=str(get_locale()), viewer=current_user
-    )
+def _export(form: Form, filters: dict) -> exports.Export:
+    return exports.prepare_export(form.id, filters, language=str(get_locale()), viewer=current_user)
 
 
 @bp.get("/<int:form_id>.csv")
@@ -76,9 +79,9 @@ def group_csv_file(form_id: int, name: str):
 
 
 def _csv(form: Form, table: str, file_part: str):
-    filters = _filters()
     try:
-        export = _export(form)
+        filters = _filters()
+        export = _export(form, filters)
     except exports.FilterError as error:
         return _refused(error)
     if export.table(table) is None:
@@ -98,12 +101,11 @@ def _csv(form: Form, table: str, file_part: str):
 @login_required
 def xlsx_file(form_id: int):
     form = _form_to_export(form_id)
-    filters = _filters()
     try:
-        export = _export(form)
+        filters = _filters()
+        export = _export(form, filters)
     except exports.FilterError as error:
         return _refused(error)
-    exports.record_export(form.id, current_user, "xlsx", filters)
     # An XLSX file is a zip whose directory is written last, so openpyxl cannot stream it over
     # HTTP: the workbook goes to a temporary file on disk (write-only mode keeps memory flat
     # while it does), which is sent and then deleted when the response closes it.
@@ -114,6 +116,7 @@ def xlsx_file(form_id: int):
     except BaseException:
         target.close()
         raise
+    exports.record_export(form.id, current_user, "xlsx", filters)  # once it is made
     response = send_file(
         target,
         mimetype=XLSX_TYPE,

@@ -30,6 +30,7 @@ from extensions import db
 from services import annotations, scoring
 from services import submission_detail as detail
 from services.catalog import spec_for
+from services.staff_input import InputRefused, clean_text, normalise, refuse_control_characters
 from services.transitions import (
     Actor,
     OutcomeChanged,
@@ -159,15 +160,24 @@ def _asked_move(submission) -> AskedMove:
     form = request.form
     # One form of line end, so the comment the confirmation page carries back in a hidden
     # field writes the same email as the one typed in the text box.
-    name, comment = form.get("transition", ""), form.get("comment", "").replace("\r\n", "\n")
+    name, comment = form.get("transition", ""), normalise(form.get("comment"), multiline=True)
     typed = {"transition": name, "comment": comment, "date": form.get("date", "")}
     step = workflow_of(submission).transition(name)
     # The state the person saw: a double click or another reviewer's move runs once.
     # Missing, it matches no state, so a request without it never moves anything.
-    asked = AskedMove(name, step, comment, form.get("expected_state", ""), None, typed)
-    if len(comment) > MAX_COMMENT:
-        message = _("A comment can be at most %(max)d characters long.", max=MAX_COMMENT)
-        return replace(asked, problem=message)
+    expected = form.get("expected_state", "")
+    asked = AskedMove(name, step, comment, expected, None, typed)
+    try:
+        clean_text(
+            comment,
+            _("Comment"),
+            MAX_COMMENT,
+            multiline=True,
+            too_long=_("A comment can be at most %(max)d characters long.", max=MAX_COMMENT),
+        )
+        refuse_control_characters(name + expected, _("Action"))
+    except InputRefused as refusal:
+        return replace(asked, problem=str(refusal))
     if step is not None and step.needs_date:
         try:
             return replace(asked, scheduled_for=date.fromisoformat(typed["date"].strip()))
