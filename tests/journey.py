@@ -242,6 +242,8 @@ class Journey:
     status_link: str = ""
     sent_at: datetime | None = None
     email_override: str = ""
+    confirmation: str = ""  # the confirmation page's text
+    state: str = ""  # the state the applicant's page shows, once sent
 
     @property
     def language(self) -> str:

@@ -231,6 +231,7 @@ def apply_over_http(base: str, spec, language: str, tag: str, items: int = 2) ->
     )
     assert response.url.endswith("/confirmation"), response.text[:600]
     journey.reference = REFERENCE.search(response.text).group(0)
+    journey.confirmation = _main_text(response.text)
     journey.status_link = re.search(r'href="([^"]*/s/[^"]+)"', response.text).group(1)
     return journey
 
@@ -264,7 +265,9 @@ class Walk:
         case = apply_over_http(self.base, self.spec, self.language, f"c{len(self.cases)}", items)
         case.state = self.state_of(case)
         self.cases.append(case)
-        self.mail_for(case, 1)  # its receipt
+        self.read("confirmation page", case.confirmation, case, state=case.state)
+        (receipt,) = self.mail_for(case, 1)
+        self.read_email("receipt", receipt, case, letter=False, state=case.state)
         return case
 
     def state_of(self, case: Journey) -> str:
@@ -448,11 +451,13 @@ class Walk:
         self.seen_mail[case.email] = len(mine)
         return [strict_message(e.content) for e in new]
 
-    def read_email(self, where: str, message, case: Journey, letter: bool) -> None:
+    def read_email(
+        self, where: str, message, case: Journey, letter: bool, state: str | None = None
+    ) -> None:
         from tests.journey import attachments, body_text, pdf_text
 
         self.read(f"{where} subject", str(message["Subject"]), case)
-        self.read(where, body_text(message), case, name=True, sender=message)
+        self.read(where, body_text(message), case, name=True, sender=message, state=state)
         if letter:
             pdfs = [d for n, d in attachments(message).items() if n.endswith(".pdf")]
             assert pdfs, f"{where}: the decision email carries no letter"
@@ -460,10 +465,7 @@ class Walk:
 
     def read_page(self, where: str, case: Journey) -> None:
         html = requests.get(case.status_link, timeout=60).text
-        from html import unescape
-
-        text = unescape(re.sub(r"<[^>]+>", " ", html.split("<main", 1)[-1].split("</main>")[0]))
-        self.read(where, text, case)
+        self.read(where, _main_text(html), case, state=case.state)
 
     def _engine(self):
         """The server's database, reached directly only where a person cannot: to let a
@@ -514,6 +516,12 @@ class Walk:
             missing = [c.reference for c in self.cases if c.reference not in found]
             assert not missing, f"{kind} export lacks {missing}"
         self.read("CSV export header", " | ".join(rows[0]), self.cases[0])
+
+
+def _main_text(html: str) -> str:
+    from html import unescape
+
+    return unescape(re.sub(r"<[^>]+>", " ", html.split("<main", 1)[-1].split("</main>")[0]))
 
 
 def _absolute(base: str, link: str) -> str:

@@ -107,10 +107,13 @@ class Reader:
                 self.problems.append(f"{where}: does not say {wanted!r}")
         return text
 
-    def read_for(self, where, text, case, name=False, sender=None) -> str:
-        """Reading for the walk: `case` is one of the call's submissions."""
+    def read_for(self, where, text, case, name=False, sender=None, state=None) -> str:
+        """Reading for the walk: `case` is one of the call's submissions; `state`, when
+        given, is the one the text must name."""
         spec = self.journey.spec
         person = [case.plan.person] if name and spec.raw.get("applicant_name_field") else []
+        if state:
+            person.append(state_label(self.journey, state))
         if sender is not None:
             shown = sender_name(sender)
             if shown != organisation_name(self.journey):
@@ -244,17 +247,17 @@ def test_a_person_applies_and_reads_what_they_get(
     confirmation = page.locator("main").inner_text()
     journey.reference = REFERENCE.search(confirmation).group(0)
     journey.status_link = page.locator('a[href*="/s/"]').first.get_attribute("href")
-    reader.read("confirmation page", confirmation, must_contain=(journey.reference,))
-
     receipt = receipt_for(smtp_server.inbox, journey)
     state = applicant_state(page, journey, reader)
     label = state_label(journey, state)
+    # what really happened, in the state's own words, wherever it is told
+    reader.read("confirmation page", confirmation, must_contain=(journey.reference, label))
     shown, written = sender_name(receipt), organisation_name(journey)
     if shown != written:
         reader.problems.append(f"receipt: sender {shown!r}, the call says {written!r}")
     name = [journey.plan.person] if spec.raw.get("applicant_name_field") else []
     reader.read("receipt subject", str(receipt["Subject"]), must_contain=(journey.reference,))
-    reader.read("receipt", body_text(receipt), must_contain=(journey.reference, *name))
+    reader.read("receipt", body_text(receipt), must_contain=(journey.reference, label, *name))
     files = attachments(receipt)
     pdfs = [data for filename, data in files.items() if filename.endswith(".pdf")]
     docxs = [data for filename, data in files.items() if filename.endswith(".docx")]

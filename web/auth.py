@@ -100,15 +100,18 @@ class SignInDelay:
         who = f"{(email or '').strip().lower()[:320]}/{request.remote_addr}"
         self.failures_key = f"signin-failures/{who}"
         self.wait_key = f"signin-wait/{who}"
-        self.storage = limiter.storage
         self.config = current_app.config
+        # Limits switched off (RATELIMIT_ENABLED=False: benchmarks) leave no storage to count in.
+        self.storage = limiter.storage if self.config.get("RATELIMIT_ENABLED", True) else None
 
     def seconds_left(self) -> int:
-        if not self.storage.get(self.wait_key):
+        if self.storage is None or not self.storage.get(self.wait_key):
             return 0
         return max(1, math.ceil(self.storage.get_expiry(self.wait_key) - time.time()))
 
     def failed(self) -> None:
+        if self.storage is None:
+            return
         failures = self.storage.incr(self.failures_key, 24 * 3600)
         beyond = failures - self.config["FORMDESK_LOGIN_FREE_ATTEMPTS"]
         if beyond >= 0:
@@ -119,6 +122,8 @@ class SignInDelay:
             self.storage.incr(self.wait_key, min(first * 2 ** min(beyond, 30), longest))
 
     def succeeded(self) -> None:
+        if self.storage is None:
+            return
         self.storage.clear(self.failures_key)
         self.storage.clear(self.wait_key)
 
