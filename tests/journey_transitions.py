@@ -380,7 +380,8 @@ class Walk:
     def _in_dashboard(self, case: Journey, step: Transition) -> None:
         page = self.staff
         page.goto(f"{self.base}/dashboard/submissions?q={case.reference}")
-        page.get_by_role("link", name=case.reference, exact=True).first.click()
+        with page.expect_navigation():
+            page.get_by_role("link", name=case.reference, exact=True).first.click()
         form = page.locator("form.transition", has=page.locator(
             f'input[name="transition"][value="{step.name}"]'))  # fmt: skip
         assert form.count() == 1, f"the dashboard offers no {step.name} from {case.state}"

@@ -137,7 +137,8 @@ def fill_and_send(page, journey: Journey) -> None:
     spec = journey.spec
     page.goto(f"{journey.base}/calls/{spec.slug}")
     assert page.locator("html").get_attribute("lang") == journey.language
-    page.locator("a.button.start").click()
+    with page.expect_navigation():
+        page.locator("a.button.start").click()
     for page_spec in spec.pages:
         assert path_of(page).endswith(f"/page/{page_spec.index + 1}"), page.url
         journey.answer_page(page, page_spec)
