@@ -196,3 +196,24 @@ def errors_in(html: str) -> list[str]:
         html,
     )
     return [m.replace("&#39;", "'").replace("&amp;", "&") for m in found]
+
+
+OWN_SQLITE_SERVERS = {"live_server", "site"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass leaves out what would run exactly as in the SQLite pass: servers
+    started by `tests.browser.flask_server` (`live_server`; `site` of the accessibility tests)
+    serve their own SQLite file, unless the journey tests give theirs the pass's database,
+    and the fresh clone runs `make run`. They are reported as deselected."""
+    if os.environ.get("FORMDESK_TEST_DATABASE") != "postgresql":
+        return
+    keep, drop = [], []
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        own_sqlite = bool(OWN_SQLITE_SERVERS & set(fixtures)) and "journey_database" not in fixtures
+        fresh_clone = item.nodeid.startswith("tests/test_fresh_clone.py::test_a_fresh_clone")
+        (drop if own_sqlite or fresh_clone else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
