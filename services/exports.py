@@ -46,7 +46,7 @@ from models import (
     Tag,
     User,
 )
-from services.annotations import normalise_tag
+from services.annotations import normalise_tag, tag_names_of
 from services.catalog import spec_for
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
@@ -368,15 +368,7 @@ def _batch_rows(
     ):
         answers[submission_id][name] = value
     whole = only in (None, SUBMISSIONS)
-    tags: dict[int, list[str]] = defaultdict(list)
-    if whole:
-        for submission_id, name in db.session.execute(
-            select(SubmissionTag.submission_id, Tag.name)
-            .join(Tag, Tag.id == SubmissionTag.tag_id)
-            .where(SubmissionTag.submission_id.in_(ids))
-            .order_by(Tag.name)
-        ):
-            tags[submission_id].append(name)
+    tags = tag_names_of(ids) if whole else defaultdict(list)
     scores = _scores(ids, viewer) if plan.has_rubric and whole else {}
     groups = [g for g in plan.groups if only in (None, g.column.name)]
 

@@ -26,6 +26,7 @@ from models import (
 )
 from models.types import utcnow
 from services.access import reviewable_form_ids
+from services.annotations import tag_names_of
 from services.blind_review import identifies as _identifies
 from services.blind_review import identifying_fields
 from services.capacity import seats_taken
@@ -508,14 +509,7 @@ def _rows(
             .where(Submission.id.in_(ids), Answer.field.in_(sorted(wanted)))
         ):
             answers[sid][name] = value
-    tags: dict[int, list[str]] = defaultdict(list)
-    for sid, name in db.session.execute(
-        select(SubmissionTag.submission_id, Tag.name)
-        .join(Tag, Tag.id == SubmissionTag.tag_id)
-        .where(SubmissionTag.submission_id.in_(ids))
-        .order_by(Tag.name)
-    ):
-        tags[sid].append(name)
+    tags = tag_names_of(ids)
     with_rubric = [s.id for s in submissions if specs[s.id].raw.get("rubric")]
     scores = weighted_average(with_rubric, for_user=user) if with_rubric else {}
     rows = []
