@@ -4,8 +4,9 @@ configured, write it as an .eml file in the instance folder — and record the o
 Temporary failures are retried with exponential backoff; permanent ones wait in the
 admin's outbox view for a resend.
 
-The message itself is built by the standard library (EmailMessage, headerregistry,
-policy.SMTP): it encodes and folds every header, so names in any language arrive whole."""
+The message itself is built by the standard library (EmailMessage, headerregistry, and
+the policy in mail/policy.py): it encodes and folds every header, so names and subjects in any
+language arrive whole."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from sqlalchemy import or_, select, update
 from extensions import db, mail
 from jobs import dispatch, embedded, isolation
 from mail.attachments import AttachmentNotReady, attach_all
+from mail.policy import OUTGOING
 from models import OutboxMessage
 from models.outbox import AWAITING_RETRY, FAILED, QUEUED, SENDING, SENT
 from models.types import utcnow
@@ -216,7 +217,7 @@ def _left_out_notice(language: str) -> str:
 def _compose(
     message: OutboxMessage, text: str, html: str, go_without: bool
 ) -> tuple[EmailMessage, list[str]]:
-    email = EmailMessage(policy=SMTP)
+    email = EmailMessage(policy=OUTGOING)
     email["From"] = Address(display_name=message.sender_name or "", addr_spec=sender_address())
     email["To"] = message.recipient
     if message.reply_to:
