@@ -39,7 +39,9 @@ def call(**extra):
     return base(
         "mailcall",
         PAGE,
-        title=extra.pop("title", {"en": "Zone call", "pl": "Nabór do strefy", "sv": "Ansökan om zon"}),
+        title=extra.pop(
+            "title", {"en": "Zone call", "pl": "Nabór do strefy", "sv": "Ansökan om zon"}
+        ),
         organisation={"name": "Fundacja Przykładowa Łódź, Oddział Śródmieście"},
         contact={"name": "Anna Przykładowa", "email": "msas@example.org"},
         applicant_name_field="contact_name",
