@@ -1,7 +1,7 @@
-"""Entry point for Celery workers and beat:
+"""Entry point for Celery workers and beat (part of the composition root, beside app.py):
 
-celery -A jobs.worker worker -Q documents,mail --concurrency 2
-celery -A jobs.worker beat
+celery -A worker worker -Q documents,mail --concurrency 2
+celery -A worker beat
 """
 
 from app import create_app

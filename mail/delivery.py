@@ -25,7 +25,8 @@ from markupsafe import escape
 from sqlalchemy import or_, select, update
 
 from extensions import db, mail
-from jobs import dispatch, embedded, isolation
+from jobs import dispatch, isolation
+from jobs.dispatch import Task
 from mail.attachments import AttachmentNotReady, attach_all
 from models import OutboxMessage
 from models.outbox import AWAITING_RETRY, FAILED, QUEUED, SENDING, SENT
@@ -272,8 +273,5 @@ def resend(message_id: int) -> bool:
     ).rowcount
     db.session.commit()
     if changed:
-        dispatch.send_now("formdesk.deliver_message", message_id=message_id)
+        dispatch.send_now(Task.DELIVER_MESSAGE, message_id=message_id)
     return changed == 1
-
-
-embedded.add_duty("deliver email", deliver_due, lane="mail")

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from jobs import dispatch
+from jobs.dispatch import Task
 from mail.delivery import sender_address
 from mail.texts import fill, greeting, own_links, text_for, to_html
 from models import OutboxMessage
@@ -62,7 +63,7 @@ def enqueue(
         .returning(OutboxMessage.id)
     ).scalar()
     if message_id is not None:  # delivered once this transaction commits
-        dispatch.after_commit("formdesk.deliver_message", message_id=message_id)
+        dispatch.after_commit(Task.DELIVER_MESSAGE, message_id=message_id)
 
 
 def mail_domain() -> str:

@@ -50,9 +50,9 @@ def set_language(draft: Draft, language: str) -> None:
 def save_for_later(draft: Draft, token: str) -> None:
     """The person chose "save and continue later": email the resume link once, when the
     answers so far include their email address."""
-    from mail import events as mail_events
+    from services import notifications
 
-    mail_events.draft_saved(draft, token)
+    notifications.draft_saved(draft, token)
     db.session.commit()
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from extensions import db
 from forms.fields import File
+from forms.published import spec_for
 from forms.spec import FieldSpec, FormSpec
 from models import (
     Attachment,
@@ -35,7 +36,6 @@ from models import (
     SubmissionRevision,
 )
 from services.capacity import lock_form
-from services.catalog import spec_for
 from storage import get_storage
 
 log = logging.getLogger(__name__)

@@ -86,9 +86,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from extensions import db
+from forms.published import spec_for
 from models import Answer, FormVersion, Submission
 from services.blind_review import identifying_fields
-from services.catalog import spec_for
 
 MAX_QUERY_LENGTH = 200
 # Longer texts are cut at a word (PostgreSQL's tsvector holds at most 1 MB; no real

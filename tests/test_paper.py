@@ -54,7 +54,8 @@ def pdf_pages(data: bytes) -> list[str]:
 @pytest.mark.parametrize(("slug", "language"), CALL_LANGUAGES)
 def test_the_blank_form_can_be_filled_in_signed_and_sent_on_paper(app, create_form, slug, language):
     create_form(DEMO_CALLS[slug], **window())
-    from services.catalog import find_form, spec_for
+    from forms.published import spec_for
+    from services.catalog import find_form
 
     with app.app_context():
         spec = spec_for(find_form(slug).current_version)
