@@ -13,7 +13,7 @@ from jobs.dispatch import Task, send_now
 from jobs.isolation import run_each
 from mail import delivery
 from models import OutboxMessage
-from models.outbox import AWAITING_RETRY, QUEUED
+from models.outbox import WAITING
 from services import notifications, transitions
 
 
@@ -64,7 +64,7 @@ def _due_messages(submission_id: int) -> list[int]:
         db.session.scalars(
             select(OutboxMessage.id).where(
                 OutboxMessage.submission_id == submission_id,
-                OutboxMessage.status.in_((QUEUED, AWAITING_RETRY)),
+                OutboxMessage.status.in_(WAITING),
             )
         )
     )

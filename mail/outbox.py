@@ -14,6 +14,7 @@ from jobs.dispatch import Task
 from mail.delivery import sender_address
 from mail.texts import fill, greeting, own_links, text_for, to_html
 from models import OutboxMessage
+from models.outbox import UNSENT, OutboxStatus
 
 
 def enqueue(
@@ -51,7 +52,7 @@ def enqueue(
         "html_body": to_html(body, text.language, subject, own_links(text.body, values)),
         "attachments": attachments or [],
         "message_id": make_msgid(domain=mail_domain()),
-        "status": "queued",
+        "status": OutboxStatus.QUEUED,
         "attempts": 0,
     }
     dialect = db.session.get_bind().dialect.name
@@ -74,7 +75,5 @@ def pending_count() -> int:
     from sqlalchemy import func
 
     return db.session.scalar(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.status.in_(("queued", "awaiting_retry", "sending")))
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(UNSENT))
     )

@@ -62,13 +62,13 @@ def resume_link_emailed_to(draft: Draft) -> str | None:
     server), or the message failed for good."""
     from flask import current_app
 
-    from models.outbox import FAILED, OutboxMessage
+    from models.outbox import OutboxMessage, OutboxStatus
 
     if not current_app.config.get("MAIL_SERVER"):
         return None
     message = db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.idempotency_key == f"resume:{draft.id}")
     )
-    if message is None or message.status == FAILED:
+    if message is None or message.status == OutboxStatus.FAILED:
         return None
     return message.recipient
