@@ -14,19 +14,28 @@ from flask import Flask
 import tasks
 from documents import letters, store
 from documents.attachments import document_file
+from forms.published import spec_for
 from jobs import embedded
 from jobs.celery_app import init_celery
 from mail import attachments, delivery
+from models import search_texts
 from services import notifications, transitions
+from services.blind_review import identifying_fields
 from workflows import effects
 
 
 def connect(app: Flask) -> None:
+    # Submissions keep their search texts current; the blind one leaves out what identifies.
+    search_texts.install(_identifying_answers)
     _connect_workflow_effects()
     _connect_attachments()
     # Documents just made release the messages that wait for them (a receipt, a decision).
     store.documents_made.connect(delivery.release_waiting)
     _connect_background_work(app)
+
+
+def _identifying_answers(version) -> set[str]:
+    return identifying_fields(spec_for(version))  # published versions never change
 
 
 def _connect_workflow_effects() -> None:
