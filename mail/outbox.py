@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from email.utils import make_msgid
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -14,7 +13,7 @@ from jobs.dispatch import Task
 from mail.delivery import sender_address
 from mail.texts import fill, greeting, own_links, text_for, to_html
 from models import OutboxMessage
-from models.outbox import UNSENT, OutboxStatus
+from models.outbox import OutboxStatus
 
 
 def enqueue(
@@ -69,11 +68,3 @@ def enqueue(
 
 def mail_domain() -> str:
     return sender_address().rpartition("@")[2] or "localhost"
-
-
-def pending_count() -> int:
-    from sqlalchemy import func
-
-    return db.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(UNSENT))
-    )
