@@ -7,7 +7,7 @@ another process, picks it up.
 Two lanes, like Celery's two queues: a slow SMTP server holds up only the mail thread. With
 one thread for both, documents waited behind every email, piled up, and were then made in
 bursts that took the CPU from the requests of the same process (bench/NOTES.md). A receipt
-whose copies are not made yet waits for them (mail.delivery.AttachmentNotReady) until its
+whose copies are not made yet waits for them (outbox status `awaiting_documents`) until its
 deadline; making them releases it, and the documents thread then wakes the mail thread.
 Each duty takes its items one at a time (jobs.isolation): a failing item is retried, then
 marked failed, and never stops the rest of its duty."""
