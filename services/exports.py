@@ -47,9 +47,10 @@ from models import (
     Tag,
     User,
 )
-from services.annotations import normalise_tag, tag_names_of
+from services.annotations import tag_names_of
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
+from services.staff_input import normalise_tag
 from workflows.engine import get_workflow
 
 BATCH_SIZE = 1000
