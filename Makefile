@@ -4,7 +4,7 @@
 #   make test              test suite on SQLite; again on PostgreSQL when CI or
 #                          FORMDESK_TEST_POSTGRES_URL is set (test, lint, audit and bench
 #                          install the tools of requirements-dev.txt too)
-#   make lint              ruff check + format check
+#   make lint              ruff check + format check + the layers' import contracts
 #   make audit             bandit (no high finding) and pip-audit of requirements.txt (.ci/audit)
 #   make translations      compile translations/*/LC_MESSAGES/*.mo (run and test do it)
 #   make messages          re-extract UI strings and update every catalog; then translate
@@ -96,7 +96,7 @@ bench-quick: venv-tools translations
 	$(PY) -m bench.run --quick $(BENCH_ARGS)
 
 lint: venv-tools
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports
 
 clean:
 	rm -rf instance test-results .pytest_cache

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import shlex
 from pathlib import Path
 
@@ -13,16 +12,24 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+import cli
 import models  # noqa: F401  (registers the tables)
 import sqlite_writers
+import wiring
 from config import (
     Defaults,
     database_url_from_environment,
+    in_reloader_child,
     install_public_url,
     install_secret_key,
+    instance_path_from_environment,
+    sqlite_busy_ms,
+    sqlite_writer_queue_enabled,
 )
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate, schema_is_current
+from services.users import load_user
 from storage import check_configuration as check_storage_configuration
 from web import formatting, observability, security
 from web.language import remember_choice, select_locale
@@ -30,13 +37,32 @@ from web.request_limits import BoundedRequest
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    # FORMDESK_INSTANCE_PATH moves the instance folder (SQLite file, outbox .eml files).
     app = Flask(
-        __name__,
-        instance_relative_config=True,
-        instance_path=_absolute(os.environ.get("FORMDESK_INSTANCE_PATH")),
+        __name__, instance_relative_config=True, instance_path=instance_path_from_environment()
     )
     app.request_class = BoundedRequest  # the body limits hold for urlencoded bodies too
+    _configure(app, test_config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    app.before_request(remember_choice)
+    formatting.install(app)
+    security.install(app)  # headers, cookie flags, secret links masked in logs
+    observability.install(app)
+    if app.config["FORMDESK_PROXY_COUNT"]:
+        # Behind nginx or a load balancer: trust exactly that many X-Forwarded-* hops.
+        hops = app.config["FORMDESK_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    _register_error_pages(app)
+    cli.init_app(app)
+    if app.config["FORMDESK_AUTO_MIGRATE"]:
+        with app.app_context():
+            _prepare_database(app)
+    wiring.connect(app)  # workflow effects, attachments, duties or Celery tasks
+    _greet_a_newcomer(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
     app.config.from_object(Defaults)
     app.config.from_prefixed_env()
     if url := database_url_from_environment():
@@ -51,78 +77,48 @@ def create_app(test_config: dict | None = None) -> Flask:
     install_public_url(app.config)  # after the key: it tells development apart
     check_storage_configuration(app)
 
+
+def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    if os.environ.get("FORMDESK_SQLITE_WRITER_QUEUE", "true").lower() != "false":
+    if sqlite_writer_queue_enabled():
         with app.app_context():
             sqlite_writers.install(db.engine, timeout=sqlite_busy_ms() / 1000)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    login_manager.user_loader(load_user)
     limiter.init_app(app)
     mail.init_app(app)
-    from jobs import register_duties
-    from mail import events as _mail_events  # noqa: F401  (registers email effects)
 
-    register_duties()
-    from services.users import load_user
-    from web.about import bp as about
-    from web.admin import bp as admin
-    from web.applicant import bp as applicant
-    from web.auth import bp as auth
-    from web.dashboard import bp as dashboard
-    from web.documents import bp as documents
-    from web.exports import bp as exports
-    from web.health import bp as health
-    from web.public import bp as public
-    from web.review_detail import bp as review
 
-    login_manager.user_loader(load_user)
-    for blueprint in (
+def _register_blueprints(app: Flask) -> None:
+    from web import (
+        about,
+        admin,
+        applicant,
+        auth,
+        dashboard,
+        documents,
+        exports,
+        health,
+        public,
+        review_detail,
+    )
+
+    for module in (
         health,
         public,
         about,
         applicant,
         auth,
         dashboard,
-        review,
+        review_detail,
         exports,
         documents,
         admin,
     ):
-        app.register_blueprint(blueprint)
-    app.before_request(remember_choice)
-    formatting.install(app)
-    security.install(app)  # headers, cookie flags, secret links masked in logs
-    observability.install(app)
-    if app.config["FORMDESK_PROXY_COUNT"]:
-        # Behind nginx or a load balancer: trust exactly that many X-Forwarded-* hops.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["FORMDESK_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    _register_error_pages(app)
-    _register_cli(app)
-
-    if app.config["FORMDESK_AUTO_MIGRATE"]:
-        with app.app_context():
-            _prepare_database(app)
-    if app.config["FORMDESK_BROKER_URL"]:
-        from jobs.celery_app import init_celery
-
-        init_celery(app)  # Celery workers do the background work; no embedded worker
-    elif app.config["FORMDESK_EMBEDDED_WORKER"] and not app.testing:
-        from jobs import embedded
-        from services.transitions import expire_offers
-
-        # Offers run out on the clock: Celery beat does it where there is a broker, here
-        # the documents thread (its emails then wake the mail thread).
-        embedded.add_duty("expire offers", expire_offers, lane="documents")
-        # Started by the first request of each serving process: after gunicorn forks, and
-        # never in CLI commands or in the debug reloader's watcher.
-        app.before_request(lambda: embedded.ensure_started(app))
-    _greet_a_newcomer(app)
-    return app
+        app.register_blueprint(module.bp)
 
 
 # How the first administrator is made; printed by the first `make run` and in the README.
@@ -146,7 +142,7 @@ def _greet_a_newcomer(app: Flask) -> None:
         except SQLAlchemyError:  # no schema yet (FORMDESK_AUTO_MIGRATE=false): nothing to say
             return
     command = FIRST_ADMIN_COMMAND
-    if instance := os.environ.get("FORMDESK_INSTANCE_PATH"):  # the command needs it too
+    if instance := instance_path_from_environment():  # the command needs it too
         command = f"FORMDESK_INSTANCE_PATH={shlex.quote(instance)} {command}"
     click.echo(
         " * No staff account yet. Make the first administrator (use your own email address;\n"
@@ -160,18 +156,10 @@ def _flask_run_address() -> str | None:
     """The address `flask run` serves, in the process that prints its banner (with the
     reloader, its watcher, not every restarted child); None in any other command or server."""
     context = click.get_current_context(silent=True)
-    if context is None or context.info_name != "run" or os.environ.get("WERKZEUG_RUN_MAIN"):
+    if context is None or context.info_name != "run" or in_reloader_child():
         return None
     scheme = "https" if context.params.get("cert") else "http"
     return f"{scheme}://{context.params['host']}:{context.params['port']}"
-
-
-def _absolute(path: str | None) -> str | None:
-    return os.path.abspath(path) if path else None
-
-
-def sqlite_busy_ms() -> int:
-    return int(os.environ.get("FORMDESK_SQLITE_BUSY_MS", 30000))
 
 
 @event.listens_for(Engine, "connect")
@@ -235,115 +223,3 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         return render_template("errors/error.html", error=error), error.code
-
-
-def _register_cli(app: Flask) -> None:
-    from command_line import CommandGroup
-    from documents.cli import documents_cli
-
-    app.cli.add_command(documents_cli)
-
-    @app.cli.group("forms", cls=CommandGroup)
-    def forms_group():
-        """Form definitions."""
-
-    @forms_group.command("load")
-    @click.option("--directory", default=None, help="Folder of *.yaml definitions.")
-    def load_command(directory: str | None):
-        """Validate the definition files and publish those that changed."""
-        from forms.schema import DefinitionError
-        from services.catalog import load_definitions
-
-        try:
-            report = load_definitions(directory)
-        except DefinitionError as exc:
-            raise click.ClickException(str(exc)) from exc
-        for line in report.lines():
-            click.echo(line)
-
-    @app.cli.group("mail", cls=CommandGroup)
-    def mail_group():
-        """The outbox."""
-
-    @mail_group.command("send")
-    def send_command():
-        """Deliver every message that is due now (the background sender does this too)."""
-        from mail.delivery import deliver_due
-
-        report = deliver_due(limit=10_000)
-        click.echo(
-            f"sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}"
-        )
-
-    @mail_group.command("digest")
-    def digest_command():
-        """Queue the daily digest for reviewers who chose one (run once a day)."""
-        from mail.events import send_digests
-
-        click.echo(f"queued {send_digests()} digest(s)")
-
-    @app.cli.group("submissions", cls=CommandGroup)
-    def submissions_group():
-        """Submissions: retention."""
-
-    @submissions_group.command("anonymise")
-    @click.argument("reference")
-    def anonymise_command(reference: str):
-        """Blank the identifying answers of REFERENCE and remove its files and documents
-        (what a person asks under the GDPR's right to erasure). Written in the audit log."""
-        from services.retention import RetentionError, anonymise
-
-        try:
-            report = anonymise(reference)
-        except RetentionError as exc:
-            raise click.ClickException(str(exc)) from exc
-        click.echo(
-            f"anonymised {report.reference}: {len(report.fields)} answer(s) blanked, "
-            f"{report.files} file(s) and {report.documents} document(s) removed, "
-            f"{report.messages} email(s) cleared"
-        )
-
-    @app.cli.group("users", cls=CommandGroup)
-    def users_group():
-        """Staff accounts."""
-
-    @users_group.command("create")
-    @click.argument("email")
-    @click.option("--role", type=click.Choice(["reviewer", "admin"]), required=True)
-    @click.option("--name", default="", help="Full name shown in the audit log.")
-    @click.option("--all-forms", is_flag=True, help="Reviewer of every form.")
-    @click.option("--form", "forms", multiple=True, help="Slug of a form to review (repeat).")
-    def create_user_command(email, role, name, all_forms, forms):
-        """Create a staff account. The password is asked twice (or read as two lines from
-        standard input when it is not a terminal, so scripts can pipe it)."""
-        from services.users import AccountError, create_user
-
-        password = _read_new_password()
-        try:
-            user = create_user(email, password, role, name, all_forms, tuple(forms))
-        except AccountError as exc:
-            raise click.ClickException(str(exc)) from exc
-        click.echo(f"created {user.role} {user.email}")
-
-    @users_group.command("deactivate")
-    @click.argument("email")
-    def deactivate_user_command(email):
-        """Stop a staff account: it can no longer sign in, and its sessions end at once."""
-        from services.users import AccountError, deactivate
-
-        try:
-            user = deactivate(email)
-        except AccountError as exc:
-            raise click.ClickException(str(exc)) from exc
-        click.echo(f"deactivated {user.email}")
-
-
-def _read_new_password() -> str:
-    import sys
-
-    if sys.stdin.isatty():
-        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    lines = sys.stdin.read().splitlines()
-    if len(lines) < 2 or lines[0] != lines[1]:
-        raise click.ClickException("give the password twice, on two lines, identical")
-    return lines[0]

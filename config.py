@@ -152,6 +152,26 @@ class Defaults:
     FORMDESK_CLAMD_TIMEOUT = 30
 
 
+def instance_path_from_environment() -> str | None:
+    """FORMDESK_INSTANCE_PATH moves the instance folder (SQLite file, outbox .eml files)."""
+    path = os.environ.get("FORMDESK_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
+
+
+def sqlite_writer_queue_enabled() -> bool:
+    """FORMDESK_SQLITE_WRITER_QUEUE=false turns off sqlite_writers (for comparisons)."""
+    return os.environ.get("FORMDESK_SQLITE_WRITER_QUEUE", "true").lower() != "false"
+
+
+def sqlite_busy_ms() -> int:
+    return int(os.environ.get("FORMDESK_SQLITE_BUSY_MS", 30000))
+
+
+def in_reloader_child() -> bool:
+    """The process Flask's reloader restarts (not its watcher): it sets WERKZEUG_RUN_MAIN."""
+    return bool(os.environ.get("WERKZEUG_RUN_MAIN"))
+
+
 def database_url_from_environment() -> str | None:
     """`DATABASE_URL` as Heroku-style hosts set it, normalised for SQLAlchemy + psycopg 3."""
     url = os.environ.get("DATABASE_URL")

@@ -163,8 +163,8 @@ def timings(app, submission_id: int, repeat: int) -> tuple[dict, dict, object]:
     from documents.docx import render_docx
     from documents.pdf import html_for, render_pdf
     from extensions import db
+    from forms.published import spec_for
     from models import Submission
-    from services.catalog import spec_for
 
     with app.app_context():
         submission = db.session.get(Submission, submission_id)

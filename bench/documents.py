@@ -104,8 +104,8 @@ def own_measurement(quick: bool) -> dict:
         from documents.docx import render_docx
         from documents.pdf import ASSETS, html_for, render_pdf
         from extensions import db as sqla
+        from forms.published import spec_for
         from models import Submission
-        from services.catalog import spec_for
         from services.users import create_user
 
         app = create_app(

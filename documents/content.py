@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from forms.fields import format_size
 from forms.spec import FormSpec
 from moments import local_date, local_time_in, zone_name
-from services.outcome import outcome_of
+from workflows.outcome import outcome_of
 
 
 def clean(text: str) -> str:
@@ -265,7 +265,7 @@ def decision_letter(
 
 def _addressee(submission, spec: FormSpec) -> list[str]:
     """To whom the letter goes: the applicant's name (the call's name question) and email."""
-    from mail.events import applicant_name
+    from forms.applicant_name import applicant_name
 
     name = clean(applicant_name(spec, submission.answers_by_field())).strip()
     return [line for line in (name, submission.applicant_email or "") if line]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+from babel.core import get_global
 from docx import Document as new_document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -14,8 +15,8 @@ from docx.shared import Pt
 
 from documents.content import DocumentContent
 
-# w:lang wants a region; the languages Formdesk offers, as Word names them.
-WORD_LANGUAGES = {"en": "en-GB", "pl": "pl-PL", "sv": "sv-SE", "de": "de-DE", "lt": "lt-LT"}
+# w:lang wants a region: a language's most likely one (CLDR), but British English.
+WORD_REGIONS = {"en": "GB"}
 WRITING_LINE = "_" * 62
 
 
@@ -91,10 +92,19 @@ def _question(document, item, not_answered: str) -> None:
         document.add_paragraph(not_answered)
 
 
+def word_language_tag(language: str) -> str:
+    """Word's tag: "sv" → "sv-SE", "en" → "en-GB"; a language CLDR does not know stays."""
+    region = WORD_REGIONS.get(language)
+    likely = get_global("likely_subtags").get(language, "")
+    if region is None and likely.count("_") == 2:
+        region = likely.rsplit("_", 1)[1]
+    return f"{language}-{region}" if region else language
+
+
 def _language(document, language: str) -> None:
     """Text tagged in the document's language (spelling, hyphenation, screen readers):
     python-docx's template says en-US in its defaults and some styles."""
-    tag = WORD_LANGUAGES.get(language, language)
+    tag = word_language_tag(language)
     styles = document.styles.element
     defaults = styles.find(qn("w:docDefaults"))
     run_defaults = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))

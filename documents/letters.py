@@ -17,17 +17,18 @@ import yaml
 from sqlalchemy import case, exists, or_, select
 
 from documents.content import DocumentContent, decision_letter
-from documents.store import _keep, render
+from documents.store import _keep, documents_made, render
 from extensions import db
+from forms.applicant_name import applicant_name
+from forms.published import spec_for
 from forms.spec import FormSpec
-from jobs import dispatch, embedded, isolation
-from mail import attachments, delivery, events
+from jobs import dispatch, isolation
+from jobs.dispatch import Task
 from mail.texts import fill
 from models import AuditEntry, Document, Submission
 from models.duties import LETTERS
 from moments import local_date
-from services.catalog import spec_for
-from workflows import effects
+from workflows.lookup import workflow_of
 
 LETTER_KINDS = ("letter_pdf", "letter_docx")
 TRANSITION = "submission.transition"
@@ -60,7 +61,7 @@ def letter_values(
     language = submission.language
     answers = submission.answers_by_field()
     values = {
-        "name": events.applicant_name(spec, answers) or (submission.applicant_email or ""),
+        "name": applicant_name(spec, answers) or (submission.applicant_email or ""),
         "reference": submission.reference,
         "form_title": spec.text("title", language),
         "organisation": spec.organisation_name(language),
@@ -80,8 +81,6 @@ def paragraphs_of(text: str, values: dict[str, str]) -> list[str]:
 
 
 def letter_content(submission: Submission, entry: AuditEntry) -> DocumentContent:
-    from services.transitions import workflow_of
-
     spec = spec_for(submission.form_version)
     state = entry.to_state or submission.state
     label = workflow_of(submission).state_label(state, submission.language)
@@ -115,7 +114,7 @@ def request_letter(target: str, *, submission: Submission, **_context) -> None:
     if entry is None:
         return
     entry.data = {**(entry.data or {}), "letter": target}  # a new dict: JSON change seen
-    dispatch.after_commit("formdesk.make_letters", audit_entry_id=entry.id)
+    dispatch.after_commit(Task.MAKE_LETTERS, audit_entry_id=entry.id)
 
 
 def _wanted():
@@ -151,7 +150,7 @@ def make_letters(entry: AuditEntry) -> list[Document]:
         if document is not None:
             made.append(document)
     if made:
-        delivery.release_waiting(submission.id)  # the decision email waits for the PDF
+        documents_made.send(submission.id)  # the decision email waits for the PDF
     return made
 
 
@@ -244,7 +243,7 @@ class LetterRow:
 
 
 def letter_rows(submission: Submission, language: str) -> list[LetterRow]:
-    from services.transitions import workflow_of
+    from workflows.lookup import workflow_of
 
     letters = letters_of(submission)
     if not letters:
@@ -289,7 +288,7 @@ def letter_wanted(submission: Submission, entry_id: int) -> bool:
 # --- the decision email carries the PDF -----------------------------------------------------
 
 
-def letter_for_decision_email(submission: Submission, spec, transition, entry) -> list[dict]:
+def letter_for_decision_email(submission: Submission, transition, entry) -> list[dict]:
     """The letter's PDF rides on the email about the same decision; delivery waits (and
     retries) until the worker has made it."""
     if not any(effect.startswith("document:") for effect in transition.effects):
@@ -314,9 +313,3 @@ def letter_file(spec: dict) -> tuple[str, str, bytes] | None:
     if document is None:
         return None  # not made yet: the message waits
     return document.filename, document.content_type, read(document)
-
-
-effects.register("document", request_letter)
-events.register_decision_attachments(letter_for_decision_email)
-attachments.register("letter", letter_file)
-embedded.add_duty("make decision letters", make_missing_letters, lane="documents")

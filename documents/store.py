@@ -7,6 +7,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 
+from blinker import Namespace
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,10 +15,10 @@ from documents.content import DocumentContent, blank_form, submission_copy
 from documents.docx import render_docx
 from documents.pdf import render_pdf
 from extensions import db
-from jobs import embedded, isolation
+from forms.published import spec_for
+from jobs import isolation
 from models import Document, FormVersion, Submission
 from models.duties import COPIES
-from services.catalog import spec_for
 from storage import get_storage
 
 PDF = "application/pdf"
@@ -50,14 +51,9 @@ def current_document(submission: Submission, kind: str) -> Document | None:
     )
 
 
-_after_copies: list = []
-
-
-def after_copies_made(callback) -> None:
-    """`callback(submission_id)` runs once a submission's copies exist (mail releases the
-    receipt that waits for them)."""
-    if callback not in _after_copies:
-        _after_copies.append(callback)
+# Sent with a submission's id once its copies (or a decision letter) exist; create_app
+# connects mail delivery, which releases the messages waiting for them.
+documents_made = Namespace().signal("documents-made")
 
 
 def make_copies(submission: Submission) -> list[Document]:
@@ -80,8 +76,7 @@ def make_copies(submission: Submission) -> list[Document]:
         )
         if document is not None:
             made.append(document)
-    for callback in _after_copies:
-        callback(submission.id)
+    documents_made.send(submission.id)
     return made
 
 
@@ -166,6 +161,3 @@ def blank_document(version: FormVersion, kind: str, language: str) -> Document:
 def read(document: Document) -> bytes:
     with get_storage().open(document.storage_name) as stream:
         return stream.read()
-
-
-embedded.add_duty("make documents", make_missing, lane="documents")

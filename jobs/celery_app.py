@@ -5,15 +5,16 @@ email, unique documents), so running one twice changes nothing."""
 
 from __future__ import annotations
 
-from celery import Celery, Task
+from celery import Celery
+from celery import Task as CeleryTask
 from celery.schedules import crontab
 from flask import Flask
 
-from jobs.dispatch import QUEUES
+from jobs.dispatch import QUEUES, Task
 
 
 def init_celery(app: Flask) -> Celery:
-    class FlaskTask(Task):
+    class FlaskTask(CeleryTask):
         def __call__(self, *args, **kwargs):
             with app.app_context():
                 return self.run(*args, **kwargs)
@@ -30,15 +31,15 @@ def init_celery(app: Flask) -> Celery:
         broker_transport_options={
             "visibility_timeout": app.config["FORMDESK_BROKER_VISIBILITY_SECONDS"]
         },
-        task_routes={name: {"queue": queue} for name, queue in QUEUES.items()},
+        task_routes={str(task): {"queue": queue} for task, queue in QUEUES.items()},
         task_default_queue="documents",
         beat_schedule={
             # Picks up anything a lost task left: missing documents, due retries.
-            "sweep": {"task": "formdesk.sweep", "schedule": 30.0},
-            "retry-mail": {"task": "formdesk.deliver_due", "schedule": 30.0},
-            "expire-offers": {"task": "formdesk.expire_offers", "schedule": 60.0},
+            "sweep": {"task": Task.SWEEP.value, "schedule": 30.0},
+            "retry-mail": {"task": Task.DELIVER_DUE.value, "schedule": 30.0},
+            "expire-offers": {"task": Task.EXPIRE_OFFERS.value, "schedule": 60.0},
             "reviewer-digest": {
-                "task": "formdesk.send_digests",
+                "task": Task.SEND_DIGESTS.value,
                 "schedule": crontab(hour=7, minute=0),
             },
         },
@@ -46,7 +47,4 @@ def init_celery(app: Flask) -> Celery:
     )
     celery.set_default()
     app.extensions["celery"] = celery
-    from jobs import tasks
-
-    tasks.register(celery)
-    return celery
+    return celery  # create_app registers the tasks (tasks.py)

@@ -7,7 +7,7 @@ another process, picks it up.
 Two lanes, like Celery's two queues: a slow SMTP server holds up only the mail thread. With
 one thread for both, documents waited behind every email, piled up, and were then made in
 bursts that took the CPU from the requests of the same process (bench/NOTES.md). A receipt
-whose copies are not made yet waits for them (mail.delivery.AttachmentNotReady) until its
+whose copies are not made yet waits for them (outbox status `awaiting_documents`) until its
 deadline; making them releases it, and the documents thread then wakes the mail thread.
 Each duty takes its items one at a time (jobs.isolation): a failing item is retried, then
 marked failed, and never stops the rest of its duty."""
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from flask import Flask
 
 Duty = Callable[[], object]
-LANES = ("documents", "mail")  # the order run_duties_once keeps
+LANES = ("documents", "mail")
 _duties: dict[str, list[tuple[str, Duty]]] = {lane: [] for lane in LANES}
 _wake = {lane: threading.Event() for lane in LANES}
 _started_in: int | None = None
@@ -43,12 +43,6 @@ def _run(app: Flask, lane: str) -> bool:
         except Exception:  # one failing duty must not stop the others or the thread
             app.logger.exception("background duty %s failed", name)
     return did
-
-
-def run_duties_once(app: Flask) -> None:
-    """Every duty once, documents before mail, in this thread (commands and tests)."""
-    for lane in LANES:
-        _run(app, lane)
 
 
 def ensure_started(app: Flask) -> None:

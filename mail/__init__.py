@@ -1,2 +1,4 @@
-"""Email: texts (mail.texts), the outbox written inside transactions (mail.outbox), the
-messages each event causes (mail.events), and delivery with retries (mail.sender)."""
+"""Email, the mechanism: texts (mail.texts), the outbox written inside transactions
+(mail.outbox), links on the public address (mail.links), attachments made at delivery
+(mail.attachments) and delivery with retries (mail.delivery). Who gets which message when
+something happens is a use case: services.notifications."""

@@ -75,6 +75,3 @@ def calendar_invitation(spec: dict) -> tuple[str, str, bytes]:
         lines.append(f"LOCATION:{escape(spec['location'])}")
     lines += ["END:VEVENT", "END:VCALENDAR", ""]
     return "event.ics", "text/calendar; charset=utf-8; method=PUBLISH", "\r\n".join(lines).encode()
-
-
-register("ics", calendar_invitation)

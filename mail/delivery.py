@@ -25,11 +25,12 @@ from markupsafe import escape
 from sqlalchemy import or_, select, update
 
 from extensions import db, mail
-from jobs import dispatch, embedded, isolation
+from jobs import dispatch, isolation
+from jobs.dispatch import Task
 from mail.attachments import AttachmentNotReady, attach_all
 from mail.policy import OUTGOING
 from models import OutboxMessage
-from models.outbox import AWAITING_RETRY, FAILED, QUEUED, SENDING, SENT
+from models.outbox import WAITING, OutboxStatus
 from models.types import utcnow
 
 
@@ -50,9 +51,8 @@ class PermanentFailure(Exception):
 
 def _due(now: datetime):
     return or_(
-        (OutboxMessage.status.in_((QUEUED, AWAITING_RETRY)))
-        & (OutboxMessage.next_attempt_at <= now),
-        (OutboxMessage.status == SENDING) & (OutboxMessage.claimed_until < now),
+        (OutboxMessage.status.in_(WAITING)) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < now),
     )
 
 
@@ -83,8 +83,7 @@ def release_waiting(submission_id: int) -> None:
         update(OutboxMessage)
         .where(
             OutboxMessage.submission_id == submission_id,
-            OutboxMessage.status == AWAITING_RETRY,
-            OutboxMessage.last_error.like(f"{AttachmentNotReady.__name__}%"),
+            OutboxMessage.status == OutboxStatus.AWAITING_DOCUMENTS,
         )
         .values(next_attempt_at=utcnow())
     )
@@ -101,7 +100,7 @@ def _claim(message_id: int, due_at: datetime | None = None) -> bool:
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, _due(due_at or now))
         .values(
-            status=SENDING,
+            status=OutboxStatus.SENDING,
             claimed_until=now + _claim_duration(),
             attempts=OutboxMessage.attempts + 1,
         )
@@ -132,7 +131,9 @@ def _deliver_isolated(message_id: int, report: DeliveryReport) -> None:
             db.session.rollback()
             current_app.logger.exception("could not record the failure of message %s", message_id)
             return
-        (report.failed if message.status == FAILED else report.retrying).append(message_id)
+        (report.failed if message.status == OutboxStatus.FAILED else report.retrying).append(
+            message_id
+        )
 
 
 def deliver_one(message_id: int, report: DeliveryReport) -> None:
@@ -146,15 +147,19 @@ def deliver_one(message_id: int, report: DeliveryReport) -> None:
         # (FORMDESK_MAIL_ATTACHMENT_WAIT_SECONDS), when it goes without.
         _schedule_retry(message, error)
         message.attempts -= 1
+        if message.status == OutboxStatus.AWAITING_RETRY:
+            message.status = OutboxStatus.AWAITING_DOCUMENTS
         report.retrying.append(message_id)
     except PermanentFailure as error:
-        message.status, message.last_error = FAILED, isolation.error_text(error)
+        message.status, message.last_error = OutboxStatus.FAILED, isolation.error_text(error)
         report.failed.append(message_id)
     except (OSError, smtplib.SMTPException) as error:
         _schedule_retry(message, error)
-        (report.failed if message.status == FAILED else report.retrying).append(message_id)
+        (report.failed if message.status == OutboxStatus.FAILED else report.retrying).append(
+            message_id
+        )
     else:
-        message.status, message.sent_at = SENT, utcnow()
+        message.status, message.sent_at = OutboxStatus.SENT, utcnow()
         message.last_error = _left_out_note(left_out) if left_out else None
         report.sent.append(message_id)
     message.claimed_until = None
@@ -175,13 +180,13 @@ def _schedule_retry(message: OutboxMessage, error: Exception) -> None:
     config = current_app.config
     message.last_error = isolation.error_text(error)
     if message.attempts >= config["FORMDESK_MAIL_MAX_ATTEMPTS"]:
-        message.status = FAILED
+        message.status = OutboxStatus.FAILED
         return
     delay = min(
         config["FORMDESK_MAIL_RETRY_SECONDS"] * 2 ** (message.attempts - 1),
         config["FORMDESK_MAIL_RETRY_MAX_SECONDS"],
     )
-    message.status = AWAITING_RETRY
+    message.status = OutboxStatus.AWAITING_RETRY
     message.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
 
@@ -268,13 +273,10 @@ def resend(message_id: int) -> bool:
     """An admin's resend of a failed message: queued again, attempts start over."""
     changed = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)
-        .values(status=QUEUED, attempts=0, next_attempt_at=utcnow(), last_error=None)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
+        .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=utcnow(), last_error=None)
     ).rowcount
     db.session.commit()
     if changed:
-        dispatch.send_now("formdesk.deliver_message", message_id=message_id)
+        dispatch.send_now(Task.DELIVER_MESSAGE, message_id=message_id)
     return changed == 1
-
-
-embedded.add_duty("deliver email", deliver_due, lane="mail")

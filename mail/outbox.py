@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from email.utils import make_msgid
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from jobs import dispatch
+from jobs.dispatch import Task
 from mail.delivery import sender_address
 from mail.texts import fill, greeting, own_links, text_for, to_html
 from models import OutboxMessage
+from models.outbox import OutboxStatus
 
 
 def enqueue(
@@ -50,7 +51,7 @@ def enqueue(
         "html_body": to_html(body, text.language, subject, own_links(text.body, values)),
         "attachments": attachments or [],
         "message_id": make_msgid(domain=mail_domain()),
-        "status": "queued",
+        "status": OutboxStatus.QUEUED,
         "attempts": 0,
     }
     dialect = db.session.get_bind().dialect.name
@@ -62,18 +63,8 @@ def enqueue(
         .returning(OutboxMessage.id)
     ).scalar()
     if message_id is not None:  # delivered once this transaction commits
-        dispatch.after_commit("formdesk.deliver_message", message_id=message_id)
+        dispatch.after_commit(Task.DELIVER_MESSAGE, message_id=message_id)
 
 
 def mail_domain() -> str:
     return sender_address().rpartition("@")[2] or "localhost"
-
-
-def pending_count() -> int:
-    from sqlalchemy import func
-
-    return db.session.scalar(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.status.in_(("queued", "awaiting_retry", "sending")))
-    )

@@ -4,6 +4,7 @@ delivered afterwards, so nothing is lost and nothing is sent twice."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -11,14 +12,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 from extensions import db
 from models.types import UTCDateTime, utcnow
 
-QUEUED, SENDING, AWAITING_RETRY, SENT, FAILED = (
-    "queued",
-    "sending",
-    "awaiting_retry",
-    "sent",
-    "failed",
-)
-STATUSES = (QUEUED, SENDING, AWAITING_RETRY, SENT, FAILED)
+
+class OutboxStatus(StrEnum):
+    """Where a message is (the stored value of `outbox.status`)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a sender until `claimed_until`
+    AWAITING_RETRY = "awaiting_retry"  # a failed attempt; tried again at `next_attempt_at`
+    # Its files (a receipt's copies, a decision letter) are not made yet: made documents
+    # release it at once, else it is looked at again at `next_attempt_at`, and after the
+    # wait (FORMDESK_MAIL_ATTACHMENT_WAIT_SECONDS) it goes without them.
+    AWAITING_DOCUMENTS = "awaiting_documents"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+# Not sent yet and still to be tried: a sender takes these once `next_attempt_at` is due.
+WAITING = (OutboxStatus.QUEUED, OutboxStatus.AWAITING_RETRY, OutboxStatus.AWAITING_DOCUMENTS)
+UNSENT = (*WAITING, OutboxStatus.SENDING)
 
 
 class OutboxMessage(db.Model):
@@ -42,7 +53,7 @@ class OutboxMessage(db.Model):
     # Files to attach at delivery: [{"kind": "document", "id": 3}, {"kind": "ics", …}]
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     message_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A sender that claimed the message and died is replaced once this has passed.

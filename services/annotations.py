@@ -8,7 +8,6 @@ the applicant, and pages for the applicant may show it."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from typing import TypeVar
@@ -34,6 +33,7 @@ from services.staff_input import (
     InputRefused,
     clean_text,
     normalise,
+    normalise_tag,
     refuse_control_characters,
 )
 
@@ -125,12 +125,6 @@ def comments_of(submission_id: int) -> list[tuple[InternalComment, User | None]]
 
 
 # --- tags ------------------------------------------------------------------------------
-
-
-def normalise_tag(name: str) -> str:
-    """Free text, compared without case and extra spaces, in NFC: " Needs  Visit " →
-    "needs visit"."""
-    return unicodedata.normalize("NFC", " ".join(normalise(name).split()).casefold())
 
 
 def add_tag(submission_id: int, user: User, name: str) -> Tag:

@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from extensions import db
+from forms.published import spec_for
 from models import Answer, Attachment, AuditEntry, Draft, Submission, SubmissionRevision
 from models.types import utcnow
 from services.answers import answers_to_keep, first_page_with_problems
 from services.capacity import has_room, lock_form, seats_wanted
-from services.catalog import spec_for
 from services.deadlines import accepts_answers
 from services.submissions import _claim_attachments, attachment_ids
 from services.tokens import new_token

@@ -48,23 +48,3 @@ def seats_wanted(spec: FormSpec, answers: dict) -> int:
     if isinstance(value, int | float) and value >= 1:
         return int(value)
     return 1
-
-
-def waitlist_position(submission: Submission, workflow: Workflow) -> int | None:
-    """1 for the first on the waiting list: freed places go in submission order (see
-    services.transitions._fill_freed_places); None when the submission is not waiting."""
-    rules = workflow.capacity
-    if rules is None or not rules.waitlist or submission.state != rules.waitlist:
-        return None
-    ahead = db.session.scalar(
-        select(func.count(Submission.id)).where(
-            Submission.form_id == submission.form_id,
-            Submission.state == rules.waitlist,
-            (Submission.submitted_at < submission.submitted_at)
-            | (
-                (Submission.submitted_at == submission.submitted_at)
-                & (Submission.id < submission.id)
-            ),
-        )
-    )
-    return ahead + 1

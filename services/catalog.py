@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,6 @@ from sqlalchemy.orm import joinedload
 
 from extensions import db
 from forms.schema import DefinitionError, checksum, language_gaps, load_file
-from forms.spec import FormSpec
 from models import Form, FormVersion
 from models.types import utcnow
 from workflows.engine import get_workflow, known_workflows
@@ -102,25 +100,6 @@ def publish(definition: dict, report: LoadReport) -> FormVersion | None:
     db.session.flush()
     form.current_version = version
     return version
-
-
-_specs: dict[tuple[int, str], FormSpec] = {}
-MAX_CACHED_SPECS = 256
-
-
-def spec_for(version: FormVersion) -> FormSpec:
-    """Published versions never change, so their parsed spec is cached by id and checksum
-    (the checksum is the definition's digest: a database whose version 3 holds another
-    definition gets its own entry). Serialising the definition to key the cache cost more
-    than a page's SQL queries."""
-    key = (version.id, version.checksum)
-    spec = _specs.get(key)
-    if spec is None:
-        if len(_specs) >= MAX_CACHED_SPECS:
-            _specs.clear()  # many databases in one process (tests); rebuilt on demand
-        # A copy: the spec outlives the session, and nobody's edit of the row may reach it.
-        spec = _specs[key] = FormSpec(json.loads(json.dumps(version.definition)))
-    return spec
 
 
 def find_form(slug: str) -> Form | None:

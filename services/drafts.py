@@ -50,9 +50,9 @@ def set_language(draft: Draft, language: str) -> None:
 def save_for_later(draft: Draft, token: str) -> None:
     """The person chose "save and continue later": email the resume link once, when the
     answers so far include their email address."""
-    from mail import events as mail_events
+    from services import notifications
 
-    mail_events.draft_saved(draft, token)
+    notifications.draft_saved(draft, token)
     db.session.commit()
 
 
@@ -62,13 +62,13 @@ def resume_link_emailed_to(draft: Draft) -> str | None:
     server), or the message failed for good."""
     from flask import current_app
 
-    from models.outbox import FAILED, OutboxMessage
+    from models.outbox import OutboxMessage, OutboxStatus
 
     if not current_app.config.get("MAIL_SERVER"):
         return None
     message = db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.idempotency_key == f"resume:{draft.id}")
     )
-    if message is None or message.status == FAILED:
+    if message is None or message.status == OutboxStatus.FAILED:
         return None
     return message.recipient

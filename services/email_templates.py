@@ -22,8 +22,9 @@ from sqlalchemy.exc import IntegrityError
 
 from config import LANGUAGES
 from extensions import db
+from forms.published import spec_for
 from forms.spec import FormSpec
-from mail.events import absolute_url
+from mail.links import absolute_url
 from mail.texts import (
     EVENTS,
     PLACEHOLDER,
@@ -39,7 +40,6 @@ from mail.texts import (
 from models import AuditEntry, EmailTemplate, Form, User
 from models.types import utcnow
 from moments import local_time_in
-from services.catalog import spec_for
 
 MAX_SUBJECT_LENGTH = 300  # the outbox column
 MAX_BODY_LENGTH = 20_000
@@ -47,8 +47,8 @@ MAX_BODY_LENGTH = 20_000
 BRACED = re.compile(r"\{[^{}\n]*\}")
 SAMPLE_TOKEN = "example-private-link"  # noqa: S105 (a made-up link in previews)
 
-# Emails about no single form (mail.events.send_digests queues them without one): they have
-# only a text for all forms.
+# Emails about no single form (services.notifications.send_digests queues them without
+# one): they have only a text for all forms.
 ALL_FORMS_ONLY_EVENTS = ("digest",)
 # Emails to reviewers, written in each one's language (services.users.language_of).
 REVIEWER_EVENTS = ("new_submission", "digest")
@@ -390,7 +390,7 @@ def sample_values(scope: Scope, language: str) -> dict[str, str]:
             "contact_email": spec.contact["email"] if spec else "calls@example.org",
             "status_link": absolute_url("applicant.status", token=SAMPLE_TOKEN),
             "state": _("Accepted"),
-            "outcome": _("Application received"),  # services.outcome: per workflow state
+            "outcome": _("Application received"),  # workflows.outcome: per workflow state
             "next_steps": _("The organiser will tell you what happens next."),
             "comment": _("Thank you, we look forward to working with you."),
             "deadline": local_time_in(

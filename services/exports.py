@@ -35,6 +35,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select
 
 from extensions import db
+from forms.published import spec_for
 from forms.spec import FieldSpec, FormSpec
 from models import (
     Answer,
@@ -46,10 +47,10 @@ from models import (
     Tag,
     User,
 )
-from services.annotations import normalise_tag, tag_names_of
-from services.catalog import spec_for
+from services.annotations import tag_names_of
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
+from services.staff_input import normalise_tag
 from workflows.engine import get_workflow
 
 BATCH_SIZE = 1000

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from extensions import db
 from mail.delivery import resend
 from models import AuditEntry, OutboxMessage, User
-from models.outbox import FAILED, STATUSES
+from models.outbox import OutboxStatus
 
 PAGE_SIZE = 50
 
@@ -27,13 +27,13 @@ class OutboxPage:
 
 
 def read_status(value: str | None) -> str | None:
-    return value if value in STATUSES else None
+    return value if value in list(OutboxStatus) else None
 
 
 def outbox_page(status: str | None, page: int) -> OutboxPage:
     """Newest first, PAGE_SIZE a page; a page past the end shows the last one."""
     status = read_status(status)
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = dict.fromkeys(OutboxStatus, 0)
     for name, count in db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ):
@@ -67,7 +67,7 @@ def resend_message(user: User, message_id: int) -> bool:
     message = db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
     )
-    if message is None or message.status != FAILED:
+    if message is None or message.status != OutboxStatus.FAILED:
         db.session.rollback()
         return False
     db.session.add(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from extensions import db
 from forms.fields import File
+from forms.published import spec_for
 from forms.spec import FieldSpec, FormSpec
 from models import (
     Attachment,
@@ -34,13 +35,12 @@ from models import (
     Submission,
     SubmissionRevision,
 )
+from models.outbox import UNSENT, OutboxStatus
 from services.capacity import lock_form
-from services.catalog import spec_for
 from storage import get_storage
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "formdesk_delete_after_commit"
-UNSENT = ("queued", "sending", "awaiting_retry")
 
 
 class RetentionError(Exception):
@@ -238,7 +238,7 @@ def _clear_messages(submission: Submission) -> int:
     folder = Path(current_app.instance_path) / "outbox"
     for message in messages:
         if message.status in UNSENT:
-            message.status = "failed"
+            message.status = OutboxStatus.FAILED
             message.last_error = "not sent: the submission was anonymised"
         message.recipient = ""
         message.reply_to = None

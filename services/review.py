@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, case, cast, exists, func, or_, select
 
 from extensions import db
+from forms.published import spec_for
 from forms.spec import FormSpec
 from models import (
     Answer,
@@ -30,12 +31,12 @@ from services.annotations import tag_names_of
 from services.blind_review import identifies as _identifies
 from services.blind_review import identifying_fields
 from services.capacity import seats_taken
-from services.catalog import spec_for
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
 from services.staff_input import ListQuery, page_number
-from services.transitions import Actor, TransitionRefused, transition, workflow_of
+from services.transitions import Actor, TransitionRefused, transition
 from workflows.engine import Workflow, get_workflow
+from workflows.lookup import workflow_of
 
 PER_PAGE = 50
 CHART_DAYS = 30

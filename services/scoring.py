@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from extensions import db
+from forms.published import spec_for
 from forms.spec import FormSpec
 from models import FormVersion, Score, Submission, User
 from services.annotations import (
@@ -32,7 +33,6 @@ from services.annotations import (
     once_more_on_conflict,
     reviewable_submission,
 )
-from services.catalog import spec_for
 
 SCORE_VALUES = (1, 2, 3, 4, 5)
 _CHUNK = 500  # ids per query, well under every database's parameter limit

@@ -45,11 +45,12 @@ but every word of the blind text is a word of the full one, so the index narrows
 each word of the query and LIKE on `search_text_blind` decides. The fallback leaves the
 hidden answers out per form version (`hidden_fields`).
 
-**Keeping the texts current.** After every flush that adds, changes or removes answers (or a
-submission's reference), both texts of the submissions concerned are computed again from
-the rows as written and updated in the same transaction — whoever wrote them (submitting,
-the applicant's edits, anonymisation, tests), so no writer can forget; on SQLite the
-triggers then update the trigram index in the same transaction. Submissions that exist
+**Keeping the texts current** (models/search_texts.py). After every flush that adds,
+changes or removes answers (or a submission's reference), both texts of the submissions
+concerned are computed again from the rows as written and updated in the same transaction
+— whoever wrote them (submitting, the applicant's edits, anonymisation, tests), so no
+writer can forget; on SQLite the triggers then update the trigram index in the same
+transaction. Submissions that exist
 before the migrations get their texts and index from the migrations themselves."""
 
 from __future__ import annotations
@@ -57,200 +58,34 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable
 
 from sqlalchemy import (
     Text,
     and_,
-    bindparam,
     cast,
-    event,
     exists,
     func,
-    inspect,
     literal,
     literal_column,
     not_,
     or_,
     select,
     true,
-    update,
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from extensions import db
+from forms.published import spec_for
 from models import Answer, FormVersion, Submission
+from models.search_texts import search_words, strings_of
 from services.blind_review import identifying_fields
-from services.catalog import spec_for
 
 MAX_QUERY_LENGTH = 200
-# Longer texts are cut at a word (PostgreSQL's tsvector holds at most 1 MB; no real
-# application comes near this).
-MAX_SEARCH_TEXT = 100_000
 FTS_CONFIG = "simple"
 _SQLITE_FUNCTION = "formdesk_answer_text"
-
-
-# --- words ------------------------------------------------------------------------------------
-
-
-def search_words(text: str) -> list[str]:
-    """The words of `text`: runs of letters, marks and digits, NFKC-normalised and
-    lower-cased in Python (so the result does not depend on the database's locale)."""
-    words, word = [], []
-    for ch in unicodedata.normalize("NFKC", text).lower():
-        if unicodedata.category(ch)[0] in "LMN":
-            word.append(ch)
-        elif word:
-            words.append("".join(word))
-            word = []
-    if word:
-        words.append("".join(word))
-    return words
-
-
-def _strings(value) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def search_text(reference: str | None, values: Iterable) -> str:
-    """What `Submission.search_text` holds for this reference and these answer values."""
-    words = search_words(reference or "")
-    for value in values:
-        for string in _strings(value):
-            words.extend(search_words(string))
-    text = " ".join(words)
-    if len(text) > MAX_SEARCH_TEXT:
-        text = text[:MAX_SEARCH_TEXT].rsplit(" ", 1)[0]
-    return text
-
-
-# --- keeping the texts current -----------------------------------------------------------------
-
-
-def _touched_submissions(session: Session) -> set[int]:
-    done = session.info.get(_TEXTS_SET_BEFORE_FLUSH, ())
-    ids: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Answer):
-            if obj.__dict__.get("submission") in done:
-                continue
-            submission_id = obj.submission_id
-            if submission_id is None and obj.submission is not None:
-                submission_id = obj.submission.id
-            if submission_id is not None:
-                ids.add(submission_id)
-        elif isinstance(obj, Submission) and obj not in session.deleted and obj not in done:
-            state = inspect(obj)
-            if obj in session.new or any(
-                state.attrs[name].history.has_changes()
-                for name in ("reference", "form_version_id", "answers")
-            ):
-                ids.add(obj.id)
-    return ids
-
-
-def _both_texts(reference: str | None, pairs: list[tuple], secret: set[str]) -> tuple[str, str]:
-    """(search_text, search_text_blind) from the answers as (field, value) in form order."""
-    return (
-        search_text(reference, [value for _field, value in pairs]),
-        search_text(reference, [value for field, value in pairs if field not in secret]),
-    )
-
-
-def refresh_search_texts(connection: Connection, ids: Iterable[int]) -> dict[int, tuple]:
-    """Compute both texts of these submissions from their rows and store them. Returns
-    {id: (search_text, search_text_blind)}."""
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    table = Submission.__table__
-    rows = connection.execute(
-        select(table.c.id, table.c.reference, table.c.form_version_id).where(table.c.id.in_(ids))
-    ).all()
-    given: dict[int, list] = defaultdict(list)
-    answers = Answer.__table__
-    for submission_id, field, value in connection.execute(
-        select(answers.c.submission_id, answers.c.field, answers.c.value)
-        .where(answers.c.submission_id.in_(ids))
-        .order_by(answers.c.submission_id, answers.c.position)
-    ):
-        given[submission_id].append((field, value))
-    versions = FormVersion.__table__
-    hidden = {
-        version.id: identifying_fields(spec_for(version))  # published versions never change
-        for version in connection.execute(
-            select(versions.c.id, versions.c.checksum, versions.c.definition).where(
-                versions.c.id.in_({row.form_version_id for row in rows})
-            )
-        )
-    }
-    texts = {
-        row.id: _both_texts(row.reference, given[row.id], hidden.get(row.form_version_id, set()))
-        for row in rows
-    }
-    if texts:
-        connection.execute(
-            update(table)
-            .where(table.c.id == bindparam("sid"))
-            # `updated_at` stays: this is bookkeeping, not a change by anyone.
-            .values(
-                search_text=bindparam("full"),
-                search_text_blind=bindparam("blind"),
-                updated_at=table.c.updated_at,
-            ),
-            [{"sid": sid, "full": full, "blind": blind} for sid, (full, blind) in texts.items()],
-        )
-    return texts
-
-
-_TEXTS_SET_BEFORE_FLUSH = "formdesk.search_texts_set_before_flush"
-
-
-@event.listens_for(Session, "before_flush")
-def _texts_of_new_submissions(session: Session, _context, _instances) -> None:
-    """A submission being inserted with all its answers (submitting) gets its texts from
-    the objects in memory, so its INSERT carries them: no reading back and updating after
-    the flush, which is four statements inside the call's lock when applying."""
-    done = session.info[_TEXTS_SET_BEFORE_FLUSH] = set()  # this flush's, never an older one's
-    for obj in session.new:
-        if not isinstance(obj, Submission):
-            continue
-        answers, version = obj.__dict__.get("answers"), obj.__dict__.get("form_version")
-        if answers is None or version is None or not all(a in session.new for a in answers):
-            continue  # not all known here: the after-flush way reads what was written
-        pairs = [(a.field, a.value) for a in sorted(answers, key=lambda a: a.position)]
-        secret = identifying_fields(spec_for(version))
-        obj.search_text, obj.search_text_blind = _both_texts(obj.reference, pairs, secret)
-        done.add(obj)
-
-
-@event.listens_for(Session, "after_flush")
-def _keep_search_texts_current(session: Session, _context) -> None:
-    ids = _touched_submissions(session)
-    session.info.pop(_TEXTS_SET_BEFORE_FLUSH, None)
-    if not ids:
-        return
-    texts = refresh_search_texts(session.connection(), ids)
-    for submission_id, (full, blind) in texts.items():
-        loaded = session.identity_map.get(session.identity_key(Submission, (submission_id,)))
-        if loaded is not None:  # the object in memory says what the row says
-            set_committed_value(loaded, "search_text", full)
-            set_committed_value(loaded, "search_text_blind", blind)
 
 
 # --- substring search (SQLite, and queries without words) --------------------------------------
@@ -292,7 +127,7 @@ def answer_text_of(stored: str | None) -> str:
         value = json.loads(stored)
     except (TypeError, ValueError):
         return str(stored).lower()
-    return "\n".join(_strings(value)).lower()
+    return "\n".join(strings_of(value)).lower()
 
 
 def _dialect() -> str:

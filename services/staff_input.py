@@ -176,8 +176,6 @@ def read_list_query(args: Mapping[str, str]) -> ListQuery:
     def one(name: str) -> str:
         return (values.get(name) or [""])[0]
 
-    from services.annotations import normalise_tag  # it checks tags with clean_text
-
     return ListQuery(
         form=one("form"),
         states=tuple(values.get("state", ())),
@@ -190,6 +188,12 @@ def read_list_query(args: Mapping[str, str]) -> ListQuery:
         page=_word(args, "page"),
         problems=tuple(problems),
     )
+
+
+def normalise_tag(name: str) -> str:
+    """Free text, compared without case and extra spaces, in NFC: " Needs  Visit " →
+    "needs visit"."""
+    return unicodedata.normalize("NFC", " ".join(normalise(name).split()).casefold())
 
 
 def page_number(value: str | None, last: int = 10**6) -> int:

@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from extensions import db
 from forms.fields import File, format_size
+from forms.published import spec_for
 from forms.spec import FieldSpec, FormSpec
 from models import Attachment, AuditEntry, Submission, SubmissionRevision, User
 from services.access import can_review
 from services.answers import visible_names
-from services.catalog import spec_for
-from services.transitions import workflow_of
 from workflows.engine import Transition, Workflow
+from workflows.lookup import workflow_of
 
 
 def find_reviewable(submission_id: int, user: User) -> Submission | None:

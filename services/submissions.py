@@ -11,13 +11,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from forms.fields import File
+from forms.published import spec_for
 from jobs import dispatch
-from mail import events as mail_events
+from jobs.dispatch import Task
 from models import Answer, AuditEntry, Draft, ReferenceCounter, Submission
 from models.types import utcnow
+from services import notifications
 from services.answers import answers_to_keep, first_page_with_problems
 from services.capacity import lock_form, seats_wanted
-from services.catalog import spec_for
 from services.deadlines import accepts_answers
 from services.duplicates import earlier_submission
 from services.tokens import hash_token, new_submission_token, submission_token
@@ -107,8 +108,8 @@ def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = 
             },
         )
     )
-    mail_events.submission_received(submission)  # outbox rows, same transaction
-    dispatch.after_commit("formdesk.make_documents", submission_id=submission.id)
+    notifications.submission_received(submission)  # outbox rows, same transaction
+    dispatch.after_commit(Task.MAKE_DOCUMENTS, submission_id=submission.id)
     reference = submission.reference
     db.session.commit()
     return Submitted(submission, token, reference)

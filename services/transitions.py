@@ -18,14 +18,16 @@ from sqlalchemy import select
 
 from documents.content import DocumentContent
 from extensions import db
+from forms.published import spec_for
 from jobs import dispatch, isolation
+from jobs.dispatch import Task
 from models import AuditEntry, OutboxMessage, Submission
 from models.duties import EXPIRE_OFFER
 from models.types import utcnow
 from services.capacity import has_room, lock_form, seats_taken
-from services.catalog import spec_for
 from workflows import effects
-from workflows.engine import BUILTIN_EFFECTS, Transition, Workflow, get_workflow
+from workflows.engine import BUILTIN_EFFECTS, Transition, Workflow
+from workflows.lookup import workflow_of
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,6 @@ class Outcome:
         }
         encoded = json.dumps(checked, sort_keys=True, default=str).encode()
         return hashlib.sha256(encoded).hexdigest()
-
-
-def workflow_of(submission: Submission) -> Workflow:
-    return get_workflow(spec_for(submission.form_version).workflow)
 
 
 def initial_state(submission: Submission, workflow: Workflow) -> str:
@@ -226,7 +224,7 @@ def _outcome(submission: Submission, step: Transition, warnings: list[str]) -> O
     letters it asked for (rendered as the worker will render them)."""
     from documents.letters import letter_content
 
-    message_ids = [job["message_id"] for job in dispatch.pending("formdesk.deliver_message")]
+    message_ids = [job["message_id"] for job in dispatch.pending(Task.DELIVER_MESSAGE)]
     rows = (
         db.session.scalars(
             select(OutboxMessage)
@@ -257,7 +255,7 @@ def _outcome(submission: Submission, step: Transition, warnings: list[str]) -> O
         for row in rows
     ]
     letters = []
-    for job in dispatch.pending("formdesk.make_letters"):
+    for job in dispatch.pending(Task.MAKE_LETTERS):
         entry = db.session.get(AuditEntry, job["audit_entry_id"])
         decided = db.session.get(Submission, entry.submission_id)
         letters.append(WrittenLetter(decided.id, letter_content(decided, entry)))

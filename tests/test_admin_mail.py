@@ -135,7 +135,7 @@ def _admin_urls(app, form_id: int, message_id: int) -> list[tuple[str, str]]:
 
 
 def _queue(app, count: int = 1, status: str = "queued", **extra) -> list[int]:
-    """Messages written straight to the outbox (as mail.events does), with a status."""
+    """Messages written straight to the outbox (as services.notifications does), with a status."""
     from extensions import db
     from mail.outbox import enqueue
     from models import OutboxMessage

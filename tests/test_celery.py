@@ -50,7 +50,7 @@ class Worker:
             "-m",
             "celery",
             "-A",
-            "jobs.worker",
+            "worker",
             "worker",
             "-Q",
             "documents,mail",

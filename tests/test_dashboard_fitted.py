@@ -24,8 +24,8 @@ HTML_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\
 def demo(app, create_form):
     """Every demo call with two submissions, and an admin signed in."""
     from extensions import db
+    from forms.published import spec_for
     from models import Form
-    from services.catalog import spec_for
 
     specs = {}
     for slug in CALLS:

@@ -323,7 +323,7 @@ def test_reopening_an_acceptance_frees_its_place_for_the_waiting_list(app, creat
     assert states == {first.reference: "in_review", second.reference: "accepted"}
     from extensions import db
     from services.capacity import seats_taken
-    from services.transitions import workflow_of
+    from workflows.lookup import workflow_of
 
     with app.app_context():
         from models import Submission
@@ -462,7 +462,7 @@ def test_a_reopened_registration_waits_again_and_gets_a_free_seat_in_the_usual_w
     confirm(ada, second, ada.last_html)
     assert submission_of(app, second.reference).state == "offered"  # the free seat, offered
     from services.capacity import seats_taken
-    from services.transitions import workflow_of
+    from workflows.lookup import workflow_of
 
     with app.app_context():
         submission = db.session.get(Submission, second.id)

@@ -154,7 +154,8 @@ def apply(app, slug: str, data: dict, language: str = "en") -> tuple[str, int, s
 
 def _page_count(app, slug: str) -> int:
     with app.app_context():
-        from services.catalog import find_form, spec_for
+        from forms.published import spec_for
+        from services.catalog import find_form
 
         return len(spec_for(find_form(slug).current_version).pages)
 
@@ -570,9 +571,10 @@ def test_reviewers_see_documents_of_their_own_forms_only(app, create_form):
 
 def test_the_blank_form_has_every_question_the_deadline_and_the_contact(app, create_form):
     from extensions import db
+    from forms.published import spec_for
     from models import Document
     from moments import local_time_in
-    from services.catalog import find_form, spec_for
+    from services.catalog import find_form
 
     create_form(zone_call())
     client = FormClient(app.test_client())

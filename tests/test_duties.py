@@ -234,7 +234,7 @@ def test_a_receipt_waits_for_its_copies_only_until_its_deadline(app, create_form
     assert reference in receipt["Subject"] and not list(receipt.iter_attachments())
     assert "not ready in time and are not attached" in receipt.get_body(("plain",)).get_content()
     assert "not ready in time and are not attached" in receipt.get_body(("html",)).get_content()
-    assert outbox(app)["branch2@example.org"][0] == "awaiting_retry"  # still in time
+    assert outbox(app)["branch2@example.org"][0] == "awaiting_documents"  # still in time
     assert "Sent without copy_pdf" in admin_page(app, "/dashboard/admin/outbox")
 
 

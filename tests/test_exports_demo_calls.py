@@ -95,8 +95,8 @@ def send(app, slug: str, spec, submission: int, language: str) -> None:
 def call(request, app, create_form):
     """(slug, spec, form id, stored answers per reference) with two submissions."""
     from extensions import db
+    from forms.published import spec_for
     from models import Answer, Form, Submission
-    from services.catalog import spec_for
 
     slug = request.param
     create_form(demo_definition(slug))

@@ -263,15 +263,16 @@ def sent_to(submission_id: int) -> list:
 
 @pytest.mark.parametrize("slug", sorted(CALLS))
 def test_every_email_of_every_call_is_written_in_each_of_its_languages(app, create_form, slug):
-    """Through the code that writes them (mail.events via the workflow's transitions), every
-    email the call can send, in every language it offers: exactly that language's text,
-    every placeholder filled, the state and the call's title in that language."""
+    """Through the code that writes them (services.notifications via the workflow's
+    transitions), every email the call can send, in every language it offers: exactly that
+    language's text, every placeholder filled, the state and the call's title in that
+    language."""
     from datetime import date
 
     from extensions import db
-    from mail import events as mail_events
+    from forms.published import spec_for
     from models import FormVersion
-    from services.catalog import spec_for
+    from services import notifications
     from services.drafts import start_draft
     from services.transitions import Actor, transition
     from workflows.engine import get_workflow
@@ -288,11 +289,11 @@ def test_every_email_of_every_call_is_written_in_each_of_its_languages(app, crea
             title = spec.raw["title"].get(language) or spec.raw["title"]["*"]
 
             submission = new_submission(version, spec, language)
-            mail_events.submission_received(submission)
+            notifications.submission_received(submission)
             draft, token = start_draft(version, language)
             draft.answers = {spec.applicant_email_field: "anna@example.org"}
             db.session.flush()
-            mail_events.draft_saved(draft, token)
+            notifications.draft_saved(draft, token)
             db.session.commit()
             receipt = sent_to(submission.id)
             assert [row.kind for row in receipt] == ["receipt"]
@@ -405,8 +406,8 @@ def test_every_decision_letter_exists_in_each_language_of_the_call(app, create_f
     from documents.letters import make_letters
     from documents.store import read
     from extensions import db
+    from forms.published import spec_for
     from models import AuditEntry, FormVersion
-    from services.catalog import spec_for
     from services.transitions import Actor, transition
 
     raw = CALLS[slug]

@@ -47,9 +47,9 @@ def resume_email(app, version_id: int, language: str, address: str = "anna@examp
     """A person saves their answers for later: the event that needs least of a call (only
     an email question), so it runs on any call; every email has the same sender."""
     from extensions import db
-    from mail.events import draft_saved
+    from forms.published import spec_for
     from models import Draft, FormVersion
-    from services.catalog import spec_for
+    from services.notifications import draft_saved
     from services.tokens import hash_token
 
     with app.app_context():
@@ -199,9 +199,9 @@ def new_submission(version_id: int, state: str, language: str, number: int) -> i
     """A submission as the form would store it (the call's name and email answers), in
     one of its workflow's initial states."""
     from extensions import db
+    from forms.published import spec_for
     from models import Answer, FormVersion, Submission
     from models.types import utcnow
-    from services.catalog import spec_for
     from services.tokens import new_submission_token
 
     version = db.session.get(FormVersion, version_id)
@@ -271,9 +271,9 @@ def call_for(case: str) -> dict:
 @pytest.mark.parametrize("case", calls_for_every_workflow())
 def test_no_transition_writes_an_email_with_an_empty_placeholder(app, create_form, case):
     from extensions import db
+    from forms.published import spec_for
     from mail.texts import text_for
     from models import OutboxMessage
-    from services.catalog import spec_for
     from workflows.engine import get_workflow
 
     raw = call_for(case)
@@ -336,8 +336,8 @@ def receipt_language(language: str) -> str:
 
 def receipt_first_line(app, version_id: int, language: str, number: int) -> str:
     from extensions import db
-    from mail.events import submission_received
     from models import OutboxMessage, Submission
+    from services.notifications import submission_received
 
     with app.app_context():
         submission_id = new_submission(version_id, "received", language, number)

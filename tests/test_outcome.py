@@ -69,7 +69,8 @@ def field_answer(field, language: str) -> dict[str, str]:
 
 def send(app, slug: str, language: str) -> str:
     """Answer every page like a browser and send; the confirmation page's HTML."""
-    from services.catalog import find_form, spec_for
+    from forms.published import spec_for
+    from services.catalog import find_form
 
     with app.app_context():
         spec = spec_for(find_form(slug).current_version)
@@ -150,7 +151,7 @@ def test_every_call_tells_its_first_state_on_the_page_in_the_receipt_and_its_cop
     parts = receipt_parts(message)
     from extensions import db
     from models import Submission
-    from services.outcome import outcome_of
+    from workflows.outcome import outcome_of
 
     with app.app_context():
         submission = db.session.query(Submission).one()

@@ -87,9 +87,9 @@ def stored_files(app) -> set[str]:
 
 def assert_consistent(app, files_before: set[str]) -> None:
     from extensions import db
+    from forms.published import spec_for
     from models import Attachment, AuditEntry, Document, Draft, Submission
     from services.answers import answers_to_keep
-    from services.catalog import spec_for
     from services.submissions import attachment_ids
 
     with app.app_context():
@@ -130,8 +130,8 @@ def assert_clean_answers(app) -> None:
     """Nothing unchecked reached storage: no control character in any draft or answer, no
     group with more items than its maximum."""
     from extensions import db
+    from forms.published import spec_for
     from models import Answer, Draft
-    from services.catalog import spec_for
 
     with app.app_context():
         for draft in db.session.scalars(select(Draft)):

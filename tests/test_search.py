@@ -109,7 +109,7 @@ def found(client: FormClient, query: str) -> list[str]:
 
 
 def test_words_are_letters_and_digits_lower_cased_whatever_the_script():
-    from services.search import search_text, search_words
+    from models.search_texts import search_text, search_words
 
     assert search_words("MSAS-2027-0007") == ["msas", "2027", "0007"]
     assert search_words("anna.k@Example.org, +48 501") == [
@@ -170,7 +170,7 @@ def test_texts_made_in_memory_when_submitting_equal_those_read_back_from_the_row
     writer gets them read back from the rows after the flush. The two ways must agree."""
     from extensions import db
     from models import Submission
-    from services.search import refresh_search_texts
+    from models.search_texts import refresh_search_texts
     from tests.test_dashboard_list import send
 
     answers = {"name": "Łucja Öberg", "email": "l@example.org", "story": "Zajęcia w Łodzi"}
@@ -286,7 +286,7 @@ def test_the_migration_fills_the_texts_as_the_application_would(app, empty_datab
     from flask_migrate import downgrade, upgrade
 
     from app import create_app
-    from services.search import refresh_search_texts
+    from models.search_texts import refresh_search_texts
 
     other = create_app(
         {

@@ -864,8 +864,8 @@ def test_markup_in_answers_is_escaped_in_every_place_it_is_shown(app, create_for
     from documents.docx import render_docx
     from documents.pdf import html_for
     from extensions import db
+    from forms.published import spec_for
     from models import Submission
-    from services.catalog import spec_for
     from tests.conftest_mail import deliver
     from tests.test_review_detail import signed_in, staff
 

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from jobs import isolation
 from mail.texts import PLACEHOLDERS
+from models.outbox import WAITING, OutboxStatus
 from services import email_templates as texts
 from services import outbox as outbox_service
 from services.staff_input import InputRefused, normalise, page_number, refuse_control_characters
@@ -91,11 +92,12 @@ def placeholder_descriptions() -> dict[str, str]:
 
 def status_names(written_to_files: bool = False) -> dict[str, str]:
     return {
-        "queued": _("Queued"),
-        "sending": _("Sending"),
-        "awaiting_retry": _("Awaiting retry"),
-        "sent": _("Written to a file") if written_to_files else _("Sent"),
-        "failed": _("Failed"),
+        OutboxStatus.QUEUED: _("Queued"),
+        OutboxStatus.SENDING: _("Sending"),
+        OutboxStatus.AWAITING_RETRY: _("Awaiting retry"),
+        OutboxStatus.AWAITING_DOCUMENTS: _("Waiting for documents"),
+        OutboxStatus.SENT: _("Written to a file") if written_to_files else _("Sent"),
+        OutboxStatus.FAILED: _("Failed"),
     }
 
 
@@ -108,6 +110,7 @@ def index():
         counts=page.counts,
         status_names=status_names(),
         failed_work=isolation.failed_count(),
+        Status=OutboxStatus,
     )
 
 
@@ -260,6 +263,8 @@ def outbox_message(message_id: int):
         message=message,
         status_names=status_names(outbox_service.writes_to_files()),
         writes_to_files=outbox_service.writes_to_files(),
+        Status=OutboxStatus,
+        waiting=WAITING,
     )
 
 

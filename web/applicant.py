@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from documents.letters import LETTER_KINDS, letter_document, letter_rows, letter_wanted
 from documents.store import COPY_KINDS, current_document
 from forms.build import build_page_form, form_data_for
+from forms.published import spec_for
 from forms.spec import FormSpec
 from models import Draft, Submission
 from models.types import utcnow
@@ -34,9 +35,8 @@ from moments import local_date
 from services import applicant as service
 from services import drafts as draft_service
 from services.answers import page_problems, visible_names
-from services.catalog import spec_for
 from services.submissions import find_submission
-from services.transitions import TransitionRefused, workflow_of
+from services.transitions import TransitionRefused
 
 # The page helpers of the public form, shared so an edit behaves exactly like the first time.
 from web.downloads import send_document, send_stored
@@ -48,6 +48,7 @@ from web.public import (
     token_limit,
     token_miss_limit,
 )
+from workflows.lookup import workflow_of
 
 bp = Blueprint("applicant", __name__, url_prefix="/s")
 # Throttled per client address, together with /resume/<token> (web/public.py).

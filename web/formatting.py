@@ -37,8 +37,8 @@ def text_language(form) -> str:
     """The language a form's own texts (title, questions) are shown in on this page, for the
     `lang` attribute of a passage: the page's language when the form has it, else the form's
     main language. `form`: a FormSpec, FormVersion or Form; None gives the page's language."""
+    from forms.published import spec_for
     from forms.spec import FormSpec
-    from services.catalog import spec_for
 
     page = str(get_locale())
     if not form:

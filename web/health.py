@@ -50,7 +50,7 @@ def _failed_items() -> dict[str, int]:
 
     from models import DutyFailure, OutboxMessage
     from models.duties import DUTIES, FAILED
-    from models.outbox import FAILED as EMAIL_FAILED
+    from models.outbox import OutboxStatus
 
     counts = {duty: 0 for duty in DUTIES}
     counts |= dict(
@@ -61,7 +61,9 @@ def _failed_items() -> dict[str, int]:
         ).all()
     )
     counts["email"] = db.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == EMAIL_FAILED)
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
     )
     return counts
 

@@ -18,14 +18,14 @@ from flask_babel import gettext as _
 
 from extensions import limiter
 from forms.build import build_page_form, form_data_for
+from forms.published import spec_for
 from forms.spec import FormSpec
 from models import Draft, FormVersion
 from services import drafts as draft_service
 from services.answers import page_problems, visible_names
-from services.catalog import find_form, spec_for, visible_calls
+from services.catalog import find_form, visible_calls
 from services.deadlines import CallStatus, accepts_answers, call_status
 from services.duplicates import earlier_submission
-from services.outcome import outcome_of
 from services.submissions import (
     SubmissionRefused,
     Submitted,
@@ -36,6 +36,7 @@ from services.submissions import (
 from services.uploads import UploadRefused, accept_upload, discard
 from web import bot_checks
 from web.language import preferred_language
+from workflows.outcome import outcome_of
 
 bp = Blueprint("public", __name__)
 

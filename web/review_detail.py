@@ -27,9 +27,9 @@ from flask_login import current_user, login_required
 from documents.letters import LETTER_KINDS, letter_document, letter_rows, letter_wanted
 from documents.store import COPY_KINDS, current_document, render
 from extensions import db
+from forms.published import spec_for
 from services import annotations, scoring
 from services import submission_detail as detail
-from services.catalog import spec_for
 from services.staff_input import InputRefused, clean_text, normalise, refuse_control_characters
 from services.transitions import (
     Actor,

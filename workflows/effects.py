@@ -1,6 +1,7 @@
 """Hooks for what a transition causes outside the submission (an email, a document).
-The mail and document layers register handlers; the transition service calls them inside
-its transaction, so they can write outbox rows atomically with the state change."""
+create_app connects a handler per kind (wiring.py: `email` → services.notifications,
+`document` → documents.letters); the transition service calls them inside its
+transaction, so they can write outbox rows atomically with the state change."""
 
 from __future__ import annotations
 

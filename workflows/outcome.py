@@ -11,12 +11,14 @@ from datetime import timedelta
 
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
+from extensions import db
+from forms.published import spec_for
 from models import Submission
 from moments import local_date, local_time_in
-from services.capacity import waitlist_position
-from services.catalog import spec_for
 from workflows.engine import Workflow
+from workflows.lookup import workflow_of
 
 PLACE, OFFER, WAITLIST = "place", "offer", "waitlist"
 DECISION_AFTER_DEADLINE, REPLY = "decision_after_deadline", "reply"
@@ -33,8 +35,6 @@ class Outcome:
 
 
 def outcome_of(submission: Submission, language: str) -> Outcome:
-    from services.transitions import workflow_of
-
     workflow = workflow_of(submission)
     with force_locale(language):
         return _outcome(submission, workflow, language)
@@ -133,3 +133,23 @@ def _waiting(submission: Submission, workflow: Workflow, label: str) -> Outcome:
             )
         )
     return Outcome(WAITLIST, label, _("You are on the waiting list"), steps, position)
+
+
+def waitlist_position(submission: Submission, workflow: Workflow) -> int | None:
+    """1 for the first on the waiting list: freed places go in submission order (see
+    services.transitions._fill_freed_places); None when the submission is not waiting."""
+    rules = workflow.capacity
+    if rules is None or not rules.waitlist or submission.state != rules.waitlist:
+        return None
+    ahead = db.session.scalar(
+        select(func.count(Submission.id)).where(
+            Submission.form_id == submission.form_id,
+            Submission.state == rules.waitlist,
+            (Submission.submitted_at < submission.submitted_at)
+            | (
+                (Submission.submitted_at == submission.submitted_at)
+                & (Submission.id < submission.id)
+            ),
+        )
+    )
+    return ahead + 1

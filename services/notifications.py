@@ -1,37 +1,29 @@
-"""The emails that events cause. Each function runs inside the caller's transaction and
-only writes outbox rows (mail.outbox.enqueue); delivery happens after the commit."""
+"""Who gets which message when something happens: the receipt, the reviewers' notices, the
+`email:<event>` effect of workflow transitions, resume links and digests. Each function runs
+inside the caller's transaction and only writes outbox rows (mail.outbox.enqueue); delivery
+(mail/) happens after the commit. The files a message carries come from documents/."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
+from documents.attachments import copies_for_receipt
+from documents.letters import letter_for_decision_email
 from extensions import db
+from forms.applicant_name import applicant_name
+from forms.published import spec_for
 from forms.spec import FormSpec
+from mail.links import absolute_url
 from mail.outbox import enqueue
 from models import Draft, ReviewerAssignment, Submission, User
 from models.types import utcnow
 from moments import local_date, local_time_in
-from services.catalog import spec_for
 from services.tokens import submission_token
 from services.users import language_of
-from web.security import link_base
-from workflows import effects
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """Links in emails: on FORMDESK_PUBLIC_URL (see web.security.link_base)."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return link_base() + path
-
-
-def applicant_name(spec: FormSpec, answers: dict) -> str:
-    """The person to greet: the answer to the call's `applicant_name_field`, else nothing.
-    (Guessing from field names greeted organisations: "Hello Hansestadt Beispielstadt".)"""
-    value = answers.get(spec.raw.get("applicant_name_field") or "")
-    return value.strip() if isinstance(value, str) else ""
+from workflows.lookup import workflow_of
+from workflows.outcome import outcome_of
 
 
 def answers_summary(spec: FormSpec, answers: dict, language: str) -> str:
@@ -110,10 +102,8 @@ def submission_received(submission: Submission) -> None:
 
 
 def _outcome_values(submission: Submission, language: str) -> dict[str, str]:
-    """What really happened (services.outcome): a place, the waiting list with the
+    """What really happened (workflows.outcome): a place, the waiting list with the
     position, a review after the deadline or a reply by a date."""
-    from services.outcome import outcome_of
-
     outcome = outcome_of(submission, language)
     return {
         "state": outcome.state_label,
@@ -123,9 +113,7 @@ def _outcome_values(submission: Submission, language: str) -> dict[str, str]:
 
 
 def _receipt_attachments(submission: Submission, spec: FormSpec) -> list[dict]:
-    """A calendar entry for events with dates, and what the documents layer adds."""
-    from services.transitions import workflow_of
-
+    """A calendar entry for events with dates, and the PDF and DOCX copies."""
     attachments = []
     rules = workflow_of(submission).capacity
     waiting = (
@@ -145,18 +133,7 @@ def _receipt_attachments(submission: Submission, spec: FormSpec) -> list[dict]:
                 "location": spec.localise(event.get("location"), submission.language),
             }
         )
-    for provider in _receipt_attachment_providers:
-        attachments += provider(submission, spec)
-    return attachments
-
-
-_receipt_attachment_providers: list = []
-
-
-def register_receipt_attachments(provider) -> None:
-    """`provider(submission, spec) -> [attachment spec]`, e.g. the documents layer's copies."""
-    if provider not in _receipt_attachment_providers:
-        _receipt_attachment_providers.append(provider)
+    return attachments + copies_for_receipt(submission)
 
 
 def _reviewers(form_id: int, notify: str) -> list[User]:
@@ -176,8 +153,6 @@ def transition_email(event: str, *, submission: Submission, transition, comment=
     """The `email:<event>` effect of a workflow transition."""
     if not submission.applicant_email:
         return
-    from services.transitions import workflow_of
-
     spec = spec_for(submission.form_version)
     language = submission.language
     values = _common(submission, spec, language)
@@ -198,24 +173,10 @@ def transition_email(event: str, *, submission: Submission, transition, comment=
         values=values,
         form_id=submission.form_id,
         submission_id=submission.id,
-        attachments=[
-            found
-            for provider in _decision_attachment_providers
-            for found in provider(submission, spec, transition, entry)
-        ],
+        attachments=letter_for_decision_email(submission, transition, entry),
         greet=applicant_name(spec, submission.answers_by_field()),
         **_sender(spec, language),
     )
-
-
-_decision_attachment_providers: list = []
-
-
-def register_decision_attachments(provider) -> None:
-    """`provider(submission, spec, transition, audit_entry) -> [attachment spec]`, e.g. the
-    documents layer's decision letter."""
-    if provider not in _decision_attachment_providers:
-        _decision_attachment_providers.append(provider)
 
 
 def _last_audit_entry(submission_id: int):
@@ -287,6 +248,3 @@ def send_digests(now=None) -> int:
         count += 1
     db.session.commit()
     return count
-
-
-effects.register("email", transition_email)

@@ -6,16 +6,17 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from command_line import CommandGroup
+from cli.group import CommandGroup
 from documents.bulk import write_merged, write_zip
 from extensions import db
+from forms.published import spec_for
 from models import Submission
-from services.catalog import find_form, spec_for
+from services.catalog import find_form
 
-documents_cli = CommandGroup("documents", help="Generated documents (PDF and DOCX).")
+group = CommandGroup("documents", help="Generated documents (PDF and DOCX).")
 
 
-@documents_cli.command("export")
+@group.command("export")
 @click.argument("form_slug")
 @click.option(
     "--zip", "zip_path", type=click.Path(dir_okay=False), help="Write a ZIP of PDFs here."
@@ -52,3 +53,7 @@ def export_command(form_slug: str, zip_path: str | None, merged_path: str | None
         ):
             count = write(target, lambda _submission, bar=bar: bar.update(1))
         click.echo(f"wrote {count} submission(s) to {path}")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(group)
