@@ -14,18 +14,18 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 
 from extensions import limiter
-from forms.build import build_page_form, form_data_for
+from forms.build import build_page_form
 from forms.spec import FormSpec
 from models import Draft, FormVersion
 from services import drafts as draft_service
-from services.answers import page_problems, visible_names
+from services import page_flow
 from services.catalog import find_form, spec_for, visible_calls
 from services.deadlines import CallStatus, accepts_answers, call_status
 from services.duplicates import earlier_submission
 from services.outcome import outcome_of
+from services.page_flow import Go
 from services.submissions import (
     SubmissionRefused,
     Submitted,
@@ -33,7 +33,6 @@ from services.submissions import (
     submit,
     submitted_draft,
 )
-from services.uploads import UploadRefused, accept_upload, discard
 from web import bot_checks
 from web.language import preferred_language
 
@@ -82,22 +81,12 @@ def _forget_draft(slug: str) -> None:
     session["drafts"] = {k: v for k, v in session.get("drafts", {}).items() if k != slug}
 
 
-def _shown_pages(spec: FormSpec, answers: dict) -> list[int]:
-    """Pages with at least one shown field: a page whose every field is hidden is skipped."""
-    visible = visible_names(spec, answers)
-    return [p.index for p in spec.pages if any(f.name in visible for f in p.fields)]
-
-
-def _neighbour(spec: FormSpec, answers: dict, index: int, step: int) -> int | None:
-    pages = _shown_pages(spec, answers)
-    later = [p for p in pages if (p - index) * step > 0]
-    if not later:
-        return None
-    return min(later) if step > 0 else max(later)
-
-
 def _page_url(slug: str, index: int, **args) -> str:
     return url_for("public.page", slug=slug, number=index + 1, **args)
+
+
+def _returning_to_check() -> bool:
+    return request.args.get("return") == page_flow.CHECK
 
 
 # --- pages -----------------------------------------------------------------------------
@@ -165,119 +154,46 @@ def page(slug: str, number: int, csrf_failed: bool = False):
         if csrf_failed:
             form = form_class()  # what was sent, shown again but not trusted or saved
         else:
-            form = form_class(formdata=None, data=form_data_for(page_spec, answers))
-            if request.args.get("review") and draft:
-                # Sent back from "check your answers": show what still needs an answer.
-                _attach_errors(form, page_problems(spec, page_spec, answers, language))
+            # Sent back from "check your answers": show what still needs an answer.
+            review = bool(request.args.get("review") and draft)
+            form = page_flow.page_form(form_class, spec, page_spec, answers, language, review)
         return _render_page(spec, page_spec, form, answers, draft, csrf_failed=csrf_failed)
 
     if bot_checks.refused(slug, draft):
         # What was sent is shown again but not stored; sending it again a moment later works.
         return _render_page(spec, page_spec, form_class(), answers, draft, robot=True)
-    action = request.form.get("action", "continue")
     if draft is None:
         draft, token = draft_service.start_draft(version, language)
         _remember_draft(slug, token)
     draft_service.set_language(draft, language)
     form = form_class()
-    page_answers = form.page_answers()
-    if form.refused() & visible_names(spec, {**draft.answers, **page_answers}):
-        action = "continue"  # the page comes back with why, before anything else is done
-    file_errors = _take_files(draft, page_spec, action, page_answers)
-
-    group_change = _apply_group_action(page_spec, action, page_answers)
-    if group_change is not None:
-        draft_service.save_answers(draft, page_answers, page_spec.index, valid=False)
-        return redirect(_page_url(slug, page_spec.index, **_return_args()) + group_change)
-
-    merged = {**draft.answers, **page_answers}
-    visible = visible_names(spec, merged)
-    valid = form.validate_visible(visible, merged)
-    for field in page_spec.inputs:
-        if field.type == "file" and field.name in visible and field.required:
-            if not merged.get(field.name) and field.name not in file_errors:
-                file_errors[field.name] = _("Choose a file to upload.")
-    _attach_errors(form, {name: [message] for name, message in file_errors.items()})
-    valid = valid and not file_errors
-    draft_service.save_answers(draft, page_answers, page_spec.index, valid=valid)
-
-    if action == "save":
+    action = request.form.get("action", "continue")
+    saved = page_flow.save_page(draft, spec, page_spec, form, action, request.files)
+    step = page_flow.next_after(
+        spec, page_spec.index, saved, to_check=_returning_to_check(), save_and_back=True
+    )
+    if step.go is Go.SAME_PAGE:
+        return redirect(_page_url(slug, page_spec.index, **_return_args()) + step.anchor)
+    if step.go is Go.SAVED:
         draft_service.save_for_later(draft, session["drafts"][slug])
         return redirect(url_for("public.saved", slug=slug))
-    if action == "back":
-        previous = _neighbour(spec, merged, page_spec.index, -1)
-        return redirect(
-            _page_url(slug, previous) if previous is not None else url_for("public.call", slug=slug)
-        )
-    if action.startswith("remove-file-"):
-        return redirect(_page_url(slug, page_spec.index, **_return_args()))
-    if not valid:
-        return _render_page(spec, page_spec, form, merged, draft)
-    following = _neighbour(spec, merged, page_spec.index, +1)
-    if following is None or request.args.get("return") == "check":
+    if step.go is Go.START:
+        return redirect(url_for("public.call", slug=slug))
+    if step.go is Go.SHOW_ERRORS:
+        return _render_page(spec, page_spec, form, saved.answers, draft)
+    if step.go is Go.CHECK:
         return redirect(url_for("public.check", slug=slug))
-    return redirect(_page_url(slug, following))
+    return redirect(_page_url(slug, step.page))
 
 
 def _return_args() -> dict:
-    return {"return": "check"} if request.args.get("return") == "check" else {}
-
-
-def _attach_errors(form, problems: dict[str, list[str]]) -> None:
-    for name, messages in problems.items():
-        if name in form._fields:
-            form[name].errors = list(form[name].errors or []) + list(messages)
-    form._errors = None  # recomputed by WTForms from the fields
-
-
-def _take_files(draft: Draft, page_spec, action: str, page_answers: dict) -> dict[str, str]:
-    """Store files uploaded on this page at once, so an error elsewhere never loses them."""
-    errors = {}
-    for field in page_spec.inputs:
-        if field.type != "file":
-            continue
-        if action == f"remove-file-{field.name}":
-            for attachment in [a for a in draft.attachments if a.field == field.name]:
-                discard(attachment)
-            page_answers[field.name] = None
-            continue
-        upload = request.files.get(field.name)
-        if upload is None or not upload.filename:
-            continue
-        try:
-            page_answers[field.name] = accept_upload(draft, field, upload, field.name)
-        except UploadRefused as refusal:
-            errors[field.name] = str(refusal)
-    return errors
-
-
-def _apply_group_action(page_spec, action: str, page_answers: dict) -> str | None:
-    """ "Add another" and "Remove" buttons of repeatable groups; returns the anchor to show."""
-    for field in page_spec.inputs:
-        if field.type != "group":
-            continue
-        items = list(page_answers.get(field.name) or [])
-        if action == f"add-{field.name}":
-            if len(items) < field.options["max"]:
-                items.append({})
-            page_answers[field.name] = items
-            return f"#{field.name}-{len(items) - 1}"
-        prefix = f"remove-{field.name}-"
-        if action.startswith(prefix) and action[len(prefix) :].isdigit():
-            index = int(action[len(prefix) :])
-            if 0 <= index < len(items):
-                items.pop(index)
-            page_answers[field.name] = items
-            return f"#{field.name}"
-    return None
+    return {"return": page_flow.CHECK} if _returning_to_check() else {}
 
 
 def _render_page(
     spec, page_spec, form, answers, draft, csrf_failed=False, status=None, robot=False
 ):
     language = g.language
-    shown = _shown_pages(spec, answers)
-    visible = visible_names(spec, answers)
     has_errors = csrf_failed or robot or any(field.errors for field in form)
     return (
         render_template(
@@ -286,18 +202,12 @@ def _render_page(
             page=page_spec,
             form=form,
             language=language,
-            answers=answers,
-            visible=visible,
-            shown_answers={k: v for k, v in answers.items() if k in visible},  # for the script
-            step=shown.index(page_spec.index) + 1
-            if page_spec.index in shown
-            else page_spec.index + 1,
-            steps=len(shown),
             draft=draft,
             csrf_failed=csrf_failed,
             robot_suspected=robot,
             has_errors=has_errors,
-            return_to_check=request.args.get("return") == "check",
+            return_to_check=_returning_to_check(),
+            **page_flow.page_view(spec, page_spec, answers),
         ),
         status or (400 if csrf_failed or robot else 200),
     )
@@ -354,9 +264,8 @@ def check(slug: str):
             abort(409)
         return _confirm(slug, result)
 
-    for page_spec in spec.pages:
-        if page_problems(spec, page_spec, draft.answers, language):
-            return redirect(_page_url(slug, page_spec.index, review=1))
+    if (index := page_flow.page_to_review(spec, draft.answers, language)) is not None:
+        return redirect(_page_url(slug, index, review=1))
     return _render_check(spec, language, draft)
 
 
@@ -379,15 +288,12 @@ def _render_check(spec, language, draft, earlier=None, unconfirmed=False, robot=
         earlier = earlier_submission(
             draft.form_version.form_id, draft.answers.get(spec.applicant_email_field)
         )
-    visible = visible_names(spec, draft.answers)
     return (
         render_template(
             "public/check.html",
             spec=spec,
             language=language,
-            answers=draft.answers,
-            visible=visible,
-            pages=[spec.pages[i] for i in _shown_pages(spec, draft.answers)],
+            **page_flow.check_view(spec, draft.answers),
             earlier=earlier,
             # The reference and date only for the browser that sent it: typing someone
             # else's address must not tell when they applied or under which reference.
@@ -452,7 +358,6 @@ def resume(token: str):
     _remember_draft(slug, token)
     session["lang"] = draft.language  # continue in the language the person was using
     spec = spec_for(draft.form_version)
-    for index in _shown_pages(spec, draft.answers):
-        if index not in (draft.completed_pages or []):
-            return redirect(_page_url(slug, index))
+    if (index := page_flow.first_unfinished_page(spec, draft)) is not None:
+        return redirect(_page_url(slug, index))
     return redirect(url_for("public.check", slug=slug))
