@@ -1,5 +1,5 @@
 """Which submissions a reviewer may take as PDFs in one go: the dashboard list's filters
-(services.review), limited to the reviewer's forms, refused where blind review hides who
+(services.dashboard.listing), limited to the reviewer's forms, refused where blind review hides who
 applied (a copy shows every answer), and logged like other exports of personal data."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import AuditEntry, Submission, User
-from services.review import hides_identity, list_choices, matching_ids, read_filters
+from services.dashboard.listing import hides_identity, list_choices, matching_ids, read_filters
 from services.staff_input import ListQuery
 
 # Copies missing for the current revision are made during the download (the background

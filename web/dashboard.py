@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from services.review import (
+from services.dashboard.listing import (
     BULK_LIMIT,
     CHART_DAYS,
     BulkChoice,
