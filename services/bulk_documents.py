@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from extensions import db
 from models import AuditEntry, Submission, User
-from services.dashboard.listing import hides_identity, list_choices, matching_ids, read_filters
+from services.access import actor_kind
+from services.blind_review import hides_identity
+from services.dashboard.listing import list_choices, matching_ids, read_filters
 from services.staff_input import ListQuery
 
 # Copies missing for the current revision are made during the download (the background
@@ -66,7 +68,7 @@ def record_download(user: User, ids: list[int], kind: str, query: ListQuery) -> 
             AuditEntry(
                 form_id=form_id,
                 action="documents.exported",
-                actor_type="admin" if user.is_admin else "reviewer",
+                actor_type=actor_kind(user),
                 actor_id=user.id,
                 data={"format": kind, "filters": filters, "count": count},
             )
