@@ -14,7 +14,7 @@ from documents.store import blank_document
 from services import bulk_documents
 from services.staff_input import read_list_query
 from web.downloads import send_document
-from web.public import _load_call, _use_language
+from web.public import load_call, use_language
 
 bp = Blueprint("documents", __name__)
 
@@ -28,8 +28,8 @@ def blank_form(slug: str, extension: str):
     Made in this request the first time, then stored: a blank form is small (well under a
     second to render) and made only once per published version and language, so it does
     not need the background worker and its "being prepared" page."""
-    version, spec = _load_call(slug)
-    language = _use_language(spec)
+    version, spec = load_call(slug)
+    language = use_language(spec)
     return send_document(blank_document(version, f"blank_{extension}", language))
 
 

@@ -56,14 +56,14 @@ SENT_KEY = "sent_references"  # what this browser sent, to name it again without
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _load_call(slug: str) -> tuple[FormVersion, FormSpec]:
+def load_call(slug: str) -> tuple[FormVersion, FormSpec]:
     form = find_form(slug)
     if form is None or form.current_version is None:
         abort(404)
     return form.current_version, spec_for(form.current_version)
 
 
-def _use_language(spec: FormSpec) -> str:
+def use_language(spec: FormSpec) -> str:
     g.language = spec.language_for(preferred_language(spec.languages, spec.default_language))
     return g.language
 
@@ -117,8 +117,8 @@ def calls():
 
 @bp.get("/calls/<slug>")
 def call(slug: str):
-    version, spec = _load_call(slug)
-    language = _use_language(spec)
+    version, spec = load_call(slug)
+    language = use_language(spec)
     return render_template(
         "public/call.html",
         spec=spec,
@@ -133,12 +133,12 @@ def call(slug: str):
 @bp.route("/calls/<slug>/page/<int:number>", methods=["GET", "POST"])
 @page_limit
 def page(slug: str, number: int, csrf_failed: bool = False):
-    version, _spec = _load_call(slug)
+    version, _spec = load_call(slug)
     draft = _session_draft(slug)
     if draft is not None:
         version = draft.form_version  # a draft answers the version it was started on
     spec = spec_for(version)
-    language = _use_language(spec)
+    language = use_language(spec)
     if not 1 <= number <= len(spec.pages):
         abort(404)
     if not accepts_answers(
@@ -233,7 +233,7 @@ def _closed(version, spec, language):
 def check(slug: str):
     # Kept in a variable: the session holds loaded rows only while something refers to
     # them, and the draft's version is usually this one (no second query for it).
-    _current, _spec = _load_call(slug)
+    _current, _spec = load_call(slug)
     draft = _session_draft(slug)
     if draft is None:
         # Sent already by a request that left this one's cookie behind (a double click).
@@ -242,7 +242,7 @@ def check(slug: str):
         return redirect(url_for("public.call", slug=slug))
     version = draft.form_version
     spec = spec_for(version)
-    language = _use_language(spec)
+    language = use_language(spec)
     if not accepts_answers(version.opens_at, version.closes_at, draft.started_at):
         return _closed(version, spec, language)
     if request.method == "POST":
@@ -309,8 +309,8 @@ def _render_check(spec, language, draft, earlier=None, unconfirmed=False, robot=
 
 @bp.get("/calls/<slug>/confirmation")
 def confirmation(slug: str):
-    _version, spec = _load_call(slug)
-    language = _use_language(spec)
+    _version, spec = load_call(slug)
+    language = use_language(spec)
     confirmed = session.get("confirmation") or {}
     if confirmed.get("slug") != slug:
         return redirect(url_for("public.call", slug=slug))
@@ -330,8 +330,8 @@ def confirmation(slug: str):
 
 @bp.get("/calls/<slug>/saved")
 def saved(slug: str):
-    _version, spec = _load_call(slug)
-    language = _use_language(spec)
+    _version, spec = load_call(slug)
+    language = use_language(spec)
     token = session.get("drafts", {}).get(slug)
     draft = draft_service.find_draft(token)
     if draft is None:
