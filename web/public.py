@@ -81,6 +81,15 @@ def _forget_draft(slug: str) -> None:
     session["drafts"] = {k: v for k, v in session.get("drafts", {}).items() if k != slug}
 
 
+def _call_dates(version: FormVersion, spec: FormSpec) -> dict:
+    """Whether the call is open, and when it opens and closes in its own time zone."""
+    return {
+        "status": call_status(version.opens_at, version.closes_at).value,
+        "opens_at": version.opens_at.astimezone(spec.timezone),
+        "closes_at": version.closes_at.astimezone(spec.timezone),
+    }
+
+
 def _page_url(slug: str, index: int, **args) -> str:
     return url_for("public.page", slug=slug, number=index + 1, **args)
 
@@ -104,9 +113,7 @@ def calls():
                 "title": spec.text("title", language),
                 "organisation": spec.organisation_name(language),
                 "language": language,
-                "status": call_status(version.opens_at, version.closes_at).value,
-                "opens_at": version.opens_at.astimezone(spec.timezone),
-                "closes_at": version.closes_at.astimezone(spec.timezone),
+                **_call_dates(version, spec),
             }
         )
     groups = {
@@ -123,9 +130,7 @@ def call(slug: str):
         "public/call.html",
         spec=spec,
         language=language,
-        status=call_status(version.opens_at, version.closes_at).value,
-        opens_at=version.opens_at.astimezone(spec.timezone),
-        closes_at=version.closes_at.astimezone(spec.timezone),
+        **_call_dates(version, spec),
         draft=_session_draft(slug),
     )
 
@@ -214,15 +219,12 @@ def _render_page(
 
 
 def _closed(version, spec, language):
-    status = call_status(version.opens_at, version.closes_at).value
     return (
         render_template(
             "public/closed.html",
             spec=spec,
             language=language,
-            status=status,
-            opens_at=version.opens_at.astimezone(spec.timezone),
-            closes_at=version.closes_at.astimezone(spec.timezone),
+            **_call_dates(version, spec),
         ),
         403,
     )
