@@ -211,7 +211,6 @@ def _render_page(
             csrf_failed=csrf_failed,
             robot_suspected=robot,
             has_errors=has_errors,
-            return_to_check=_returning_to_check(),
             **page_flow.page_view(spec, page_spec, answers),
         ),
         status or (400 if csrf_failed or robot else 200),
