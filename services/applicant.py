@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NoReturn
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from extensions import db
 from forms.published import spec_for
+from forms.spec import FormSpec
 from models import Answer, Attachment, AuditEntry, Draft, Submission, SubmissionRevision
 from models.types import utcnow
 from services.answers import answers_to_keep, first_page_with_problems
@@ -250,85 +252,16 @@ def save_edit(
     asked for completion the application goes back to them (`resubmit`) in the same
     transaction."""
     now = now or utcnow()
-    submission = db.session.get(Submission, submission_id)
-    if submission is None:
-        raise EditRefused(_("This submission does not exist."))
-    lock_form(submission.form_id)  # seats and the revision number are checked under the lock
-    db.session.refresh(submission)
-    if submission.revision != expected_revision:
-        db.session.rollback()
-        raise EditRefused(
-            _("Your application was changed meanwhile (in another window?). Check it again.")
-        )
-    if (reason := edit_refusal(submission, started_at, now)) is not None:
-        db.session.rollback()
-        raise EditRefused(reason)
-    draft = edit_workspace(submission)
+    submission, draft = _lock_edit(submission_id, expected_revision, started_at, now)
     spec = spec_for(submission.form_version)
-    workflow = workflow_of(submission)
-    if draft is None:
-        db.session.rollback()
-        raise EditRefused(_("There are no changes to save."))
-    page = first_page_with_problems(spec, draft.answers, submission.language)
-    if page is not None:
-        db.session.rollback()
-        raise EditRefused(_("Some answers need your attention."), page)
-
     kept = answers_to_keep(spec, draft.answers)
     previous = submission.answers_by_field()
-    names = [f.name for f in spec.inputs]
-    changed = [n for n in names if previous.get(n) != kept.get(n)]
-    changed += sorted(n for n in set(previous) | set(kept) if n not in names and n not in changed)
+    changed = _changed_names(spec, previous, kept)
     resubmit = submission.state == COMPLETION_STATE
     if not changed and not resubmit:
-        db.session.rollback()
-        raise EditRefused(_("You have not changed any answer."))
-
-    old_seats = submission.seats
+        _refuse(_("You have not changed any answer."))
     if changed:
-        new_seats = seats_wanted(spec, kept)
-        holds = workflow.capacity.holds if workflow.capacity else ()
-        if (
-            new_seats > old_seats
-            and submission.state in holds
-            and not has_room(submission.form_id, spec, workflow, new_seats - old_seats)
-        ):
-            db.session.rollback()
-            raise EditRefused(
-                _(
-                    "There are not enough free places for %(count)d people.",
-                    count=new_seats,
-                )
-            )
-        db.session.add(
-            SubmissionRevision(
-                submission_id=submission.id, number=submission.revision, answers=previous
-            )
-        )
-        _replace_answers(submission, kept)
-        _claim_attachments(draft, submission, kept)
-        submission.seats = new_seats
-        if spec.applicant_email_field:
-            submission.applicant_email = kept.get(spec.applicant_email_field)
-        submission.revision += 1
-        db.session.add(
-            AuditEntry(
-                submission_id=submission.id,
-                form_id=submission.form_id,
-                action="submission.edited",
-                actor_type=APPLICANT.kind,
-                from_state=submission.state,
-                to_state=submission.state,
-                data={
-                    "revision": submission.revision,
-                    "previous_revision": submission.revision - 1,
-                    "changed": changed,
-                },
-            )
-        )
-        db.session.flush()
-        if new_seats < old_seats and workflow.capacity is not None:
-            _fill_freed_places(submission.form_id, workflow, spec, now)
+        _store_revision(submission, draft, spec, previous, kept, changed, now)
     draft.answers = dict(kept)
     db.session.flush()
     if resubmit:
@@ -340,6 +273,108 @@ def save_edit(
     else:
         db.session.commit()
     return EditResult(changed=changed, revision=submission.revision, resubmitted=resubmit)
+
+
+def _refuse(message: str, page: int | None = None) -> NoReturn:
+    """Nothing of the edit is written: the form's lock is released with the transaction."""
+    db.session.rollback()
+    raise EditRefused(message, page)
+
+
+def _lock_edit(
+    submission_id: int, expected_revision: int, started_at: datetime | None, now: datetime
+) -> tuple[Submission, Draft]:
+    """The submission, under its form's lock, and the workspace to save; refused when the
+    submission changed meanwhile, may not be changed now, or an answer needs attention."""
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        raise EditRefused(_("This submission does not exist."))
+    lock_form(submission.form_id)  # seats and the revision number are checked under the lock
+    db.session.refresh(submission)
+    if submission.revision != expected_revision:
+        _refuse(_("Your application was changed meanwhile (in another window?). Check it again."))
+    if (reason := edit_refusal(submission, started_at, now)) is not None:
+        _refuse(reason)
+    draft = edit_workspace(submission)
+    if draft is None:
+        _refuse(_("There are no changes to save."))
+    spec = spec_for(submission.form_version)
+    page = first_page_with_problems(spec, draft.answers, submission.language)
+    if page is not None:
+        _refuse(_("Some answers need your attention."), page)
+    return submission, draft
+
+
+def _changed_names(spec: FormSpec, previous: dict, kept: dict) -> list[str]:
+    """The answers that differ, in form order, then those of no current question."""
+    names = [f.name for f in spec.inputs]
+    changed = [n for n in names if previous.get(n) != kept.get(n)]
+    changed += sorted(n for n in set(previous) | set(kept) if n not in names and n not in changed)
+    return changed
+
+
+def _store_revision(
+    submission: Submission,
+    draft: Draft,
+    spec: FormSpec,
+    previous: dict,
+    kept: dict,
+    changed: list[str],
+    now: datetime,
+) -> None:
+    """Keep the answers as they were, write the new ones with their files and seats, and
+    offer the places an edit frees to the waiting list."""
+    workflow = workflow_of(submission)
+    old_seats = submission.seats
+    new_seats = seats_wanted(spec, kept)
+    _check_room(submission, spec, workflow, new_seats - old_seats)
+    db.session.add(
+        SubmissionRevision(
+            submission_id=submission.id, number=submission.revision, answers=previous
+        )
+    )
+    _replace_answers(submission, kept)
+    _claim_attachments(draft, submission, kept)
+    submission.seats = new_seats
+    if spec.applicant_email_field:
+        submission.applicant_email = kept.get(spec.applicant_email_field)
+    submission.revision += 1
+    db.session.add(_edit_audit(submission, changed))
+    db.session.flush()
+    if new_seats < old_seats and workflow.capacity is not None:
+        _fill_freed_places(submission.form_id, workflow, spec, now)
+
+
+def _check_room(submission: Submission, spec: FormSpec, workflow: Workflow, more: int) -> None:
+    """Refuses an edit asking `more` places than are free, while the submission holds one."""
+    holds = workflow.capacity.holds if workflow.capacity else ()
+    if (
+        more > 0
+        and submission.state in holds
+        and not has_room(submission.form_id, spec, workflow, more)
+    ):
+        _refuse(
+            _(
+                "There are not enough free places for %(count)d people.",
+                count=submission.seats + more,
+            )
+        )
+
+
+def _edit_audit(submission: Submission, changed: list[str]) -> AuditEntry:
+    return AuditEntry(
+        submission_id=submission.id,
+        form_id=submission.form_id,
+        action="submission.edited",
+        actor_type=APPLICANT.kind,
+        from_state=submission.state,
+        to_state=submission.state,
+        data={
+            "revision": submission.revision,
+            "previous_revision": submission.revision - 1,
+            "changed": changed,
+        },
+    )
 
 
 def _replace_answers(submission: Submission, kept: dict) -> None:

@@ -1,5 +1,5 @@
 """Which submissions a reviewer may take as PDFs in one go: the dashboard list's filters
-(services.review), limited to the reviewer's forms, refused where blind review hides who
+(services.dashboard.listing), limited to the reviewer's forms, refused where blind review hides who
 applied (a copy shows every answer), and logged like other exports of personal data."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from extensions import db
 from models import AuditEntry, Submission, User
-from services.review import hides_identity, list_choices, matching_ids, read_filters
+from services.access import actor_kind
+from services.blind_review import hides_identity
+from services.dashboard.listing import list_choices, matching_ids, read_filters
 from services.staff_input import ListQuery
 
 # Copies missing for the current revision are made during the download (the background
@@ -66,7 +68,7 @@ def record_download(user: User, ids: list[int], kind: str, query: ListQuery) -> 
             AuditEntry(
                 form_id=form_id,
                 action="documents.exported",
-                actor_type="admin" if user.is_admin else "reviewer",
+                actor_type=actor_kind(user),
                 actor_id=user.id,
                 data={"format": kind, "filters": filters, "count": count},
             )

@@ -47,7 +47,9 @@ from models import (
     Tag,
     User,
 )
+from services.access import actor_kind
 from services.annotations import tag_names_of
+from services.blind_review import hides_identity, identifying_fields, is_hidden
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
 from services.staff_input import normalise_tag
@@ -230,16 +232,12 @@ def export_rows(form_id: int, filters: Mapping[str, Any] | None = None, **option
 
 def _plan(form: Form, spec: FormSpec, language: str, viewer: User | None) -> _Plan:
     language = spec.language_for(language)
-    blind = bool(spec.raw.get("blind_review")) and not (viewer is not None and viewer.is_admin)
+    blind = hides_identity(viewer, spec)
     versions = db.session.scalars(
         select(FormVersion).where(FormVersion.form_id == form.id).order_by(FormVersion.number)
     ).all()
     fields_by_version = {v.id: {f.name: f for f in spec_for(v).inputs} for v in versions}
-    hidden_fields = {
-        version_id: {name for name, f in fields.items() if _identifies(f)}
-        for version_id, fields in fields_by_version.items()
-        if blind
-    }
+    hidden_fields = {v.id: identifying_fields(spec_for(v)) for v in versions if blind}
     newest_first = [fields_by_version[v.id] for v in reversed(versions)]
     columns, current = _merged(spec.inputs, newest_first, language, blind)
     groups = []
@@ -281,25 +279,16 @@ def _merged(
 ) -> tuple[list[_Column], int]:
     """Columns for the current version's questions, then for those only earlier versions
     asked (with their newest wording); and how many are current."""
-    columns = [_Column(f.name, f.label(language), f) for f in current if _shown(f, blind)]
+    columns = [_Column(f.name, f.label(language), f) for f in current if not is_hidden(f, blind)]
     count = len(columns)
     seen = {f.name for f in current}
     for fields in newest_first:
         for field in fields.values() if isinstance(fields, Mapping) else fields:
-            if field.name not in seen and _shown(field, blind):
+            if field.name not in seen and not is_hidden(field, blind):
                 header = _("%(label)s (earlier version)", label=field.label(language))
                 columns.append(_Column(field.name, header, field))
             seen.add(field.name)
     return columns, count
-
-
-def _shown(field: FieldSpec, blind: bool) -> bool:
-    return not (blind and field.identifying)
-
-
-def _identifies(field: FieldSpec) -> bool:
-    """A group identifies when one of its fields does (searching it could find a name)."""
-    return field.identifying or any(_identifies(child) for child in field.children)
 
 
 def _column_header(column: _Column) -> str:
@@ -581,7 +570,7 @@ def record_export(
         AuditEntry(
             form_id=form_id,
             action="submissions.exported",
-            actor_type="admin" if user.is_admin else "reviewer",
+            actor_type=actor_kind(user),
             actor_id=user.id,
             data=data,
         )

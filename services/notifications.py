@@ -17,9 +17,10 @@ from forms.published import spec_for
 from forms.spec import FormSpec
 from mail.links import absolute_url
 from mail.outbox import enqueue
-from models import Draft, ReviewerAssignment, Submission, User
+from models import Draft, Submission, User
 from models.types import utcnow
 from moments import local_date, local_time_in
+from services.access import only_reviewable, reviewers_of
 from services.tokens import submission_token
 from services.users import language_of
 from workflows.lookup import workflow_of
@@ -137,14 +138,9 @@ def _receipt_attachments(submission: Submission, spec: FormSpec) -> list[dict]:
 
 
 def _reviewers(form_id: int, notify: str) -> list[User]:
-    assigned = select(ReviewerAssignment.user_id).where(ReviewerAssignment.form_id == form_id)
     return list(
         db.session.scalars(
-            select(User).where(
-                User.active.is_(True),
-                User.notify == notify,
-                (User.role == "admin") | User.all_forms.is_(True) | User.id.in_(assigned),
-            )
+            select(User).where(User.active.is_(True), User.notify == notify, reviewers_of(form_id))
         )
     )
 
@@ -220,12 +216,8 @@ def send_digests(now=None) -> int:
     since = now - timedelta(days=1)
     count = 0
     for reviewer in db.session.scalars(select(User).where(User.notify == "daily", User.active)):
-        from services.access import reviewable_form_ids
-
-        ids = reviewable_form_ids(reviewer)
         query = select(Submission).where(Submission.submitted_at > since)
-        if ids is not None:
-            query = query.where(Submission.form_id.in_(ids or [-1]))
+        query = only_reviewable(query, Submission.form_id, reviewer)
         new = list(db.session.scalars(query.order_by(Submission.submitted_at)))
         if not new:
             continue

@@ -15,8 +15,9 @@ from forms.fields import File, format_size
 from forms.published import spec_for
 from forms.spec import FieldSpec, FormSpec
 from models import Attachment, AuditEntry, Submission, SubmissionRevision, User
-from services.access import can_review
+from services.access import actor_kind, can_review
 from services.answers import visible_names
+from services.blind_review import hides_identity, is_hidden
 from workflows.engine import Transition, Workflow
 from workflows.lookup import workflow_of
 
@@ -28,15 +29,6 @@ def find_reviewable(submission_id: int, user: User) -> Submission | None:
     if submission is None or not can_review(user, submission.form_id):
         return None
     return submission
-
-
-def hides_identifying(spec: FormSpec, user: User) -> bool:
-    """Blind review hides the fields marked `identifying` from reviewers, not from admins."""
-    return bool(spec.raw.get("blind_review")) and not user.is_admin
-
-
-def _hidden(field: FieldSpec, blind: bool) -> bool:
-    return blind and field.identifying
 
 
 # --- answers ---------------------------------------------------------------------------
@@ -72,8 +64,8 @@ def _group_items(field_spec: FieldSpec, value, language: str, blind: bool) -> li
         parts = [
             (
                 child.label(language),
-                [] if _hidden(child, blind) else _lines(child, item.get(child.name), language),
-                _hidden(child, blind),
+                [] if is_hidden(child, blind) else _lines(child, item.get(child.name), language),
+                is_hidden(child, blind),
             )
             for child in field_spec.children
             if child.is_input and item.get(child.name) is not None
@@ -97,7 +89,7 @@ def answer_rows(submission: Submission, spec: FormSpec, language: str, blind: bo
             continue  # a question the applicant never saw
         label = field_spec.label(language) or field_spec.text("text", language)
         row = AnswerRow(field_spec.name, label, "value")
-        if _hidden(field_spec, blind):
+        if is_hidden(field_spec, blind):
             row.kind = "hidden"
         elif _blank(value):
             row.kind = "unanswered"
@@ -161,7 +153,7 @@ def changes_since_previous(
         if (None if _blank(before) else before) == (None if _blank(after) else after):
             continue
         label = field_spec.label(language) or field_spec.text("text", language)
-        if _hidden(field_spec, blind):
+        if is_hidden(field_spec, blind):
             changes.append(Change(label, [], [], True))
             continue
         changes.append(
@@ -197,7 +189,7 @@ def attachment_rows(
     rows = []
     for attachment in sorted(submission.attachments, key=lambda a: a.id):
         question = _question_of(attachment, spec)
-        if question is not None and _hidden(question, blind):
+        if question is not None and is_hidden(question, blind):
             continue
         rows.append(
             AttachmentRow(
@@ -217,7 +209,7 @@ def downloadable(submission: Submission, attachment_id: int, user: User) -> Atta
         return None
     spec = spec_for(submission.form_version)
     question = _question_of(attachment, spec)
-    if question is not None and _hidden(question, hides_identifying(spec, user)):
+    if question is not None and is_hidden(question, hides_identity(user, spec)):
         return None
     return attachment
 
@@ -316,10 +308,6 @@ def _label(workflow: Workflow, state: str | None, language: str) -> str | None:
 
 
 # --- moves -----------------------------------------------------------------------------------
-
-
-def actor_kind(user: User) -> str:
-    return "admin" if user.is_admin else "reviewer"
 
 
 def available_transitions(submission: Submission, user: User) -> list[Transition]:

@@ -26,25 +26,21 @@ from flask_babel import gettext as _
 
 from documents.letters import LETTER_KINDS, letter_document, letter_rows, letter_wanted
 from documents.store import COPY_KINDS, current_document
-from forms.build import build_page_form, form_data_for
+from forms.build import build_page_form
 from forms.published import spec_for
 from forms.spec import FormSpec
 from models import Draft, Submission
 from models.types import utcnow
 from moments import local_date
 from services import applicant as service
-from services import drafts as draft_service
-from services.answers import page_problems, visible_names
+from services import page_flow
+from services.page_flow import Go
 from services.submissions import find_submission
 from services.transitions import TransitionRefused
 
 # The page helpers of the public form, shared so an edit behaves exactly like the first time.
 from web.downloads import send_document, send_stored
 from web.public import (
-    _apply_group_action,
-    _attach_errors,
-    _shown_pages,
-    _take_files,
     token_limit,
     token_miss_limit,
 )
@@ -192,9 +188,7 @@ def status(token: str):
         if state.offer_expires_at
         else None,
         submitted_at=submission.submitted_at.astimezone(spec.timezone),
-        answers=answers,
-        visible=visible_names(spec, answers),
-        pages=[spec.pages[i] for i in _shown_pages(spec, answers)],
+        **page_flow.check_view(spec, answers),
         attachments=attachments,
         downloads={a.id for a in attachments},
         letters=letter_rows(submission, language),
@@ -282,20 +276,15 @@ def edit(token: str):
     if (refusal := _edit_refusal(submission, spec, language)) is not None:
         return refusal
     draft = _workspace(submission)
-    for page_spec in spec.pages:
-        if page_problems(spec, page_spec, draft.answers, language):
-            return redirect(
-                url_for("applicant.edit_page", token=token, number=page_spec.index + 1, review=1)
-            )
+    if (index := page_flow.page_to_review(spec, draft.answers, language)) is not None:
+        return redirect(url_for("applicant.edit_page", token=token, number=index + 1, review=1))
     return render_template(
         "applicant/edit_check.html",
         spec=spec,
         language=language,
         submission=submission,
         token=token,
-        answers=draft.answers,
-        visible=visible_names(spec, draft.answers),
-        pages=[spec.pages[i] for i in _shown_pages(spec, draft.answers)],
+        **page_flow.check_view(spec, draft.answers),
         completing=submission.state == service.COMPLETION_STATE,
     )
 
@@ -345,41 +334,24 @@ def edit_page(token: str, number: int):
     form_class = build_page_form(page_spec, language)
     answers = dict(draft.answers)
     if request.method == "GET":
-        form = form_class(formdata=None, data=form_data_for(page_spec, answers))
-        if request.args.get("review"):
-            _attach_errors(form, page_problems(spec, page_spec, answers, language))
+        review = bool(request.args.get("review"))
+        form = page_flow.page_form(form_class, spec, page_spec, answers, language, review)
         return _render_page(token, submission, spec, page_spec, form, answers, draft)
 
-    action = request.form.get("action", "continue")
     form = form_class()
-    page_answers = form.page_answers()
-    if form.refused() & visible_names(spec, {**draft.answers, **page_answers}):
-        action = "continue"  # the page comes back with why, before anything else is done
-    file_errors = _take_files(draft, page_spec, action, page_answers)
-    group_change = _apply_group_action(page_spec, action, page_answers)
-    if group_change is not None:
-        draft_service.save_answers(draft, page_answers, page_spec.index, valid=False)
-        return redirect(url_for("applicant.edit_page", token=token, number=number) + group_change)
-
-    merged = {**draft.answers, **page_answers}
-    visible = visible_names(spec, merged)
-    valid = form.validate_visible(visible, merged)
-    for field in page_spec.inputs:
-        if field.type == "file" and field.name in visible and field.required:
-            if not merged.get(field.name) and field.name not in file_errors:
-                file_errors[field.name] = _("Choose a file to upload.")
-    _attach_errors(form, {name: [message] for name, message in file_errors.items()})
-    valid = valid and not file_errors
-    draft_service.save_answers(draft, page_answers, page_spec.index, valid=valid)
-    if action.startswith("remove-file-"):
-        return redirect(url_for("applicant.edit_page", token=token, number=number))
-    if not valid:
-        return _render_page(token, submission, spec, page_spec, form, merged, draft)
+    action = request.form.get("action", "continue")
+    saved = page_flow.save_page(draft, spec, page_spec, form, action, request.files)
+    # Every valid page goes back to the summary: there is no "save for later" or "back".
+    step = page_flow.next_after(spec, page_spec.index, saved, to_check=True, save_and_back=False)
+    if step.go is Go.SAME_PAGE:
+        return redirect(url_for("applicant.edit_page", token=token, number=number) + step.anchor)
+    if step.go is Go.SHOW_ERRORS:
+        return _render_page(token, submission, spec, page_spec, form, saved.answers, draft)
     return redirect(url_for("applicant.edit", token=token))
 
 
 def _render_page(token, submission, spec, page_spec, form, answers, draft):
-    visible = visible_names(spec, answers)
+    view = page_flow.page_view(spec, page_spec, answers)
     return render_template(
         "applicant/edit_page.html",
         spec=spec,
@@ -389,8 +361,8 @@ def _render_page(token, submission, spec, page_spec, form, answers, draft):
         page=page_spec,
         form=form,
         answers=answers,
-        visible=visible,
-        shown_answers={k: v for k, v in answers.items() if k in visible},  # for the script
+        visible=view["visible"],
+        shown_answers=view["shown_answers"],  # for the script
         draft=draft,
         has_errors=any(field.errors for field in form),
     )

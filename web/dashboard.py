@@ -14,19 +14,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from services.review import (
-    BULK_LIMIT,
-    CHART_DAYS,
-    BulkChoice,
-    apply_bulk,
-    bulk_choices,
-    bulk_preview,
-    form_overviews,
-    list_choices,
-    list_columns,
-    list_submissions,
-    read_filters,
-)
+from services.dashboard.bulk import BULK_LIMIT, BulkChoice, apply_bulk, bulk_choices, bulk_preview
+from services.dashboard.listing import list_choices, list_columns, list_submissions, read_filters
+from services.dashboard.overview import CHART_DAYS, form_overviews
 from services.staff_input import InputRefused, clean_text, has_control_character, read_list_query
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

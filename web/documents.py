@@ -3,9 +3,7 @@ submissions' PDFs at once (reviewers, from the list's filters)."""
 
 from __future__ import annotations
 
-import tempfile
-
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
@@ -13,8 +11,8 @@ from documents.bulk import write_merged, write_zip
 from documents.store import blank_document
 from services import bulk_documents
 from services.staff_input import read_list_query
-from web.downloads import send_document
-from web.public import _load_call, _use_language
+from web.downloads import send_document, send_written
+from web.public import load_call, use_language
 
 bp = Blueprint("documents", __name__)
 
@@ -28,8 +26,8 @@ def blank_form(slug: str, extension: str):
     Made in this request the first time, then stored: a blank form is small (well under a
     second to render) and made only once per published version and language, so it does
     not need the background worker and its "being prepared" page."""
-    version, spec = _load_call(slug)
-    language = _use_language(spec)
+    version, spec = load_call(slug)
+    language = use_language(spec)
     return send_document(blank_document(version, f"blank_{extension}", language))
 
 
@@ -45,27 +43,15 @@ def bulk(extension: str):
         abort(404)
     except bulk_documents.BulkRefused as refusal:
         return render_template("dashboard/export_refused.html", message=str(refusal)), 400
-    # Written to a temporary file first (a ZIP's directory and a PDF's cross-reference
-    # table come last), then sent; the file is deleted when the response closes it.
-    target = tempfile.TemporaryFile(suffix=f".{extension}")  # noqa: SIM115 (closed by the response)
-    try:
-        if extension == "zip":
-            write_zip(ids, target)
-        else:
-            write_merged(ids, target)
-        target.seek(0)
-    except BaseException:
-        target.close()
-        raise
-    bulk_documents.record_download(current_user, ids, extension, query)
     slug = query.form or "submissions"
-    response = send_file(
-        target,
-        mimetype=BULK_TYPES[extension],
-        as_attachment=True,
-        download_name=f"{slug}-documents.{extension}",
-        max_age=0,
+    writer = write_zip if extension == "zip" else write_merged
+    response = send_written(
+        lambda target: writer(ids, target),
+        extension,
+        BULK_TYPES[extension],
+        f"{slug}-documents.{extension}",
     )
+    bulk_documents.record_download(current_user, ids, extension, query)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

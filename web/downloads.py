@@ -3,6 +3,10 @@ always as a download, never sniffed or rendered, never cached by shared caches."
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
+from typing import IO
+
 from flask import Response, abort, render_template, send_file
 
 from storage import get_storage
@@ -35,4 +39,22 @@ def send_document(document) -> Response:
         return render_template("document_pending.html"), 202
     return send_stored(
         document.storage_name, document.content_type, document.filename, document.sha256
+    )
+
+
+def send_written(
+    write: Callable[[IO[bytes]], None], extension: str, mimetype: str, download_name: str
+) -> Response:
+    """A file made for this request: `write` fills a temporary file first (a ZIP's directory,
+    a PDF's cross-reference table and an XLSX's directory come last, so they cannot be
+    streamed), which is then sent and deleted when the response closes it."""
+    target = tempfile.TemporaryFile(suffix=f".{extension}")  # noqa: SIM115 (closed by the response)
+    try:
+        write(target)
+        target.seek(0)
+    except BaseException:
+        target.close()
+        raise
+    return send_file(
+        target, mimetype=mimetype, as_attachment=True, download_name=download_name, max_age=0
     )

@@ -6,15 +6,12 @@ is its own download."""
 
 from __future__ import annotations
 
-import tempfile
-
 from flask import (
     Blueprint,
     Response,
     abort,
     render_template,
     request,
-    send_file,
     stream_with_context,
 )
 from flask_babel import get_locale
@@ -25,6 +22,7 @@ from models import Form
 from services import exports
 from services.access import can_review
 from services.staff_input import read_list_query
+from web.downloads import send_written
 
 bp = Blueprint("exports", __name__, url_prefix="/dashboard/exports")
 
@@ -107,22 +105,13 @@ def xlsx_file(form_id: int):
     except exports.FilterError as error:
         return _refused(error)
     # An XLSX file is a zip whose directory is written last, so openpyxl cannot stream it over
-    # HTTP: the workbook goes to a temporary file on disk (write-only mode keeps memory flat
-    # while it does), which is sent and then deleted when the response closes it.
-    target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by the response)
-    try:
-        exports.write_xlsx(export.tables, export.rows(), target)
-        target.seek(0)
-    except BaseException:
-        target.close()
-        raise
-    exports.record_export(form.id, current_user, "xlsx", filters)  # once it is made
-    response = send_file(
-        target,
-        mimetype=XLSX_TYPE,
-        as_attachment=True,
-        download_name=f"{form.slug}-submissions.xlsx",
-        max_age=0,
+    # HTTP (write-only mode keeps memory flat while it is written to disk).
+    response = send_written(
+        lambda target: exports.write_xlsx(export.tables, export.rows(), target),
+        "xlsx",
+        XLSX_TYPE,
+        f"{form.slug}-submissions.xlsx",
     )
+    exports.record_export(form.id, current_user, "xlsx", filters)  # once it is made
     response.headers["Cache-Control"] = "no-store"
     return response

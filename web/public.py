@@ -14,18 +14,18 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 
 from extensions import limiter
-from forms.build import build_page_form, form_data_for
+from forms.build import build_page_form
 from forms.published import spec_for
 from forms.spec import FormSpec
 from models import Draft, FormVersion
 from services import drafts as draft_service
-from services.answers import page_problems, visible_names
+from services import page_flow
 from services.catalog import find_form, visible_calls
 from services.deadlines import CallStatus, accepts_answers, call_status
 from services.duplicates import earlier_submission
+from services.page_flow import Go
 from services.submissions import (
     SubmissionRefused,
     Submitted,
@@ -33,7 +33,6 @@ from services.submissions import (
     submit,
     submitted_draft,
 )
-from services.uploads import UploadRefused, accept_upload, discard
 from web import bot_checks
 from web.language import preferred_language
 from workflows.outcome import outcome_of
@@ -58,14 +57,14 @@ SENT_KEY = "sent_references"  # what this browser sent, to name it again without
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _load_call(slug: str) -> tuple[FormVersion, FormSpec]:
+def load_call(slug: str) -> tuple[FormVersion, FormSpec]:
     form = find_form(slug)
     if form is None or form.current_version is None:
         abort(404)
     return form.current_version, spec_for(form.current_version)
 
 
-def _use_language(spec: FormSpec) -> str:
+def use_language(spec: FormSpec) -> str:
     g.language = spec.language_for(preferred_language(spec.languages, spec.default_language))
     return g.language
 
@@ -83,22 +82,21 @@ def _forget_draft(slug: str) -> None:
     session["drafts"] = {k: v for k, v in session.get("drafts", {}).items() if k != slug}
 
 
-def _shown_pages(spec: FormSpec, answers: dict) -> list[int]:
-    """Pages with at least one shown field: a page whose every field is hidden is skipped."""
-    visible = visible_names(spec, answers)
-    return [p.index for p in spec.pages if any(f.name in visible for f in p.fields)]
-
-
-def _neighbour(spec: FormSpec, answers: dict, index: int, step: int) -> int | None:
-    pages = _shown_pages(spec, answers)
-    later = [p for p in pages if (p - index) * step > 0]
-    if not later:
-        return None
-    return min(later) if step > 0 else max(later)
+def _call_dates(version: FormVersion, spec: FormSpec) -> dict:
+    """Whether the call is open, and when it opens and closes in its own time zone."""
+    return {
+        "status": call_status(version.opens_at, version.closes_at).value,
+        "opens_at": version.opens_at.astimezone(spec.timezone),
+        "closes_at": version.closes_at.astimezone(spec.timezone),
+    }
 
 
 def _page_url(slug: str, index: int, **args) -> str:
     return url_for("public.page", slug=slug, number=index + 1, **args)
+
+
+def _returning_to_check() -> bool:
+    return request.args.get("return") == page_flow.CHECK
 
 
 # --- pages -----------------------------------------------------------------------------
@@ -116,9 +114,7 @@ def calls():
                 "title": spec.text("title", language),
                 "organisation": spec.organisation_name(language),
                 "language": language,
-                "status": call_status(version.opens_at, version.closes_at).value,
-                "opens_at": version.opens_at.astimezone(spec.timezone),
-                "closes_at": version.closes_at.astimezone(spec.timezone),
+                **_call_dates(version, spec),
             }
         )
     groups = {
@@ -129,15 +125,13 @@ def calls():
 
 @bp.get("/calls/<slug>")
 def call(slug: str):
-    version, spec = _load_call(slug)
-    language = _use_language(spec)
+    version, spec = load_call(slug)
+    language = use_language(spec)
     return render_template(
         "public/call.html",
         spec=spec,
         language=language,
-        status=call_status(version.opens_at, version.closes_at).value,
-        opens_at=version.opens_at.astimezone(spec.timezone),
-        closes_at=version.closes_at.astimezone(spec.timezone),
+        **_call_dates(version, spec),
         draft=_session_draft(slug),
     )
 
@@ -145,12 +139,12 @@ def call(slug: str):
 @bp.route("/calls/<slug>/page/<int:number>", methods=["GET", "POST"])
 @page_limit
 def page(slug: str, number: int, csrf_failed: bool = False):
-    version, _spec = _load_call(slug)
+    version, _spec = load_call(slug)
     draft = _session_draft(slug)
     if draft is not None:
         version = draft.form_version  # a draft answers the version it was started on
     spec = spec_for(version)
-    language = _use_language(spec)
+    language = use_language(spec)
     if not 1 <= number <= len(spec.pages):
         abort(404)
     if not accepts_answers(
@@ -166,119 +160,46 @@ def page(slug: str, number: int, csrf_failed: bool = False):
         if csrf_failed:
             form = form_class()  # what was sent, shown again but not trusted or saved
         else:
-            form = form_class(formdata=None, data=form_data_for(page_spec, answers))
-            if request.args.get("review") and draft:
-                # Sent back from "check your answers": show what still needs an answer.
-                _attach_errors(form, page_problems(spec, page_spec, answers, language))
+            # Sent back from "check your answers": show what still needs an answer.
+            review = bool(request.args.get("review") and draft)
+            form = page_flow.page_form(form_class, spec, page_spec, answers, language, review)
         return _render_page(spec, page_spec, form, answers, draft, csrf_failed=csrf_failed)
 
     if bot_checks.refused(slug, draft):
         # What was sent is shown again but not stored; sending it again a moment later works.
         return _render_page(spec, page_spec, form_class(), answers, draft, robot=True)
-    action = request.form.get("action", "continue")
     if draft is None:
         draft, token = draft_service.start_draft(version, language)
         _remember_draft(slug, token)
     draft_service.set_language(draft, language)
     form = form_class()
-    page_answers = form.page_answers()
-    if form.refused() & visible_names(spec, {**draft.answers, **page_answers}):
-        action = "continue"  # the page comes back with why, before anything else is done
-    file_errors = _take_files(draft, page_spec, action, page_answers)
-
-    group_change = _apply_group_action(page_spec, action, page_answers)
-    if group_change is not None:
-        draft_service.save_answers(draft, page_answers, page_spec.index, valid=False)
-        return redirect(_page_url(slug, page_spec.index, **_return_args()) + group_change)
-
-    merged = {**draft.answers, **page_answers}
-    visible = visible_names(spec, merged)
-    valid = form.validate_visible(visible, merged)
-    for field in page_spec.inputs:
-        if field.type == "file" and field.name in visible and field.required:
-            if not merged.get(field.name) and field.name not in file_errors:
-                file_errors[field.name] = _("Choose a file to upload.")
-    _attach_errors(form, {name: [message] for name, message in file_errors.items()})
-    valid = valid and not file_errors
-    draft_service.save_answers(draft, page_answers, page_spec.index, valid=valid)
-
-    if action == "save":
+    action = request.form.get("action", "continue")
+    saved = page_flow.save_page(draft, spec, page_spec, form, action, request.files)
+    step = page_flow.next_after(
+        spec, page_spec.index, saved, to_check=_returning_to_check(), save_and_back=True
+    )
+    if step.go is Go.SAME_PAGE:
+        return redirect(_page_url(slug, page_spec.index, **_return_args()) + step.anchor)
+    if step.go is Go.SAVED:
         draft_service.save_for_later(draft, session["drafts"][slug])
         return redirect(url_for("public.saved", slug=slug))
-    if action == "back":
-        previous = _neighbour(spec, merged, page_spec.index, -1)
-        return redirect(
-            _page_url(slug, previous) if previous is not None else url_for("public.call", slug=slug)
-        )
-    if action.startswith("remove-file-"):
-        return redirect(_page_url(slug, page_spec.index, **_return_args()))
-    if not valid:
-        return _render_page(spec, page_spec, form, merged, draft)
-    following = _neighbour(spec, merged, page_spec.index, +1)
-    if following is None or request.args.get("return") == "check":
+    if step.go is Go.START:
+        return redirect(url_for("public.call", slug=slug))
+    if step.go is Go.SHOW_ERRORS:
+        return _render_page(spec, page_spec, form, saved.answers, draft)
+    if step.go is Go.CHECK:
         return redirect(url_for("public.check", slug=slug))
-    return redirect(_page_url(slug, following))
+    return redirect(_page_url(slug, step.page))
 
 
 def _return_args() -> dict:
-    return {"return": "check"} if request.args.get("return") == "check" else {}
-
-
-def _attach_errors(form, problems: dict[str, list[str]]) -> None:
-    for name, messages in problems.items():
-        if name in form._fields:
-            form[name].errors = list(form[name].errors or []) + list(messages)
-    form._errors = None  # recomputed by WTForms from the fields
-
-
-def _take_files(draft: Draft, page_spec, action: str, page_answers: dict) -> dict[str, str]:
-    """Store files uploaded on this page at once, so an error elsewhere never loses them."""
-    errors = {}
-    for field in page_spec.inputs:
-        if field.type != "file":
-            continue
-        if action == f"remove-file-{field.name}":
-            for attachment in [a for a in draft.attachments if a.field == field.name]:
-                discard(attachment)
-            page_answers[field.name] = None
-            continue
-        upload = request.files.get(field.name)
-        if upload is None or not upload.filename:
-            continue
-        try:
-            page_answers[field.name] = accept_upload(draft, field, upload, field.name)
-        except UploadRefused as refusal:
-            errors[field.name] = str(refusal)
-    return errors
-
-
-def _apply_group_action(page_spec, action: str, page_answers: dict) -> str | None:
-    """ "Add another" and "Remove" buttons of repeatable groups; returns the anchor to show."""
-    for field in page_spec.inputs:
-        if field.type != "group":
-            continue
-        items = list(page_answers.get(field.name) or [])
-        if action == f"add-{field.name}":
-            if len(items) < field.options["max"]:
-                items.append({})
-            page_answers[field.name] = items
-            return f"#{field.name}-{len(items) - 1}"
-        prefix = f"remove-{field.name}-"
-        if action.startswith(prefix) and action[len(prefix) :].isdigit():
-            index = int(action[len(prefix) :])
-            if 0 <= index < len(items):
-                items.pop(index)
-            page_answers[field.name] = items
-            return f"#{field.name}"
-    return None
+    return {"return": page_flow.CHECK} if _returning_to_check() else {}
 
 
 def _render_page(
     spec, page_spec, form, answers, draft, csrf_failed=False, status=None, robot=False
 ):
     language = g.language
-    shown = _shown_pages(spec, answers)
-    visible = visible_names(spec, answers)
     has_errors = csrf_failed or robot or any(field.errors for field in form)
     return (
         render_template(
@@ -287,33 +208,23 @@ def _render_page(
             page=page_spec,
             form=form,
             language=language,
-            answers=answers,
-            visible=visible,
-            shown_answers={k: v for k, v in answers.items() if k in visible},  # for the script
-            step=shown.index(page_spec.index) + 1
-            if page_spec.index in shown
-            else page_spec.index + 1,
-            steps=len(shown),
             draft=draft,
             csrf_failed=csrf_failed,
             robot_suspected=robot,
             has_errors=has_errors,
-            return_to_check=request.args.get("return") == "check",
+            **page_flow.page_view(spec, page_spec, answers),
         ),
         status or (400 if csrf_failed or robot else 200),
     )
 
 
 def _closed(version, spec, language):
-    status = call_status(version.opens_at, version.closes_at).value
     return (
         render_template(
             "public/closed.html",
             spec=spec,
             language=language,
-            status=status,
-            opens_at=version.opens_at.astimezone(spec.timezone),
-            closes_at=version.closes_at.astimezone(spec.timezone),
+            **_call_dates(version, spec),
         ),
         403,
     )
@@ -324,7 +235,7 @@ def _closed(version, spec, language):
 def check(slug: str):
     # Kept in a variable: the session holds loaded rows only while something refers to
     # them, and the draft's version is usually this one (no second query for it).
-    _current, _spec = _load_call(slug)
+    _current, _spec = load_call(slug)
     draft = _session_draft(slug)
     if draft is None:
         # Sent already by a request that left this one's cookie behind (a double click).
@@ -333,7 +244,7 @@ def check(slug: str):
         return redirect(url_for("public.call", slug=slug))
     version = draft.form_version
     spec = spec_for(version)
-    language = _use_language(spec)
+    language = use_language(spec)
     if not accepts_answers(version.opens_at, version.closes_at, draft.started_at):
         return _closed(version, spec, language)
     if request.method == "POST":
@@ -355,9 +266,8 @@ def check(slug: str):
             abort(409)
         return _confirm(slug, result)
 
-    for page_spec in spec.pages:
-        if page_problems(spec, page_spec, draft.answers, language):
-            return redirect(_page_url(slug, page_spec.index, review=1))
+    if (index := page_flow.page_to_review(spec, draft.answers, language)) is not None:
+        return redirect(_page_url(slug, index, review=1))
     return _render_check(spec, language, draft)
 
 
@@ -380,15 +290,12 @@ def _render_check(spec, language, draft, earlier=None, unconfirmed=False, robot=
         earlier = earlier_submission(
             draft.form_version.form_id, draft.answers.get(spec.applicant_email_field)
         )
-    visible = visible_names(spec, draft.answers)
     return (
         render_template(
             "public/check.html",
             spec=spec,
             language=language,
-            answers=draft.answers,
-            visible=visible,
-            pages=[spec.pages[i] for i in _shown_pages(spec, draft.answers)],
+            **page_flow.check_view(spec, draft.answers),
             earlier=earlier,
             # The reference and date only for the browser that sent it: typing someone
             # else's address must not tell when they applied or under which reference.
@@ -404,8 +311,8 @@ def _render_check(spec, language, draft, earlier=None, unconfirmed=False, robot=
 
 @bp.get("/calls/<slug>/confirmation")
 def confirmation(slug: str):
-    _version, spec = _load_call(slug)
-    language = _use_language(spec)
+    _version, spec = load_call(slug)
+    language = use_language(spec)
     confirmed = session.get("confirmation") or {}
     if confirmed.get("slug") != slug:
         return redirect(url_for("public.call", slug=slug))
@@ -425,8 +332,8 @@ def confirmation(slug: str):
 
 @bp.get("/calls/<slug>/saved")
 def saved(slug: str):
-    _version, spec = _load_call(slug)
-    language = _use_language(spec)
+    _version, spec = load_call(slug)
+    language = use_language(spec)
     token = session.get("drafts", {}).get(slug)
     draft = draft_service.find_draft(token)
     if draft is None:
@@ -453,7 +360,6 @@ def resume(token: str):
     _remember_draft(slug, token)
     session["lang"] = draft.language  # continue in the language the person was using
     spec = spec_for(draft.form_version)
-    for index in _shown_pages(spec, draft.answers):
-        if index not in (draft.completed_pages or []):
-            return redirect(_page_url(slug, index))
+    if (index := page_flow.first_unfinished_page(spec, draft)) is not None:
+        return redirect(_page_url(slug, index))
     return redirect(url_for("public.check", slug=slug))

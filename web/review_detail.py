@@ -30,6 +30,8 @@ from extensions import db
 from forms.published import spec_for
 from services import annotations, scoring
 from services import submission_detail as detail
+from services.access import actor_kind
+from services.blind_review import hides_identity
 from services.staff_input import InputRefused, clean_text, normalise, refuse_control_characters
 from services.transitions import (
     Actor,
@@ -65,7 +67,7 @@ def _render(submission, status: int = 200, errors: dict | None = None, typed: di
     language = str(get_locale())
     spec = spec_for(submission.form_version)
     workflow = workflow_of(submission)
-    blind = detail.hides_identifying(spec, current_user)
+    blind = hides_identity(current_user, spec)
     page = render_template(
         "dashboard/detail.html",
         submission=submission,
@@ -118,7 +120,7 @@ def attachment(submission_id: int, attachment_id: int):
 def _documents_hidden(submission) -> bool:
     """Copies and letters show every answer and the applicant's name: in blind review
     they are for administrators only, like the identifying answers themselves."""
-    return detail.hides_identifying(spec_for(submission.form_version), current_user)
+    return hides_identity(current_user, spec_for(submission.form_version))
 
 
 @bp.get("/<int:submission_id>/documents/<kind>")
@@ -195,7 +197,7 @@ def _move_arguments(asked: AskedMove) -> dict:
 
 
 def _actor() -> Actor:
-    return Actor(detail.actor_kind(current_user), current_user.id)
+    return Actor(actor_kind(current_user), current_user.id)
 
 
 @bp.post("/<int:submission_id>/transition")
@@ -273,7 +275,7 @@ def _confirmation(submission, asked: AskedMove, changed: str | None = None):
         outcome=outcome,
         state_label=workflow.state_label(submission.state, language),
         target_label=workflow.state_label(outcome.state, language),
-        blind=detail.hides_identifying(spec, current_user),
+        blind=hides_identity(current_user, spec),
         changed=changed,
     )
     return page, 409 if changed else 200

@@ -1,17 +1,16 @@
-"""Read models for the dashboard: what a reviewer may see, counted and listed; and moving
-several submissions at once. Nothing here touches `request`: the web layer passes plain
-values in (the user, the query-string arguments as a mapping, the language)."""
+"""The dashboard's list of submissions: the choices its filters offer, the filters read from
+the query string, its columns and its rows (a page of them, or every matching id).
+Identifying answers are left out where blind review hides them from the user."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from math import ceil
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, case, cast, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from extensions import db
 from forms.published import spec_for
@@ -19,136 +18,25 @@ from forms.spec import FormSpec
 from models import (
     Answer,
     Form,
-    FormVersion,
     Submission,
     SubmissionTag,
     Tag,
     User,
 )
-from models.types import utcnow
-from services.access import reviewable_form_ids
+from services.access import visible_forms
 from services.annotations import tag_names_of
-from services.blind_review import identifies as _identifies
-from services.blind_review import identifying_fields
+from services.blind_review import hidden_fields, hides_identity, is_hidden
 from services.capacity import seats_taken
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
 from services.staff_input import ListQuery, page_number
-from services.transitions import Actor, TransitionRefused, transition
 from workflows.engine import Workflow, get_workflow
 from workflows.lookup import workflow_of
 
 PER_PAGE = 50
-CHART_DAYS = 30
 SORTS = ("submitted", "reference", "state")
 ORDERS = ("asc", "desc")
 SUMMARY_FIELDS = 2  # short text answers shown as the "who" of a submission
-BULK_LIMIT = 500  # submissions moved in one bulk action
-QUARTER_HOUR = 900  # seconds; every time zone's offset from UTC is a whole number of them
-
-
-# --- Who sees what ----------------------------------------------------------------------
-
-
-def visible_forms(user: User) -> list[Form]:
-    ids = reviewable_form_ids(user)
-    query = select(Form).where(Form.current_version_id.is_not(None)).order_by(Form.slug)
-    if ids is not None:
-        query = query.where(Form.id.in_(ids or [-1]))
-    return list(db.session.scalars(query))
-
-
-def hides_identity(user: User, spec: FormSpec) -> bool:
-    """Blind review: reviewers do not see answers marked `identifying` (admins, who
-    coordinate the call and contact applicants, do)."""
-    return bool(spec.raw.get("blind_review")) and not user.is_admin
-
-
-def actor_for(user: User) -> Actor:
-    return Actor("admin" if user.is_admin else "reviewer", user.id)
-
-
-# --- Overview -----------------------------------------------------------------------------
-
-
-@dataclass
-class FormOverview:
-    form: Form
-    title: str
-    counts: dict[str, int]
-    state_labels: dict[str, str]
-    capacity: int | None
-    seats_taken: int
-    timezone: str = "UTC"
-    per_day: list[tuple[date, int]] = field(default_factory=list)
-    groups: list[tuple[str, str]] = field(default_factory=list)  # (name, label): own exports
-
-
-def submissions_per_day(
-    form_id: int, spec: FormSpec, days: int = CHART_DAYS, now: datetime | None = None
-) -> list[tuple[date, int]]:
-    """Submissions per calendar day in the call's time zone, the last `days` days up to
-    today, oldest first; days without submissions count 0."""
-    zone = spec.timezone
-    today = (now or utcnow()).astimezone(zone).date()
-    first = today - timedelta(days=days - 1)
-    since = datetime.combine(first, time(), zone)
-    # Counted per quarter of an hour by the database (at most 96 rows a day, however many
-    # submissions there are), then each quarter named by its day in the call's time zone:
-    # a zone's midnight is always on a quarter, so no quarter spans two days.
-    quarter = _quarter_hour(Submission.submitted_at)
-    rows = db.session.execute(
-        select(quarter, func.count())
-        .where(Submission.form_id == form_id, Submission.submitted_at >= since)
-        .group_by(quarter)
-    )
-    counts: Counter[date] = Counter()
-    for number, count in rows:
-        moment = datetime.fromtimestamp(int(number) * QUARTER_HOUR, UTC)
-        counts[moment.astimezone(zone).date()] += count
-    return [
-        (first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)
-    ]
-
-
-def _quarter_hour(column):
-    """The number of the quarter of an hour since 1970 (UTC) that a moment falls in."""
-    if db.session.get_bind().dialect.name == "sqlite":  # UTC kept as text
-        return cast(func.strftime("%s", column), Integer) // QUARTER_HOUR
-    return func.floor(func.extract("epoch", column) / QUARTER_HOUR)
-
-
-def form_overviews(
-    user: User, language: str = "en", now: datetime | None = None
-) -> list[FormOverview]:
-    overviews = []
-    for form in visible_forms(user):
-        spec = spec_for(form.current_version)
-        workflow = get_workflow(spec.workflow)
-        counts = dict(
-            db.session.execute(
-                select(Submission.state, func.count())
-                .where(Submission.form_id == form.id)
-                .group_by(Submission.state)
-            ).all()
-        )
-        overviews.append(
-            FormOverview(
-                form=form,
-                title=spec.text("title", language),
-                counts={state: counts.get(state, 0) for state in workflow.states},
-                state_labels={s: workflow.state_label(s, language) for s in workflow.states},
-                capacity=spec.capacity,
-                seats_taken=seats_taken(form.id, workflow),
-                timezone=str(spec.timezone),
-                per_day=submissions_per_day(form.id, spec, now=now),
-                groups=[(f.name, f.label(language)) for f in spec.inputs if f.type == "group"],
-            )
-        )
-    return overviews
-
-
-# --- The list: filters ----------------------------------------------------------------------
 
 
 @dataclass
@@ -339,7 +227,7 @@ def _participant_names(user: User, spec: FormSpec, items, language: str) -> str 
     if group is None or not isinstance(items, list):
         return None
     blind = hides_identity(user, spec)
-    texts = [c for c in group.children if c.type == "text" and not (blind and _identifies(c))]
+    texts = [c for c in group.children if c.type == "text" and not is_hidden(c, blind)]
     if not texts:
         return None
     names = (
@@ -386,17 +274,6 @@ class SubmissionPage:
     @property
     def last(self) -> int:
         return min(self.page * self.per_page, self.total)
-
-
-def hidden_fields(user: User, form_ids: Iterable[int]) -> dict[int, set[str]]:
-    """Per form version, the answers blind review hides from this user."""
-    hidden = {}
-    versions = db.session.scalars(select(FormVersion).where(FormVersion.form_id.in_(form_ids)))
-    for version in versions:
-        spec = spec_for(version)
-        if hides_identity(user, spec):
-            hidden[version.id] = identifying_fields(spec)
-    return hidden
 
 
 def _conditions(user: User, filters: ListFilters, choices: ListChoices) -> list:
@@ -555,139 +432,7 @@ def _summary_fields(user: User, spec: FormSpec) -> list[str] | None:
     """The first short text answers; None when blind review hides every one of them."""
     blind = hides_identity(user, spec)
     texts = [f for f in spec.inputs if f.type == "text"]
-    shown = [f.name for f in texts if not (blind and _identifies(f))]
+    shown = [f.name for f in texts if not is_hidden(f, blind)]
     if blind and not shown:
         return None
     return shown[:SUMMARY_FIELDS]
-
-
-# --- Bulk transitions --------------------------------------------------------------------------
-
-
-@dataclass
-class BulkChoice:
-    name: str
-    label: str
-    comment_required: bool
-
-
-def bulk_choices(
-    user: User, choices: ListChoices, language: str, filters: ListFilters | None = None
-) -> list[BulkChoice]:
-    """Transitions the user may take in the workflows of the calls the list shows (the
-    filtered call, from the filtered state). Those that need a date are made one at a time
-    on the submission's page. Each label is distinct: two workflows may both call a step
-    "Odrzuć", so those that share one say from which states they go."""
-    filters = filters or ListFilters()
-    kind = actor_for(user).kind
-    found: dict[str, tuple[BulkChoice, list[str]]] = {}
-    for info in shown_forms(filters, choices):
-        for step in info.workflow.transitions:
-            if kind not in step.actors or step.needs_date:
-                continue
-            if filters.state and filters.state not in step.sources:
-                continue
-            sources = [info.workflow.state_label(s, language) for s in step.sources]
-            if step.name in found:
-                found[step.name][1].extend(s for s in sources if s not in found[step.name][1])
-            else:
-                found[step.name] = (
-                    BulkChoice(step.name, step.title(language), step.comment_required),
-                    sources,
-                )
-    return _distinct_labels(list(found.values()))
-
-
-def _distinct_labels(options: list[tuple[BulkChoice, list[str]]]) -> list[BulkChoice]:
-    shared = Counter(choice.label for choice, _sources in options)
-    labelled = []
-    for choice, sources in options:
-        if shared[choice.label] > 1:
-            label = _(
-                "%(action)s (from: %(states)s)", action=choice.label, states=", ".join(sources)
-            )
-            choice = replace(choice, label=label)
-        labelled.append(choice)
-    # Still alike (the same step from the same states): the step's own name tells them apart.
-    shared = Counter(choice.label for choice in labelled)
-    return [
-        replace(c, label=f"{c.label} [{c.name}]") if shared[c.label] > 1 else c for c in labelled
-    ]
-
-
-def reviewable_submissions(user: User, ids: Iterable[int]) -> list[Submission]:
-    """The submissions among `ids` that the user reviews; other ids are dropped silently
-    (a forged id neither acts nor tells whether it exists)."""
-    ids = sorted(set(ids))[:BULK_LIMIT]
-    if not ids:
-        return []
-    query = select(Submission).where(Submission.id.in_(ids)).order_by(Submission.reference)
-    form_ids = reviewable_form_ids(user)
-    if form_ids is not None:
-        query = query.where(Submission.form_id.in_(form_ids or [-1]))
-    return list(db.session.scalars(query))
-
-
-@dataclass
-class BulkItem:
-    submission: Submission
-    form_title: str
-    state_label: str
-    can: bool  # the transition exists from this state for this user
-
-
-def bulk_preview(user: User, ids: Iterable[int], name: str, language: str) -> list[BulkItem]:
-    kind = actor_for(user).kind
-    items = []
-    for submission in reviewable_submissions(user, ids):
-        workflow = workflow_of(submission)
-        step = workflow.transition(name)
-        items.append(
-            BulkItem(
-                submission=submission,
-                form_title=spec_for(submission.form_version).text("title", language),
-                state_label=workflow.state_label(submission.state, language),
-                can=step is not None and submission.state in step.sources and kind in step.actors,
-            )
-        )
-    return items
-
-
-@dataclass
-class BulkOutcome:
-    submission_id: int
-    reference: str
-    done: bool
-    message: str  # the new state's label, or why it was refused
-
-
-def apply_bulk(
-    user: User,
-    name: str,
-    expected_states: Mapping[int, str],
-    comment: str | None,
-    language: str,
-) -> tuple[list[BulkOutcome], int]:
-    """Apply transition `name` to each submission, each in its own transaction, from the
-    state the person confirmed (`expected_states`). Returns an outcome per submission and
-    how many ids were left out because the user does not review them."""
-    allowed = [(s.id, s.reference) for s in reviewable_submissions(user, expected_states.keys())]
-    left_out = len(set(expected_states)) - len(allowed)
-    actor = actor_for(user)
-    outcomes = []
-    for submission_id, reference in allowed:
-        try:
-            moved = transition(
-                submission_id,
-                name,
-                actor,
-                comment=comment,
-                expected_state=expected_states[submission_id],
-            )
-        except TransitionRefused as refusal:
-            db.session.rollback()
-            outcomes.append(BulkOutcome(submission_id, reference, False, str(refusal)))
-        else:
-            label = workflow_of(moved).state_label(moved.state, language)
-            outcomes.append(BulkOutcome(submission_id, reference, True, label))
-    return outcomes, left_out
