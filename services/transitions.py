@@ -25,7 +25,7 @@ from models.types import utcnow
 from services.capacity import has_room, lock_form, seats_taken
 from services.catalog import spec_for
 from workflows import effects
-from workflows.engine import BUILTIN_EFFECTS, Transition, Workflow, get_workflow
+from workflows.engine import BUILTIN_EFFECTS, Transition, Workflow, get_workflow, known_workflows
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,11 @@ class Outcome:
 
 def workflow_of(submission: Submission) -> Workflow:
     return get_workflow(spec_for(submission.form_version).workflow)
+
+
+def offer_states() -> set[str]:
+    """The states with an offer clock, in any workflow a submission may follow."""
+    return {state for name in known_workflows() for state in get_workflow(name).offer_states()}
 
 
 def initial_state(submission: Submission, workflow: Workflow) -> str:
@@ -293,13 +298,14 @@ def _apply(submission, workflow, step: Transition, actor, comment, scheduled_for
     )
     db.session.flush()
     # The transition's own data first, whatever order the workflow lists them in: an email
-    # or a document written by a hook shows the final state (the offer's deadline). Freed
+    # or a document written by a hook shows the final state (the offer clock of the state
+    # it enters: the deadline). Freed
     # places are given on last: that takes further transitions (perhaps of this very
     # submission, back on the waiting list), whose emails follow this one's.
+    if (clock := workflow.offer_clock(step.target)) is not None:
+        submission.offer_expires_at = now + timedelta(hours=clock.hours)
     for effect in (e for e in step.effects if e in BUILTIN_EFFECTS):
-        if effect == "start_offer_clock":
-            submission.offer_expires_at = now + timedelta(hours=workflow.offer_hours)
-        elif effect == "remove_files":
+        if effect == "remove_files":
             from services.retention import remove_files_of
 
             remove_files_of(submission, actor.kind)  # bytes deleted once this commits
@@ -334,17 +340,23 @@ def expire_offers(now: datetime | None = None) -> int:
     (jobs.isolation): one that cannot be expired is retried, then marked failed, and the
     others expire meanwhile."""
     now = now or utcnow()
-    expired = db.session.scalars(
-        select(Submission.id)
-        .where(Submission.state == "offered", Submission.offer_expires_at < now)
+    candidates = db.session.execute(
+        select(Submission.id, Submission.state)
+        .where(Submission.state.in_(offer_states()), Submission.offer_expires_at < now)
         .where(Submission.id.not_in(isolation.held_back(EXPIRE_OFFER_DUTY, now)))
         .order_by(Submission.id)
     ).all()
+    expired = [row.id for row in candidates]
 
     def expire(submission_id: int) -> None:
+        submission = db.session.get(Submission, submission_id)
+        state = submission.state
+        clock = workflow_of(submission).offer_clock(state)
+        if clock is None:
+            return  # moved on meanwhile
         try:
             transition(
-                submission_id, "expire_offer", Actor.system(), expected_state="offered", now=now
+                submission_id, clock.on_expiry, Actor.system(), expected_state=state, now=now
             )
         except TransitionRefused:
             db.session.rollback()  # confirmed meanwhile
