@@ -453,7 +453,7 @@ def language_gaps(definition: dict, workflow, email_texts: dict, letter_texts: d
             missing.append(f"the definition's own texts at {shown}")
         missing += _workflow_gaps(workflow, language)
         for event in _emails_sent(workflow):
-            texts = email_texts.get(event) or email_texts["decision"]
+            texts = email_texts.get(event) or {}
             if language not in texts:
                 missing.append(f"the email '{event}' (mail/defaults.yaml)")
         for state in _lettered_states(workflow):
@@ -516,13 +516,7 @@ def _workflow_gaps(workflow, language: str) -> list[str]:
 
 
 def _emails_sent(workflow) -> list[str]:
-    sent = [
-        effect.split(":", 1)[1]
-        for step in workflow.transitions
-        for effect in step.effects
-        if effect.startswith("email:")
-    ]
-    return list(dict.fromkeys([*ALWAYS_SENT, *sent]))
+    return list(dict.fromkeys([*ALWAYS_SENT, *workflow.email_events()]))
 
 
 def _lettered_states(workflow) -> list[str]:

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 
 from extensions import db
 from models import EmailTemplate
+from workflows.engine import Workflow
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 PLACEHOLDERS = {
@@ -43,27 +44,9 @@ PLACEHOLDERS = {
     "count": "number of submissions in a digest",
     "submissions": "list of submissions in a digest",
 }
-# Events a transition can name (`email:<event>`) use the `decision` text unless an admin
-# wrote one for the event itself.
-EVENTS = (
-    "receipt",
-    "resume",
-    "new_submission",
-    "digest",
-    "offered",
-    "accepted",
-    "waitlisted",
-    "rejected",
-    "promoted",
-    "completion_requested",
-    "withdrawn",
-    "scheduled",
-    "declined",
-    "cancelled",
-    "confirmed",
-    "offer_expired",
-    "reopened",
-)
+# Events the service itself sends, whatever the workflow; the others are the workflows'
+# `email:<event>` effects (workflow_events), each with its own default texts.
+SYSTEM_EVENTS = ("receipt", "resume", "new_submission", "digest")
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 URL = re.compile(r"https?://[^\s<>\"]+")
 # The placeholders whose values are the service's own links: the only values made links.
@@ -88,11 +71,42 @@ class MissingText(LookupError):
     lack are refused when they load (forms.schema.language_gaps), so this is a bug."""
 
 
-def default_text(event: str, language: str) -> Text:
-    """The shipped text; an event without its own uses `decision`. Never another language's:
-    an English email to someone who chose German is a defect, not a fallback."""
+def workflow_events(workflows: Iterable[Workflow]) -> tuple[str, ...]:
+    """The events the workflows' transitions send (`email:<event>`), each once."""
+    return tuple(dict.fromkeys(e for w in workflows for e in w.email_events()))
+
+
+def missing_texts(workflows: Iterable[Workflow], languages: Iterable[str]) -> list[str]:
+    """Every event (the service's own and the workflows') needs a default subject and body
+    in every language of the installation: an event without one would reach people in a
+    text admins cannot see or edit. One line per gap, naming the workflow that sends it."""
     defaults = default_texts()
-    texts = defaults.get(event) or defaults["decision"]
+    senders: dict[str, list[str]] = {event: [] for event in SYSTEM_EVENTS}
+    for workflow in workflows:
+        for event in workflow.email_events():
+            senders.setdefault(event, []).append(workflow.name)
+    found = []
+    for event, names in senders.items():
+        by = f" (sent by workflow {', '.join(names)})" if names else ""
+        texts = defaults.get(event)
+        if not isinstance(texts, dict):
+            found.append(f"{DEFAULTS_FILE}: no texts for the email event '{event}'{by}")
+            continue
+        for language in languages:
+            text = texts.get(language) or {}
+            if not (str(text.get("subject") or "").strip() and str(text.get("body") or "").strip()):
+                found.append(
+                    f"{DEFAULTS_FILE}: {event}.{language}: no subject and body for the email "
+                    f"event '{event}' in '{language}'{by}"
+                )
+    return found
+
+
+def default_text(event: str, language: str) -> Text:
+    """The shipped text of the event. Never another language's, never another event's:
+    an English email to someone who chose German is a defect, not a fallback (the texts
+    are checked when the definitions load: missing_texts)."""
+    texts = default_texts().get(event) or {}
     if language not in texts:
         raise MissingText(f"mail/defaults.yaml: no '{event}' text in '{language}'")
     chosen = texts[language]

@@ -339,9 +339,7 @@ def save_edit(
             raise
     else:
         db.session.commit()
-    return EditResult(
-        changed=changed, revision=submission.revision, resubmitted=sends is not None
-    )
+    return EditResult(changed=changed, revision=submission.revision, resubmitted=sends is not None)
 
 
 def _replace_answers(submission: Submission, kept: dict) -> None:

@@ -12,12 +12,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from config import LANGUAGES
 from extensions import db
 from forms.schema import DefinitionError, checksum, language_gaps, load_file
 from forms.spec import FormSpec
+from mail.texts import missing_texts
 from models import Form, FormVersion
 from models.types import utcnow
-from workflows.engine import get_workflow, known_workflows
+from workflows.engine import WorkflowError, get_workflow, known_workflows
 
 
 @dataclass
@@ -56,6 +58,7 @@ def load_definitions(directory: str | None = None) -> LoadReport:
                 problems.append(f"{path}: letters.{state}: not a state of {definition['workflow']}")
             problems += [f"{path}: {gap}" for gap in _language_gaps(definition, workflow)]
         definitions.append(definition)
+    problems += _email_text_gaps(workflows)
     slugs = [d["slug"] for d in definitions]
     for slug in {s for s in slugs if slugs.count(s) > 1}:
         problems.append(f"{directory}: slug '{slug}' is used by more than one file")
@@ -67,6 +70,18 @@ def load_definitions(directory: str | None = None) -> LoadReport:
         publish(definition, report)
     db.session.commit()
     return report
+
+
+def _email_text_gaps(names: set[str]) -> list[str]:
+    """Every workflow in the folder is checked (a broken one is named, not only those in
+    use), and so are their email events' default texts in every installation language."""
+    problems, workflows = [], []
+    for name in sorted(names):
+        try:
+            workflows.append(get_workflow(name))
+        except WorkflowError as exc:
+            problems.append(str(exc))
+    return problems + missing_texts(workflows, LANGUAGES)
 
 
 def _language_gaps(definition: dict, workflow) -> list[str]:

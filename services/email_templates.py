@@ -25,9 +25,9 @@ from extensions import db
 from forms.spec import FormSpec
 from mail.events import absolute_url
 from mail.texts import (
-    EVENTS,
     PLACEHOLDER,
     PLACEHOLDERS,
+    SYSTEM_EVENTS,
     default_text,
     fill,
     greeting,
@@ -35,11 +35,14 @@ from mail.texts import (
     problems,
     text_for,
     to_html,
+    workflow_events,
 )
 from models import AuditEntry, EmailTemplate, Form, User
 from models.types import utcnow
 from moments import local_time_in
 from services.catalog import spec_for
+from services.transitions import workflow_of_version
+from workflows.engine import Workflow, get_workflow, known_workflows
 
 MAX_SUBJECT_LENGTH = 300  # the outbox column
 MAX_BODY_LENGTH = 20_000
@@ -152,10 +155,45 @@ def scopes(language: str) -> list[Scope]:
     return found
 
 
-def events_of(form_id: int | None) -> tuple[str, ...]:
+def _workflows_of(form_id: int | None) -> list[Workflow]:
+    """The workflow a form's current version follows; for all forms, every workflow."""
     if form_id is None:
-        return EVENTS
-    return tuple(e for e in EVENTS if e not in ALL_FORMS_ONLY_EVENTS)
+        return [get_workflow(name) for name in sorted(known_workflows())]
+    form = db.session.get(Form, form_id)
+    if form is None:
+        return []
+    version = form.current_version or (form.versions[-1] if form.versions else None)
+    return [workflow_of_version(version)] if version is not None else []
+
+
+def events_of(form_id: int | None) -> tuple[str, ...]:
+    """The service's own events and those the workflow sends (its `email:<event>`)."""
+    own = workflow_events(_workflows_of(form_id))
+    if form_id is None:
+        return (*SYSTEM_EVENTS, *own)
+    return (*(e for e in SYSTEM_EVENTS if e not in ALL_FORMS_ONLY_EVENTS), *own)
+
+
+def event_names(form_id: int | None, language: str) -> dict[str, str]:
+    """What each event is, for admins: the service's own named here, a workflow's by the
+    transitions that send it and the state they lead to (from the definition)."""
+    names = {
+        "receipt": _("Receipt to the applicant"),
+        "resume": _("Link to continue saved answers"),
+        "new_submission": _("New submission, to reviewers"),
+        "digest": _("Daily digest, to reviewers"),
+    }
+    for workflow in _workflows_of(form_id):
+        for event in workflow.email_events():
+            described = [
+                f"{step.title(language)} → {workflow.state_label(step.target, language)}"
+                for step in workflow.transitions_sending(event)
+            ]
+            known = names.get(event)
+            names[event] = "; ".join(
+                dict.fromkeys([*(known.split("; ") if known else []), *described])
+            )
+    return names
 
 
 def find_scope(form_id: int | None, event: str, language: str, ui_language: str) -> Scope:

@@ -107,7 +107,12 @@ class Outcome:
 
 
 def workflow_of(submission: Submission) -> Workflow:
-    return get_workflow(spec_for(submission.form_version).workflow)
+    return workflow_of_version(submission.form_version)
+
+
+def workflow_of_version(version) -> Workflow:
+    """The workflow a form version's submissions follow."""
+    return get_workflow(spec_for(version).workflow)
 
 
 def offer_states() -> set[str]:

@@ -40,28 +40,6 @@ def _language() -> str:
     return str(get_locale())
 
 
-def event_names() -> dict[str, str]:
-    """What each email event is, for admins."""
-    return {
-        "receipt": _("Receipt to the applicant"),
-        "resume": _("Link to continue saved answers"),
-        "new_submission": _("New submission, to reviewers"),
-        "digest": _("Daily digest, to reviewers"),
-        "offered": _("A place is offered"),
-        "accepted": _("Accepted"),
-        "waitlisted": _("On the waiting list"),
-        "rejected": _("Not accepted"),
-        "promoted": _("Moved up from the waiting list"),
-        "completion_requested": _("Completion requested"),
-        "withdrawn": _("Withdrawn"),
-        "scheduled": _("Date scheduled"),
-        "declined": _("Request declined"),
-        "cancelled": _("Cancelled"),
-        "confirmed": _("Place confirmed"),
-        "offer_expired": _("Offer expired"),
-    }
-
-
 def placeholder_descriptions() -> dict[str, str]:
     """mail.texts.PLACEHOLDERS, in the admin's language."""
     described = {
@@ -120,7 +98,7 @@ def email_texts():
     return render_template(
         "admin/email_texts.html",
         overviews=texts.overview(_language()),
-        event_names=event_names(),
+        event_names=texts.event_names(None, _language()),
     )
 
 
@@ -193,7 +171,7 @@ def _edit(form_id: int | None, event: str, language: str):
         "admin/email_edit.html",
         scope=scope,
         event=event,
-        event_name=event_names().get(event, event),
+        event_name=texts.event_names(scope.form_id, _language()).get(event, event),
         email_language=language,
         to_reviewers=event in texts.REVIEWER_EVENTS,
         default_locale=current_app.config["BABEL_DEFAULT_LOCALE"],

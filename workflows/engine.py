@@ -165,7 +165,9 @@ def parse(raw: dict, source: str) -> Workflow:
             spec = {}
         unknown = sorted(set(spec) - set(STATE_KEYS))
         if unknown:
-            problem(where, f"unknown declaration(s) {unknown}; a state may declare {list(STATE_KEYS)}")
+            problem(
+                where, f"unknown declaration(s) {unknown}; a state may declare {list(STATE_KEYS)}"
+            )
         states[state] = {
             "label": normalise_text(spec.get("label", state)),
             "final": bool(spec.get("final")),
