@@ -1,0 +1,187 @@
+"""Workflow states declare what they allow, and a state is added by definition alone: the
+request-handling workflow's `information_requested` (YAML and its email texts, no code)
+walked over HTTP, its email read from a real SMTP server in two languages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from tests.conftest import FormClient
+from tests.conftest_mail import deliver
+from tests.definitions import base
+from tests.test_applicant import PAGES, apply, audit, confirm, edit, move, person
+from tests.test_applicant import revision_on, state_of, text_of
+from tests.test_mail import body_of
+
+REQUEST = "requests"
+
+
+@pytest.fixture
+def requests_form(create_form):
+    create_form(
+        base(
+            REQUEST,
+            PAGES,
+            workflow="request-handling",
+            languages=["en", "sv", "de"],
+            title={"en": "Study visits", "sv": "Studiebesök", "de": "Studienbesuche"},
+            applicant_name_field="name",
+        )
+    )
+    return REQUEST
+
+
+@pytest.mark.parametrize(
+    ("language", "subject_words", "greeting", "state_label", "question"),
+    [
+        ("sv", "vi behöver fler uppgifter", "Hej Ada,", "Uppgifter efterfrågade", "Hur många?"),
+        (
+            "de",
+            "Wir brauchen weitere Angaben",
+            "Guten Tag Ada,",
+            "Rückfrage gestellt",
+            "Wie viele?",
+        ),
+    ],
+)
+def test_the_organiser_asks_for_information_and_the_applicant_sends_it_after_the_deadline(
+    app, requests_form, smtp, language, subject_words, greeting, state_label, question
+):
+    from extensions import db
+    from models import FormVersion
+    from models.types import utcnow
+
+    token, submission_id = apply(app, requests_form, person("Ada"), language=language)
+    deliver(app)
+    smtp.inbox.wait_for(1)  # the receipt
+    move(app, submission_id, "request_information", comment=question)
+    deliver(app)
+    message = smtp.inbox.wait_for(2)[-1]
+    assert subject_words in message["Subject"], message["Subject"]
+    text = body_of(message)
+    assert question in text and greeting in text, text
+    assert f"/s/{token}" in text  # the private link, to change the answers
+
+    with app.app_context():  # the call closed meanwhile: the organiser asked, so it may
+        db.session.scalars(select(FormVersion)).one().closes_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+    client = FormClient(app.test_client())
+    client.get(f"/?lang={language}")
+    page = text_of(client.get(f"/s/{token}").get_data(as_text=True))
+    assert state_label in page and question in page
+    edit(client, token, person("Ada", plan="Twelve people, in May"))
+    client.get(f"/s/{token}/edit")
+    response = client.post(f"/s/{token}/edit", {"revision": revision_on(client.last_html)})
+    assert response.status_code == 302
+    assert state_of(app, submission_id) == "received"
+    steps = [(e[0], e[1], e[2].get("transition")) for e in audit(app, submission_id)][-2:]
+    assert steps == [
+        ("submission.edited", "information_requested", None),
+        ("submission.transition", "received", "send_information"),
+    ]
+
+
+def test_the_applicant_confirms_the_workflows_own_question(app, requests_form):
+    token, submission_id = apply(app, requests_form, person("Ada"), language="sv")
+    move(app, submission_id, "request_information", comment="Vilka veckor passar?")
+    client = FormClient(app.test_client())
+    client.get("/?lang=sv")
+    page = text_of(client.get(f"/s/{token}/actions/send_information").get_data(as_text=True))
+    assert "Vill du skicka" in page and "med dina svar till arrangören igen?" in page
+    assert confirm(client, token, "send_information").status_code == 302
+    assert state_of(app, submission_id) == "received"
+
+
+def test_a_state_without_applicant_edits_refuses_changes(app, requests_form):
+    token, submission_id = apply(app, requests_form, person("Ada"))
+    move(app, submission_id, "schedule", scheduled_for=(utcnow_date() + timedelta(days=9)))
+    assert FormClient(app.test_client()).get(f"/s/{token}/edit").status_code == 403
+
+
+def utcnow_date():
+    from models.types import utcnow
+
+    return utcnow().date()
+
+
+# --- declarations checked when a workflow loads ------------------------------------------------
+
+
+def parse_errors(definition: str) -> str:
+    from workflows.engine import WorkflowError, parse
+
+    with pytest.raises(WorkflowError) as refused:
+        parse(yaml.safe_load(definition), "test.yaml")
+    return str(refused.value)
+
+
+ASK = """
+name: ask
+initial: open
+states:
+  open: {label: Open, applicant_edits: while_open}
+  asked: {label: Asked, applicant_edits: always, edit_sends: %s}
+  done: {label: Done, final: true}
+transitions:
+  - {name: ask, from: [open], to: asked, by: [reviewer]}
+  - {name: answer, from: [asked], to: open, by: [%s]}
+  - {name: finish, from: [open], to: done, by: [reviewer]}
+"""
+
+
+def test_a_new_workflow_keeps_applicant_editing_by_declaring_it():
+    from workflows.engine import parse
+
+    workflow = parse(yaml.safe_load(ASK % ("answer", "applicant")), "ask.yaml")
+    assert workflow.applicant_edits("open") == "while_open"
+    assert workflow.applicant_edits("asked") == "always"
+    assert workflow.edit_sends("asked").name == "answer"
+    assert workflow.applicant_edits("done") is None and workflow.edit_sends("open") is None
+
+
+@pytest.mark.parametrize(
+    ("definition", "message"),
+    [
+        (ASK % ("nothing", "applicant"), "states.asked: 'edit_sends': no transition named 'nothing'"),
+        (ASK % ("answer", "reviewer"), "'edit_sends': 'answer' must go from 'asked' and be 'by: [applicant]'"),
+        (ASK.replace("while_open", "sometimes") % ("answer", "applicant"), "'applicant_edits' must be one of ['while_open', 'always']"),
+        (ASK.replace("final: true", "final: true, holds: yes") % ("answer", "applicant"), "states.done: unknown declaration(s) ['holds']"),
+        (ASK.replace("label: Asked,", "label: Asked, offer_clock: {hours: 0, on_expiry: answer},") % ("answer", "applicant"), "'offer_clock' needs 'hours'"),
+        (ASK.replace("label: Asked,", "label: Asked, offer_clock: {hours: 2, on_expiry: answer},") % ("answer", "applicant"), "'offer_clock.on_expiry': 'answer' must go from 'asked' and be 'by: [system]'"),
+        (ASK.replace("{name: ask,", "{name: ask, question: {en: Sure},") % ("answer", "applicant"), "'question' is what the applicant confirms"),
+    ],
+)  # fmt: skip
+def test_a_wrong_declaration_is_refused_naming_the_file_and_the_place(definition, message):
+    errors = parse_errors(definition)
+    assert "test.yaml" in errors and message in errors, errors
+
+
+def test_an_email_event_without_texts_in_every_language_is_refused_at_load(app, tmp_path):
+    from forms.schema import DefinitionError
+    from services.catalog import load_definitions
+    from workflows.engine import _load
+
+    workflows = tmp_path / "workflows"
+    workflows.mkdir()
+    source = app.config["FORMDESK_WORKFLOWS_DIR"] + "/request-handling.yaml"
+    raw = yaml.safe_load(open(source, encoding="utf-8"))
+    raw["transitions"][0]["effects"] = ["email:visit_planned"]  # no default texts
+    (workflows / "request-handling.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    before = app.config["FORMDESK_WORKFLOWS_DIR"]
+    app.config["FORMDESK_WORKFLOWS_DIR"] = str(workflows)
+    try:
+        with app.app_context(), pytest.raises(DefinitionError) as refused:
+            load_definitions(str(forms))
+    finally:
+        app.config["FORMDESK_WORKFLOWS_DIR"] = before
+        _load.cache_clear()
+    assert (
+        "no texts for the email event 'visit_planned' (sent by workflow request-handling)"
+        in str(refused.value)
+    )
