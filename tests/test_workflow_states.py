@@ -13,8 +13,18 @@ from sqlalchemy import select
 from tests.conftest import FormClient
 from tests.conftest_mail import deliver
 from tests.definitions import base
-from tests.test_applicant import PAGES, apply, audit, confirm, edit, move, person
-from tests.test_applicant import revision_on, state_of, text_of
+from tests.test_applicant import (
+    PAGES,
+    apply,
+    audit,
+    confirm,
+    edit,
+    move,
+    person,
+    revision_on,
+    state_of,
+    text_of,
+)
 from tests.test_mail import body_of
 
 REQUEST = "requests"
@@ -143,18 +153,29 @@ def test_a_new_workflow_keeps_applicant_editing_by_declaring_it():
     assert workflow.applicant_edits("done") is None and workflow.edit_sends("open") is None
 
 
-@pytest.mark.parametrize(
-    ("definition", "message"),
-    [
-        (ASK % ("nothing", "applicant"), "states.asked: 'edit_sends': no transition named 'nothing'"),
-        (ASK % ("answer", "reviewer"), "'edit_sends': 'answer' must go from 'asked' and be 'by: [applicant]'"),
-        (ASK.replace("while_open", "sometimes") % ("answer", "applicant"), "'applicant_edits' must be one of ['while_open', 'always']"),
-        (ASK.replace("final: true", "final: true, holds: yes") % ("answer", "applicant"), "states.done: unknown declaration(s) ['holds']"),
-        (ASK.replace("label: Asked,", "label: Asked, offer_clock: {hours: 0, on_expiry: answer},") % ("answer", "applicant"), "'offer_clock' needs 'hours'"),
-        (ASK.replace("label: Asked,", "label: Asked, offer_clock: {hours: 2, on_expiry: answer},") % ("answer", "applicant"), "'offer_clock.on_expiry': 'answer' must go from 'asked' and be 'by: [system]'"),
-        (ASK.replace("{name: ask,", "{name: ask, question: {en: Sure},") % ("answer", "applicant"), "'question' is what the applicant confirms"),
-    ],
-)  # fmt: skip
+def asking(edit_sends: str = "answer", answered_by: str = "applicant", **replace) -> str:
+    definition = ASK % (edit_sends, answered_by)
+    for old, new in replace.items():
+        definition = definition.replace(old, new)
+    return definition
+
+
+OFFER = "label: Asked, offer_clock: {hours: %d, on_expiry: answer},"
+WRONG = [
+    (asking("nothing"), "states.asked: 'edit_sends': no transition named 'nothing'"),
+    (asking(answered_by="reviewer"), "'answer' must go from 'asked' and be 'by: [applicant]'"),
+    (asking(while_open="sometimes"), "'applicant_edits' must be one of ['while_open', 'always']"),
+    (asking(**{"final: true": "final: true, holds: yes"}), "unknown declaration(s) ['holds']"),
+    (asking(**{"label: Asked,": OFFER % 0}), "'offer_clock' needs 'hours'"),
+    (asking(**{"label: Asked,": OFFER % 2}), "'answer' must go from 'asked' and be 'by: [system]'"),
+    (
+        asking(**{"{name: ask,": "{name: ask, question: {en: Sure},"}),
+        "'question' is what the applicant confirms",
+    ),
+]
+
+
+@pytest.mark.parametrize(("definition", "message"), WRONG)
 def test_a_wrong_declaration_is_refused_naming_the_file_and_the_place(definition, message):
     errors = parse_errors(definition)
     assert "test.yaml" in errors and message in errors, errors
