@@ -68,8 +68,18 @@ def load_definitions(directory: str | None = None) -> LoadReport:
     report = LoadReport([], [], [])
     for definition in definitions:
         publish(definition, report)
+    _fill_missing_snapshots()
     db.session.commit()
     return report
+
+
+def _fill_missing_snapshots() -> None:
+    """Versions published before workflow snapshots existed take their workflow's file as
+    it is now (the migration fills them too, when it can read the files)."""
+    for version in db.session.scalars(
+        select(FormVersion).where(FormVersion.workflow_snapshot.is_(None))
+    ):
+        version.workflow_snapshot = get_workflow(version.definition["workflow"]).source
 
 
 def _email_text_gaps(names: set[str]) -> list[str]:
@@ -93,14 +103,24 @@ def _language_gaps(definition: dict, workflow) -> list[str]:
 
 
 def publish(definition: dict, report: LoadReport) -> FormVersion | None:
+    """A new version when the definition or its workflow changed since the current one:
+    the version keeps a snapshot of the workflow, which its submissions follow."""
     digest = checksum(definition)
+    workflow = get_workflow(definition["workflow"]).source
     form = db.session.scalar(select(Form).where(Form.slug == definition["slug"]))
+    current = form.current_version if form is not None else None
     if form is None:
         form = Form(slug=definition["slug"])
         db.session.add(form)
         db.session.flush()
         report.created.append(form.slug)
-    elif form.current_version and form.current_version.checksum == digest:
+    elif (
+        current is not None
+        and current.checksum == digest
+        and current.workflow_snapshot in (None, workflow)
+    ):
+        if current.workflow_snapshot is None:
+            current.workflow_snapshot = workflow  # published before snapshots existed
         report.unchanged.append(form.slug)
         return None
     else:
@@ -112,6 +132,7 @@ def publish(definition: dict, report: LoadReport) -> FormVersion | None:
         checksum=digest,
         opens_at=datetime.fromisoformat(definition["opens_at"]),
         closes_at=datetime.fromisoformat(definition["closes_at"]),
+        workflow_snapshot=workflow,
     )
     db.session.add(version)
     db.session.flush()

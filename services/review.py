@@ -34,8 +34,14 @@ from services.catalog import spec_for
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
 from services.staff_input import ListQuery, page_number
-from services.transitions import Actor, TransitionRefused, transition, workflow_of
-from workflows.engine import Workflow, get_workflow
+from services.transitions import (
+    Actor,
+    TransitionRefused,
+    transition,
+    workflow_of,
+    workflow_of_version,
+)
+from workflows.engine import Workflow
 
 PER_PAGE = 50
 CHART_DAYS = 30
@@ -123,7 +129,7 @@ def form_overviews(
     overviews = []
     for form in visible_forms(user):
         spec = spec_for(form.current_version)
-        workflow = get_workflow(spec.workflow)
+        workflow = workflow_of_version(form.current_version)
         counts = dict(
             db.session.execute(
                 select(Submission.state, func.count())
@@ -179,7 +185,9 @@ def list_choices(user: User, language: str) -> ListChoices:
     for form in visible_forms(user):
         spec = spec_for(form.current_version)
         infos.append(
-            FormInfo(form, spec, get_workflow(spec.workflow), spec.text("title", language))
+            FormInfo(
+                form, spec, workflow_of_version(form.current_version), spec.text("title", language)
+            )
         )
     states: dict[str, str] = {}
     for info in infos:

@@ -19,13 +19,13 @@ from sqlalchemy import select
 from documents.content import DocumentContent
 from extensions import db
 from jobs import dispatch, isolation
-from models import AuditEntry, OutboxMessage, Submission
+from models import AuditEntry, FormVersion, OutboxMessage, Submission
 from models.duties import EXPIRE_OFFER
 from models.types import utcnow
 from services.capacity import has_room, lock_form, seats_taken
 from services.catalog import spec_for
 from workflows import effects
-from workflows.engine import BUILTIN_EFFECTS, Transition, Workflow, get_workflow, known_workflows
+from workflows.engine import BUILTIN_EFFECTS, Transition, Workflow, from_snapshot, get_workflow
 
 
 @dataclass(frozen=True)
@@ -111,13 +111,15 @@ def workflow_of(submission: Submission) -> Workflow:
 
 
 def workflow_of_version(version) -> Workflow:
-    """The workflow a form version's submissions follow."""
-    return get_workflow(spec_for(version).workflow)
-
-
-def offer_states() -> set[str]:
-    """The states with an offer clock, in any workflow a submission may follow."""
-    return {state for name in known_workflows() for state in get_workflow(name).offer_states()}
+    """The workflow a form version's submissions follow: the snapshot taken when it was
+    published (the file only for a version published before snapshots, not yet filled)."""
+    if version.workflow_snapshot is None:
+        return get_workflow(spec_for(version).workflow)
+    return from_snapshot(
+        version.workflow_snapshot,
+        (version.id, version.checksum, version.published_at),
+        f"form version {version.id}: workflow snapshot",
+    )
 
 
 def initial_state(submission: Submission, workflow: Workflow) -> str:
@@ -346,12 +348,24 @@ def expire_offers(now: datetime | None = None) -> int:
     others expire meanwhile."""
     now = now or utcnow()
     candidates = db.session.execute(
-        select(Submission.id, Submission.state)
-        .where(Submission.state.in_(offer_states()), Submission.offer_expires_at < now)
+        select(Submission.id, Submission.state, Submission.form_version_id)
+        .where(Submission.offer_expires_at < now)
         .where(Submission.id.not_in(isolation.held_back(EXPIRE_OFFER_DUTY, now)))
         .order_by(Submission.id)
     ).all()
-    expired = [row.id for row in candidates]
+    versions = {
+        v.id: v
+        for v in db.session.scalars(
+            select(FormVersion).where(FormVersion.id.in_({r.form_version_id for r in candidates}))
+        )
+    }
+    # Still in a state with an offer clock (in its own version's workflow): a confirmed
+    # offer keeps its past deadline, but its state has no clock.
+    expired = [
+        row.id
+        for row in candidates
+        if workflow_of_version(versions[row.form_version_id]).offer_clock(row.state)
+    ]
 
     def expire(submission_id: int) -> None:
         submission = db.session.get(Submission, submission_id)

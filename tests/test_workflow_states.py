@@ -26,6 +26,7 @@ from tests.test_applicant import (
     text_of,
 )
 from tests.test_mail import body_of
+from tests.test_search import empty_database  # noqa: F401, F811 (a fixture)
 
 REQUEST = "requests"
 
@@ -206,3 +207,127 @@ def test_an_email_event_without_texts_in_every_language_is_refused_at_load(app, 
         "no texts for the email event 'visit_planned' (sent by workflow request-handling)"
         in str(refused.value)
     )
+
+
+# --- each form version keeps its workflow ------------------------------------------------------
+
+
+@pytest.fixture
+def own_workflows(app, tmp_path):
+    """A copy of the workflow files the test may change; the shipped ones come back after."""
+    import shutil
+
+    from workflows.engine import _load
+
+    folder = tmp_path / "workflows"
+    shutil.copytree(app.config["FORMDESK_WORKFLOWS_DIR"], folder)
+    before = app.config["FORMDESK_WORKFLOWS_DIR"]
+    app.config["FORMDESK_WORKFLOWS_DIR"] = str(folder)
+    _load.cache_clear()
+    yield folder
+    app.config["FORMDESK_WORKFLOWS_DIR"] = before
+    _load.cache_clear()
+
+
+def test_a_submission_follows_its_versions_workflow_after_the_file_loses_its_state(
+    app, own_workflows, tmp_path
+):
+    from extensions import db
+    from models import Form, FormVersion
+    from services.catalog import load_definitions
+    from workflows.engine import _load
+
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    definition = base(REQUEST, PAGES, workflow="request-handling")
+    (forms / "requests.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    with app.app_context():
+        load_definitions(str(forms))
+    token, submission_id = apply(app, REQUEST, person("Ada"))
+    move(app, submission_id, "request_information", comment="Which weeks suit you?")
+
+    # The organiser removes the state (and what leads in and out of it) from the file.
+    path = own_workflows / "request-handling.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del raw["states"]["information_requested"]
+    gone = "information_requested"
+    raw["transitions"] = [
+        {**t, "from": [s for s in t["from"] if s != gone]}
+        for t in raw["transitions"]
+        if t["to"] != gone and t["from"] != [gone]
+    ]
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    _load.cache_clear()
+    with app.app_context():
+        report = load_definitions(str(forms))
+        assert report.updated == [f"{REQUEST} (version 2)"]  # new submissions: the new file
+        form = db.session.scalar(select(Form).where(Form.slug == REQUEST))
+        current = db.session.get(FormVersion, form.current_version_id)
+        assert "information_requested" not in current.workflow_snapshot["states"]
+
+    # The submission still shows its state and moves on, by its own version's workflow.
+    client = FormClient(app.test_client())
+    page = text_of(client.get(f"/s/{token}").get_data(as_text=True))
+    assert "Information requested" in page and "Which weeks suit you?" in page
+    assert confirm(client, token, "send_information").status_code == 302
+    assert state_of(app, submission_id) == "received"
+    move(app, submission_id, "decline")
+    assert state_of(app, submission_id) == "declined"
+    # A new submission follows the new file: the organiser can no longer ask.
+    _token, newer = apply(app, REQUEST, person("Bo"))
+    from services.transitions import TransitionRefused
+
+    with pytest.raises(TransitionRefused):
+        move(app, newer, "request_information", comment="Which weeks?")
+
+
+def test_the_migration_gives_existing_versions_their_workflow_and_goes_back(
+    app, empty_database, tmp_path  # noqa: F811
+):
+    import json
+    from datetime import UTC, datetime
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import create_engine, text
+
+    from app import create_app
+
+    other = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": empty_database,
+            "FORMDESK_AUTO_MIGRATE": False,
+            "FORMDESK_UPLOAD_DIR": str(tmp_path),
+        }
+    )
+    definition = base(REQUEST, PAGES, workflow="request-handling")
+    with other.app_context():
+        upgrade(revision="c3d9e2f41a07")  # the schema before snapshots
+        engine = create_engine(empty_database)
+        with engine.begin() as connection:
+            now = datetime(2027, 1, 5, tzinfo=UTC)
+            connection.execute(
+                text("INSERT INTO forms (id, slug, created_at) VALUES (1, 'requests', :now)"),
+                {"now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO form_versions (id, form_id, number, checksum, definition,"
+                    " opens_at, closes_at, published_at) VALUES (1, 1, 1, 'x', :d, :now, :now,"
+                    " :now)"
+                ),
+                {"d": json.dumps(definition), "now": now},
+            )
+        upgrade()
+        with engine.begin() as connection:
+            snapshot = connection.execute(
+                text("SELECT workflow_snapshot FROM form_versions WHERE id = 1")
+            ).scalar_one()
+        snapshot = json.loads(snapshot) if isinstance(snapshot, str) else snapshot
+        shipped = other.config["FORMDESK_WORKFLOWS_DIR"] + "/request-handling.yaml"
+        assert snapshot == yaml.safe_load(open(shipped, encoding="utf-8"))
+        downgrade(revision="c3d9e2f41a07")
+        with engine.begin() as connection:
+            columns = connection.execute(text("SELECT * FROM form_versions")).keys()
+            assert "workflow_snapshot" not in columns
+        engine.dispose()

@@ -353,6 +353,21 @@ def _load(directory: str, name: str) -> Workflow:
     return parse(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
 
 
+_snapshots: dict[tuple, Workflow] = {}
+MAX_CACHED_SNAPSHOTS = 256
+
+
+def from_snapshot(raw: dict, key: tuple, source: str) -> Workflow:
+    """A form version's own copy of its workflow, parsed once per `key` (the version's
+    identity: snapshots never change once published)."""
+    workflow = _snapshots.get(key)
+    if workflow is None:
+        if len(_snapshots) >= MAX_CACHED_SNAPSHOTS:
+            _snapshots.clear()  # many databases in one process (tests); rebuilt on demand
+        workflow = _snapshots[key] = parse(raw, source)
+    return workflow
+
+
 def get_workflow(name: str) -> Workflow:
     return _load(current_app.config["FORMDESK_WORKFLOWS_DIR"], name)
 
