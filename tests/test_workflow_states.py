@@ -26,7 +26,7 @@ from tests.test_applicant import (
     text_of,
 )
 from tests.test_mail import body_of
-from tests.test_search import empty_database  # noqa: F401, F811 (a fixture)
+from tests.test_search import empty_database  # noqa: F401 (a fixture)
 
 REQUEST = "requests"
 
@@ -282,7 +282,9 @@ def test_a_submission_follows_its_versions_workflow_after_the_file_loses_its_sta
 
 
 def test_the_migration_gives_existing_versions_their_workflow_and_goes_back(
-    app, empty_database, tmp_path  # noqa: F811
+    app,
+    empty_database,  # noqa: F811 (the fixture imported above)
+    tmp_path,
 ):
     import json
     from datetime import UTC, datetime
