@@ -342,6 +342,16 @@ def _fill_freed_places(form_id: int, workflow: Workflow, spec, now: datetime) ->
 EXPIRE_OFFER_DUTY = EXPIRE_OFFER
 
 
+def _in_offer(version, state: str) -> bool:
+    """Still in a state with an offer clock, in its own version's workflow (a confirmed
+    offer keeps its past deadline, but its state has no clock). A version that cannot be
+    read counts: its item then fails on its own, isolated, and the others go on."""
+    try:
+        return workflow_of_version(version).offer_clock(state) is not None
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
 def expire_offers(now: datetime | None = None) -> int:
     """Offers not confirmed in time pass to the next on the waiting list, each on its own
     (jobs.isolation): one that cannot be expired is retried, then marked failed, and the
@@ -359,13 +369,7 @@ def expire_offers(now: datetime | None = None) -> int:
             select(FormVersion).where(FormVersion.id.in_({r.form_version_id for r in candidates}))
         )
     }
-    # Still in a state with an offer clock (in its own version's workflow): a confirmed
-    # offer keeps its past deadline, but its state has no clock.
-    expired = [
-        row.id
-        for row in candidates
-        if workflow_of_version(versions[row.form_version_id]).offer_clock(row.state)
-    ]
+    expired = [row.id for row in candidates if _in_offer(versions[row.form_version_id], row.state)]
 
     def expire(submission_id: int) -> None:
         submission = db.session.get(Submission, submission_id)

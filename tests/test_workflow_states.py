@@ -333,3 +333,18 @@ def test_the_migration_gives_existing_versions_their_workflow_and_goes_back(
             columns = connection.execute(text("SELECT * FROM form_versions")).keys()
             assert "workflow_snapshot" not in columns
         engine.dispose()
+
+
+def test_the_docs_tables_are_made_from_the_registries():
+    """docs/workflows.md lists every state declaration, email event and placeholder as the
+    code has them (`.venv/bin/python docs/make_tables.py` rewrites the tables)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("make_tables", root / "docs" / "make_tables.py")
+    make_tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_tables)
+    written = make_tables.DOC.read_text(encoding="utf-8")
+    assert make_tables.rendered(written) == written, "run docs/make_tables.py"
+    assert "`information_requested` | request-handling: request_information" in written

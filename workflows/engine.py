@@ -25,16 +25,22 @@ APPLICANT_EDITS = ("while_open", "always")
 # the others are follow-ups the transition service runs itself.
 BUILTIN_EFFECTS = ("fill_freed_places", "remove_files")
 EFFECT_KINDS = ("email", "document")
-# What a state may declare (docs/workflows.md describes each).
-STATE_KEYS = (
-    "label",
-    "final",
-    "awaits",
-    "reply_within_days",
-    "applicant_edits",
-    "edit_sends",
-    "offer_clock",
-)
+# What a state may declare, and what each means (docs/workflows.md is made from this).
+STATE_DECLARATIONS = {
+    "label": "the state's name per language, shown to applicants and staff",
+    "final": "`true`: nothing follows (a decision); only an admin's `reopens` leaves it",
+    "awaits": "what the person waits for, told on the confirmation page and in the receipt: "
+    "`decision_after_deadline` or `reply`",
+    "reply_within_days": "with `awaits: reply`: the organiser replies within this many days",
+    "applicant_edits": "when the applicant may change their answers: `while_open` (while the "
+    "call accepts answers) or `always` (the organiser asked for more); absent: never",
+    "edit_sends": "the applicant's transition (from this state) that saving changed answers "
+    "takes, e.g. `resubmit`; needs `applicant_edits`",
+    "offer_clock": "`{hours: 48, on_expiry: expire_offer}`: entering the state starts a clock "
+    "(a place held for the person until they confirm it); when it runs out, the system takes "
+    "`on_expiry`, a system transition from this state",
+}
+STATE_KEYS = tuple(STATE_DECLARATIONS)
 
 
 class WorkflowError(ValueError):

@@ -1,5 +1,7 @@
-"""workflow snapshot per form version: its submissions follow the workflow it was
-published with, whatever later happens to the workflow's file
+"""workflow snapshot per form version: its submissions follow the workflow it had
+
+A version's submissions follow the workflow it was published with, whatever later happens
+to the workflow's file.
 
 Revision ID: d4a7b1c9e053
 Revises: c3d9e2f41a07
