@@ -76,10 +76,12 @@ def load_definitions(directory: str | None = None) -> LoadReport:
 def _fill_missing_snapshots() -> None:
     """Versions published before workflow snapshots existed take their workflow's file as
     it is now (the migration fills them too, when it can read the files)."""
+    names = known_workflows()
     for version in db.session.scalars(
         select(FormVersion).where(FormVersion.workflow_snapshot.is_(None))
     ):
-        version.workflow_snapshot = get_workflow(version.definition["workflow"]).source
+        if version.definition.get("workflow") in names:  # else the file is read by name
+            version.workflow_snapshot = get_workflow(version.definition["workflow"]).source
 
 
 def _email_text_gaps(names: set[str]) -> list[str]:

@@ -266,6 +266,13 @@ def test_a_submission_follows_its_versions_workflow_after_the_file_loses_its_sta
         assert "information_requested" not in current.workflow_snapshot["states"]
 
     # The submission still shows its state and moves on, by its own version's workflow.
+    from tests.test_review_detail import page as staff_page
+    from tests.test_review_detail import signed_in, staff
+
+    reviewer = signed_in(app, staff(app, "rita@example.org", "admin"))
+    assert "Information requested" in staff_page(reviewer, submission_id)
+    listed = reviewer.get("/dashboard/submissions").get_data(as_text=True)
+    assert f"/dashboard/submissions/{submission_id}" in listed
     client = FormClient(app.test_client())
     page = text_of(client.get(f"/s/{token}").get_data(as_text=True))
     assert "Information requested" in page and "Which weeks suit you?" in page
