@@ -498,6 +498,11 @@ def _workflow_gaps(workflow, language: str) -> list[str]:
         for step in workflow.transitions
         if not _covers(step.label, language)
     ]
+    missing += [
+        f"the question of action '{step.name}' ({source})"
+        for step in workflow.transitions
+        if step.question is not None and not _covers(step.question, language)
+    ]
     return missing
 
 

@@ -355,3 +355,24 @@ def test_the_docs_tables_are_made_from_the_registries():
     written = make_tables.DOC.read_text(encoding="utf-8")
     assert make_tables.rendered(written) == written, "run docs/make_tables.py"
     assert "`information_requested` | request-handling: request_information" in written
+
+
+def test_a_call_is_refused_when_an_applicant_question_lacks_one_of_its_languages(app, tmp_path):
+    from forms.schema import language_gaps
+    from mail.texts import default_texts
+    from workflows.engine import parse
+
+    raw = yaml.safe_load(
+        open(app.config["FORMDESK_WORKFLOWS_DIR"] + "/request-handling.yaml", encoding="utf-8")
+    )
+    asking = next(t for t in raw["transitions"] if t["name"] == "send_information")
+    del asking["question"]["sv"]
+    workflow = parse(raw, "request-handling.yaml")
+    definition = base(REQUEST, PAGES, workflow="request-handling", languages=["en", "sv"])
+    definition["title"] = {"en": "Visits", "sv": "Besök"}
+    with app.app_context():
+        gaps = language_gaps(definition, workflow, default_texts(), {"decision": {"*": "x"}})
+    assert gaps == [
+        "languages: 'sv' is offered but lacks the question of action 'send_information' "
+        "(workflows/definitions/request-handling.yaml)"
+    ]
