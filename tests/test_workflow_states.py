@@ -173,6 +173,16 @@ WRONG = [
         asking(**{"{name: ask,": "{name: ask, question: {en: Sure},"}),
         "'question' is what the applicant confirms",
     ),
+    (asking(**{"label: Done,": "label: Done, waiting_list: {promote: finish},"}), "needs states"),
+    (
+        asking(**{"label: Open,": "label: Open, holds_place: true, waiting_list: {promote: ask},"}),
+        "'waiting_list.promote': 'ask' must go from 'open' and be 'by: [system]'",
+    ),
+    (asking(**{"initial: open": "initial: open\noffer_hours: 4"}), "offer_hours: is declared"),
+    (
+        asking(**{"initial: open": "initial: open\ncapacity: {holds: [open]}"}),
+        "test.yaml: capacity: is declared by the states now: `holds_place: true`",
+    ),
 ]
 
 

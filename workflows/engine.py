@@ -36,11 +36,23 @@ STATE_DECLARATIONS = {
     "call accepts answers) or `always` (the organiser asked for more); absent: never",
     "edit_sends": "the applicant's transition (from this state) that saving changed answers "
     "takes, e.g. `resubmit`; needs `applicant_edits`",
+    "holds_place": "`true`: a submission here takes places of the call's `capacity` (its "
+    "seats); a transition guarded by `capacity` into such a state is refused when they are "
+    "taken",
+    "waiting_list": "`{promote: <system transition>}`: the waiting list; a freed place goes to "
+    "the first one here (by submission time) who fits, by the system taking `promote`. At "
+    "most one state is the waiting list, and only beside states that hold a place",
     "offer_clock": "`{hours: 48, on_expiry: expire_offer}`: entering the state starts a clock "
     "(a place held for the person until they confirm it); when it runs out, the system takes "
     "`on_expiry`, a system transition from this state",
 }
 STATE_KEYS = tuple(STATE_DECLARATIONS)
+# Workflow-level keys of earlier versions, now said by the states themselves.
+MOVED_TO_STATES = {
+    "capacity": "`holds_place: true` on the states that take a place, "
+    "`waiting_list: {promote: …}` on the waiting list",
+    "offer_hours": "`offer_clock: {hours: …, on_expiry: …}` on the offered state",
+}
 
 
 class WorkflowError(ValueError):
@@ -180,6 +192,7 @@ def parse(raw: dict, source: str) -> Workflow:
             **_awaiting(spec, where, problem),
             **_editing(spec, where, problem),
             **_offering(spec, where, problem),
+            **_placing(spec, where, problem),
         }
     if not states:
         problem("states", "at least one state is needed")
@@ -240,17 +253,10 @@ def parse(raw: dict, source: str) -> Workflow:
             )
         )
 
-    capacity = None
-    if raw.get("capacity"):
-        spec = raw["capacity"]
-        capacity = Capacity(
-            tuple(spec.get("holds") or ()), spec.get("waitlist"), spec.get("promote")
-        )
-        for state in (*capacity.holds, capacity.waitlist):
-            if state is not None and state not in states:
-                problem("capacity", f"'{state}' is not a state")
-        if capacity.promote and capacity.promote not in names:
-            problem("capacity.promote", f"no transition named '{capacity.promote}'")
+    for key, instead in MOVED_TO_STATES.items():
+        if key in raw:
+            problem(key, f"is declared by the states now: {instead} (docs/workflows.md)")
+    capacity = _capacity(states, problem)
     by_name = {t.name: t for t in transitions}
     for state, declared in states.items():
         for message in _declared_transition_problems(state, declared, by_name):
@@ -265,6 +271,42 @@ def parse(raw: dict, source: str) -> Workflow:
         capacity=capacity,
         source=raw,
     )
+
+
+def _placing(spec: dict, where: str, problem) -> dict:
+    """`holds_place: true` and `waiting_list: {promote: <transition>}`."""
+    found = {}
+    holds = spec.get("holds_place")
+    if holds is not None:
+        if not isinstance(holds, bool):
+            problem(where, "'holds_place' must be true or false")
+        elif holds:
+            found["holds_place"] = True
+    waiting = spec.get("waiting_list")
+    if waiting is not None:
+        promote = waiting.get("promote") if isinstance(waiting, dict) else None
+        if not promote or set(waiting) != {"promote"}:
+            problem(
+                where, "'waiting_list' needs 'promote': the system transition that gives it a place"
+            )
+        else:
+            found["waiting_list"] = promote
+    return found
+
+
+def _capacity(states: dict, problem) -> Capacity | None:
+    """The places as the states declare them; None when no state holds one."""
+    holds = tuple(s for s, d in states.items() if d.get("holds_place"))
+    waiting = [s for s, d in states.items() if d.get("waiting_list")]
+    if len(waiting) > 1:
+        problem("states", f"only one state can be the waiting list, not {waiting}")
+    if waiting and not holds:
+        problem(f"states.{waiting[0]}", "a waiting list needs states that hold a place")
+    if not holds:
+        return None
+    waitlist = waiting[0] if waiting else None
+    promote = states[waitlist]["waiting_list"] if waitlist else None
+    return Capacity(holds, waitlist, promote)
 
 
 def _editing(spec: dict, where: str, problem) -> dict:
@@ -308,6 +350,8 @@ def _declared_transition_problems(state: str, declared: dict, by_name: dict) -> 
         wanted.append(("edit_sends", declared["edit_sends"], "applicant"))
     if declared.get("offer_clock"):
         wanted.append(("offer_clock.on_expiry", declared["offer_clock"].on_expiry, "system"))
+    if declared.get("waiting_list"):
+        wanted.append(("waiting_list.promote", declared["waiting_list"], "system"))
     for key, name, actor in wanted:
         step = by_name.get(name)
         if step is None:
