@@ -3,7 +3,7 @@ its own audit entry (inside the transition's transaction, so the wish exists exa
 the decision does); the background worker then makes the letter as PDF and DOCX. Each
 decision gets its own letter: the documents' revision is the id of the audit entry that
 caused them. The text is the form's `letters` text for the new state, else a default
-(documents/letters.yaml), with `{placeholder}`s filled as in email texts (mail.texts)."""
+(documents/letters.yaml), with `{placeholder}`s filled as in email texts (forms.placeholders)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from sqlalchemy import case, exists, or_, select
 from documents.content import DocumentContent, decision_letter
 from documents.store import _keep, documents_made, render
 from extensions import db
+from forms import placeholders
 from forms.applicant_name import applicant_name
 from forms.published import spec_for
 from forms.spec import FormSpec
 from jobs import dispatch, isolation
 from jobs.dispatch import Task
-from mail.texts import fill
 from models import AuditEntry, Document, Submission
 from models.duties import LETTERS
 from moments import local_date
@@ -58,10 +58,12 @@ def letter_text(spec: FormSpec, state: str, language: str) -> str:
 def letter_values(
     submission: Submission, spec: FormSpec, entry: AuditEntry, state_label: str
 ) -> dict[str, str]:
+    """The letter's placeholders (forms.placeholders, those of LETTER use) filled in."""
     language = submission.language
-    answers = submission.answers_by_field()
-    values = {
-        "name": applicant_name(spec, answers) or (submission.applicant_email or ""),
+    facts = {
+        "language": language,
+        "person": applicant_name(spec, submission.answers_by_field()),
+        "email": submission.applicant_email or "",
         "reference": submission.reference,
         "form_title": spec.text("title", language),
         "organisation": spec.organisation_name(language),
@@ -69,14 +71,14 @@ def letter_values(
         "contact_email": spec.contact["email"],
         "state": state_label,
         "comment": (entry.comment or "").strip(),
-        "date": local_date(entry.created_at.astimezone(spec.timezone).date(), language),
+        "decided_on": entry.created_at.astimezone(spec.timezone).date(),
     }
-    return values  # the same names as LETTER_PLACEHOLDERS, which texts are checked against
+    return placeholders.values(facts, placeholders.LETTER)
 
 
 def paragraphs_of(text: str, values: dict[str, str]) -> list[str]:
     """Filled in, split at blank lines; a paragraph left empty (no comment) goes."""
-    filled = fill(text, values)
+    filled = placeholders.fill(text, values)
     return [p.strip() for p in re.split(r"\n\s*\n", filled) if p.strip()]
 
 

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from config import LANGUAGES
+from forms import placeholders
 from forms.build import RESERVED_NAMES
 from forms.fields import REGISTRY
+from forms.placeholders import LETTER
 from forms.texts import normalise_text, says_optional
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -53,18 +55,6 @@ TOP_KEYS = {
     "event",
     "applicant_name_field",
     "letters",
-}
-# What a decision letter (`letters`) may say in braces; filled in when the letter is made.
-LETTER_PLACEHOLDERS = {
-    "name": "the applicant's name (or email when the form asks no name)",
-    "reference": "the submission's reference, e.g. MSAS-2030-0007",
-    "form_title": "the call's title",
-    "organisation": "the organising body",
-    "contact_name": "the call's contact person",
-    "contact_email": "the call's contact address",
-    "state": "the decision, e.g. Accepted",
-    "comment": "the reviewer's message to the applicant (may be empty)",
-    "date": "the day of the decision",
 }
 # What `show_if` may refer to: questions with a fixed set of answers, which the server
 # (forms/conditions.py) and the page script (static/js/formdesk.js) read the same way.
@@ -209,8 +199,6 @@ class _Checker:
 
     def letters(self, raw) -> dict:
         """Decision letters: workflow state → text (per language) with `{placeholder}`s."""
-        from mail.texts import problems  # the same placeholder rules as email texts
-
         if not isinstance(raw, dict):
             self.problem("letters", "must map a state (e.g. accepted) to a text")
             return {}
@@ -226,11 +214,9 @@ class _Checker:
             for language, body in text.items():
                 if not body.strip():
                     self.problem(f"{where}.{language}", "is empty")
-                for found in problems("", body, allowed=LETTER_PLACEHOLDERS):
-                    self.problem(
-                        f"{where}.{language}",
-                        f"{found}; use {', '.join('{' + k + '}' for k in LETTER_PLACEHOLDERS)}",
-                    )
+                for found in placeholders.problems("", body, placeholders.LETTER):
+                    allowed = ", ".join("{" + k + "}" for k in placeholders.names(LETTER))
+                    self.problem(f"{where}.{language}", f"{found}; use {allowed}")
             letters[str(state)] = text
         return letters
 
@@ -453,7 +439,7 @@ def language_gaps(definition: dict, workflow, email_texts: dict, letter_texts: d
             missing.append(f"the definition's own texts at {shown}")
         missing += _workflow_gaps(workflow, language)
         for event in _emails_sent(workflow):
-            texts = email_texts.get(event) or email_texts["decision"]
+            texts = email_texts.get(event) or {}
             if language not in texts:
                 missing.append(f"the email '{event}' (mail/defaults.yaml)")
         for state in _lettered_states(workflow):
@@ -512,17 +498,16 @@ def _workflow_gaps(workflow, language: str) -> list[str]:
         for step in workflow.transitions
         if not _covers(step.label, language)
     ]
+    missing += [
+        f"the question of action '{step.name}' ({source})"
+        for step in workflow.transitions
+        if step.question is not None and not _covers(step.question, language)
+    ]
     return missing
 
 
 def _emails_sent(workflow) -> list[str]:
-    sent = [
-        effect.split(":", 1)[1]
-        for step in workflow.transitions
-        for effect in step.effects
-        if effect.startswith("email:")
-    ]
-    return list(dict.fromkeys([*ALWAYS_SENT, *sent]))
+    return list(dict.fromkeys([*ALWAYS_SENT, *workflow.email_events()]))
 
 
 def _lettered_states(workflow) -> list[str]:

@@ -8,10 +8,11 @@ from email.utils import make_msgid
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
+from forms.placeholders import REGISTRY, fill
 from jobs import dispatch
 from jobs.dispatch import Task
 from mail.delivery import sender_address
-from mail.texts import fill, greeting, own_links, text_for, to_html
+from mail.texts import own_links, text_for, to_html
 from models import OutboxMessage
 from models.outbox import OutboxStatus
 
@@ -35,7 +36,8 @@ def enqueue(
     `greet`: the person's name for `{greeting}` (empty: a greeting without a name)."""
     text = text_for(kind, language, form_id)
     # In the language the text is written in, so the first line matches the rest.
-    values = {**values, "greeting": greeting(greet, text.language)}
+    greeting = REGISTRY["greeting"].render({"greet": greet, "language": text.language})
+    values = {**values, "greeting": greeting}
     body = fill(text.body, values)
     subject = " ".join(fill(text.subject, values).split())[:300]
     row = {

@@ -1,7 +1,7 @@
 """Email texts: the defaults in mail/defaults.yaml, admins' overrides per form, event and
-language, and placeholder filling. Placeholders are plain `{name}` substitutions — no
-expressions, attributes or filters — so an admin's template cannot reach anything but the
-values given to it."""
+language, which events there are (the service's own and the workflows'), and the HTML part.
+The placeholders they may use are forms.placeholders (one registry for emails, letters and
+the admin page)."""
 
 from __future__ import annotations
 
@@ -13,61 +13,18 @@ from html import escape, unescape
 from pathlib import Path
 
 import yaml
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from extensions import db
+from forms.placeholders import link_names
 from models import EmailTemplate
+from workflows.engine import Workflow
 
-PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-PLACEHOLDERS = {
-    "reference": "the submission's reference, e.g. MSAS-2030-0007",
-    "greeting": "the greeting line: the contact person's name where the call asks for it "
-    "(Hello Anna Nowak,), else a neutral one (Hello,)",
-    "name": "the applicant's name (or email when the form asks no name)",
-    "form_title": "the call's title",
-    "organisation": "the organising body",
-    "contact_email": "the call's contact address",
-    "status_link": "the applicant's private link to their submission",
-    "state": "the new state, e.g. Accepted",
-    "comment": "the reviewer's message to the applicant (may be empty)",
-    "deadline": "the call's closing time",
-    "answers": "a summary of the answers",
-    "outcome": "what happened, as a heading, e.g. You are on the waiting list",
-    "next_steps": "what happens next, e.g. the place on the waiting list",
-    "scheduled_for": "the date agreed for a request",
-    "offer_deadline": "until when an offered place must be confirmed",
-    "resume_link": "the link to continue saved answers",
-    "review_link": "the dashboard link for reviewers",
-    "count": "number of submissions in a digest",
-    "submissions": "list of submissions in a digest",
-}
-# Events a transition can name (`email:<event>`) use the `decision` text unless an admin
-# wrote one for the event itself.
-EVENTS = (
-    "receipt",
-    "resume",
-    "new_submission",
-    "digest",
-    "offered",
-    "accepted",
-    "waitlisted",
-    "rejected",
-    "promoted",
-    "completion_requested",
-    "withdrawn",
-    "scheduled",
-    "declined",
-    "cancelled",
-    "confirmed",
-    "offer_expired",
-    "reopened",
-)
+# Events the service itself sends, whatever the workflow; the others are the workflows'
+# `email:<event>` effects (workflow_events), each with its own default texts.
+SYSTEM_EVENTS = ("receipt", "resume", "new_submission", "digest")
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 URL = re.compile(r"https?://[^\s<>\"]+")
-# The placeholders whose values are the service's own links: the only values made links.
-LINK_PLACEHOLDERS = ("status_link", "resume_link", "review_link")
 
 
 @dataclass(frozen=True)
@@ -88,11 +45,42 @@ class MissingText(LookupError):
     lack are refused when they load (forms.schema.language_gaps), so this is a bug."""
 
 
-def default_text(event: str, language: str) -> Text:
-    """The shipped text; an event without its own uses `decision`. Never another language's:
-    an English email to someone who chose German is a defect, not a fallback."""
+def workflow_events(workflows: Iterable[Workflow]) -> tuple[str, ...]:
+    """The events the workflows' transitions send (`email:<event>`), each once."""
+    return tuple(dict.fromkeys(e for w in workflows for e in w.email_events()))
+
+
+def missing_texts(workflows: Iterable[Workflow], languages: Iterable[str]) -> list[str]:
+    """Every event (the service's own and the workflows') needs a default subject and body
+    in every language of the installation: an event without one would reach people in a
+    text admins cannot see or edit. One line per gap, naming the workflow that sends it."""
     defaults = default_texts()
-    texts = defaults.get(event) or defaults["decision"]
+    senders: dict[str, list[str]] = {event: [] for event in SYSTEM_EVENTS}
+    for workflow in workflows:
+        for event in workflow.email_events():
+            senders.setdefault(event, []).append(workflow.name)
+    found = []
+    for event, names in senders.items():
+        by = f" (sent by workflow {', '.join(names)})" if names else ""
+        texts = defaults.get(event)
+        if not isinstance(texts, dict):
+            found.append(f"{DEFAULTS_FILE}: no texts for the email event '{event}'{by}")
+            continue
+        for language in languages:
+            text = texts.get(language) or {}
+            if not (str(text.get("subject") or "").strip() and str(text.get("body") or "").strip()):
+                found.append(
+                    f"{DEFAULTS_FILE}: {event}.{language}: no subject and body for the email "
+                    f"event '{event}' in '{language}'{by}"
+                )
+    return found
+
+
+def default_text(event: str, language: str) -> Text:
+    """The shipped text of the event. Never another language's, never another event's:
+    an English email to someone who chose German is a defect, not a fallback (the texts
+    are checked when the definitions load: missing_texts)."""
+    texts = default_texts().get(event) or {}
     if language not in texts:
         raise MissingText(f"mail/defaults.yaml: no '{event}' text in '{language}'")
     chosen = texts[language]
@@ -116,37 +104,11 @@ def text_for(event: str, language: str, form_id: int | None) -> Text:
     return Text(chosen.subject, chosen.body, language)
 
 
-def problems(subject: str, body: str, allowed: Iterable[str] = PLACEHOLDERS) -> list[str]:
-    """What is wrong with an admin's text; checked when it is saved. `allowed` names the
-    placeholders the text may use (decision letters have their own)."""
-    found = []
-    for part in (subject, body):
-        unknown = sorted(set(PLACEHOLDER.findall(part)) - set(allowed))
-        if unknown:
-            found.append("unknown placeholder(s): " + ", ".join("{" + u + "}" for u in unknown))
-        stripped = PLACEHOLDER.sub("", part)
-        if "{" in stripped or "}" in stripped:
-            found.append("a brace that is not part of a {placeholder}")
-    if "\n" in subject or "\r" in subject:
-        found.append("the subject must be one line")
-    return sorted(set(found))
-
-
-def greeting(name: str, language: str) -> str:
-    """The greeting line in `language`, with the person's name when known."""
-    with force_locale(language):
-        return _("Hello %(name)s,", name=name) if name else _("Hello,")
-
-
-def fill(text: str, values: dict[str, str]) -> str:
-    return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), text)
-
-
 def own_links(template: str, values: dict[str, str]) -> set[str]:
     """What may be a link in an email: the service's own links and the addresses the
     template itself writes (its author's). An applicant's answer is never one: an email in
     the organisation's name must not carry a link a stranger typed."""
-    return set(URL.findall(template)) | {values[k] for k in LINK_PLACEHOLDERS if values.get(k)}
+    return set(URL.findall(template)) | {values[k] for k in link_names() if values.get(k)}
 
 
 def to_html(text: str, language: str, title: str, links: Iterable[str] = ()) -> str:

@@ -48,5 +48,9 @@ class FormVersion(db.Model):
     opens_at = mapped_column(UTCDateTime, nullable=False)
     closes_at = mapped_column(UTCDateTime, nullable=False)
     published_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The workflow definition as it was when this version was published: every decision on
+    # its submissions follows it, so editing a workflow file never strands a submission in
+    # a state that is gone (None only before it is backfilled: the file is read then).
+    workflow_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     form: Mapped[Form] = relationship(back_populates="versions", foreign_keys=[form_id])

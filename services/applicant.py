@@ -35,9 +35,6 @@ from services.transitions import (
 from workflows.engine import Transition, Workflow
 
 APPLICANT = Actor("applicant")
-# The reviewer asked for more: the applicant may change their answers whatever the deadline.
-COMPLETION_STATE = "completion_requested"
-RESUBMIT = "resubmit"
 
 
 class EditRefused(Exception):
@@ -59,6 +56,7 @@ class ApplicantStatus:
     offer_expired: bool = False  # the time to confirm passed (the job passes it on soon)
     actions: list[Transition] = field(default_factory=list)
     can_edit: bool = False
+    asked_for_more: bool = False  # saving changed answers sends them back (`edit_sends`)
 
 
 @dataclass
@@ -113,12 +111,13 @@ def status_of(
         offer_expired=_offer_expired(workflow, submission, now),
         actions=_applicant_actions(workflow, submission, now),
         can_edit=edit_refusal(submission, now=now) is None,
+        asked_for_more=workflow.edit_sends(submission.state) is not None,
     )
 
 
 def _offer_state(workflow: Workflow, state: str) -> bool:
-    """A state entered with an offer clock (a place offered that must be confirmed)."""
-    return any(t.target == state and "start_offer_clock" in t.effects for t in workflow.transitions)
+    """A state with an offer clock (a place offered that must be confirmed)."""
+    return workflow.offer_clock(state) is not None
 
 
 def _offer_expired(workflow: Workflow, submission: Submission, now: datetime) -> bool:
@@ -194,14 +193,14 @@ def edit_refusal(
 ) -> str | None:
     """None when the answers may be changed; else the reason, for the applicant.
 
-    Allowed in the workflow's initial states while the call accepts answers (an edit begun
-    before the deadline may be saved in the grace period, like a submission), and whenever
-    the organiser asked for completion."""
+    The state declares it (`applicant_edits`): `while_open` while the call accepts answers
+    (an edit begun before the deadline may be saved in the grace period, like a
+    submission), `always` whatever the deadline (the organiser asked for more)."""
     now = now or utcnow()
-    if submission.state == COMPLETION_STATE:
+    allowed = workflow_of(submission).applicant_edits(submission.state)
+    if allowed == "always":
         return None
-    workflow = workflow_of(submission)
-    if submission.state not in {choice.target for choice in workflow.initial}:
+    if allowed is None:
         return _("Your answers can no longer be changed: the organiser has dealt with them.")
     version = submission.form_version
     if not accepts_answers(version.opens_at, version.closes_at, started_at or now, now):
@@ -249,7 +248,7 @@ def save_edit(
 ) -> EditResult:
     """Replace the answers with the workspace's: the previous ones become revision
     `expected_revision`, the audit entry names the changed fields, and when the organiser had
-    asked for completion the application goes back to them (`resubmit`) in the same
+    asked for more the application goes back to them (the state's `edit_sends`) in the same
     transaction."""
     now = now or utcnow()
     submission, draft = _lock_edit(submission_id, expected_revision, started_at, now)
@@ -257,22 +256,23 @@ def save_edit(
     kept = answers_to_keep(spec, draft.answers)
     previous = submission.answers_by_field()
     changed = _changed_names(spec, previous, kept)
-    resubmit = submission.state == COMPLETION_STATE
-    if not changed and not resubmit:
+    sends = workflow_of(submission).edit_sends(submission.state)
+    if not changed and sends is None:
         _refuse(_("You have not changed any answer."))
     if changed:
         _store_revision(submission, draft, spec, previous, kept, changed, now)
     draft.answers = dict(kept)
     db.session.flush()
-    if resubmit:
+    if sends is not None:
         try:  # commits the edit and the move together
-            transition(submission.id, RESUBMIT, APPLICANT, expected_state=COMPLETION_STATE, now=now)
+            state = submission.state
+            transition(submission.id, sends.name, APPLICANT, expected_state=state, now=now)
         except TransitionRefused:
             db.session.rollback()
             raise
     else:
         db.session.commit()
-    return EditResult(changed=changed, revision=submission.revision, resubmitted=resubmit)
+    return EditResult(changed=changed, revision=submission.revision, resubmitted=sends is not None)
 
 
 def _refuse(message: str, page: int | None = None) -> NoReturn:

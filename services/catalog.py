@@ -11,11 +11,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from config import LANGUAGES
 from extensions import db
 from forms.schema import DefinitionError, checksum, language_gaps, load_file
+from mail.texts import missing_texts
 from models import Form, FormVersion
 from models.types import utcnow
-from workflows.engine import get_workflow, known_workflows
+from workflows.engine import WorkflowError, get_workflow, known_workflows
 
 
 @dataclass
@@ -54,6 +56,7 @@ def load_definitions(directory: str | None = None) -> LoadReport:
                 problems.append(f"{path}: letters.{state}: not a state of {definition['workflow']}")
             problems += [f"{path}: {gap}" for gap in _language_gaps(definition, workflow)]
         definitions.append(definition)
+    problems += _email_text_gaps(workflows)
     slugs = [d["slug"] for d in definitions]
     for slug in {s for s in slugs if slugs.count(s) > 1}:
         problems.append(f"{directory}: slug '{slug}' is used by more than one file")
@@ -63,8 +66,32 @@ def load_definitions(directory: str | None = None) -> LoadReport:
     report = LoadReport([], [], [])
     for definition in definitions:
         publish(definition, report)
+    _fill_missing_snapshots()
     db.session.commit()
     return report
+
+
+def _fill_missing_snapshots() -> None:
+    """Versions published before workflow snapshots existed take their workflow's file as
+    it is now (the migration fills them too, when it can read the files)."""
+    names = known_workflows()
+    for version in db.session.scalars(
+        select(FormVersion).where(FormVersion.workflow_snapshot.is_(None))
+    ):
+        if version.definition.get("workflow") in names:  # else the file is read by name
+            version.workflow_snapshot = get_workflow(version.definition["workflow"]).source
+
+
+def _email_text_gaps(names: set[str]) -> list[str]:
+    """Every workflow in the folder is checked (a broken one is named, not only those in
+    use), and so are their email events' default texts in every installation language."""
+    problems, workflows = [], []
+    for name in sorted(names):
+        try:
+            workflows.append(get_workflow(name))
+        except WorkflowError as exc:
+            problems.append(str(exc))
+    return problems + missing_texts(workflows, LANGUAGES)
 
 
 def _language_gaps(definition: dict, workflow) -> list[str]:
@@ -76,14 +103,24 @@ def _language_gaps(definition: dict, workflow) -> list[str]:
 
 
 def publish(definition: dict, report: LoadReport) -> FormVersion | None:
+    """A new version when the definition or its workflow changed since the current one:
+    the version keeps a snapshot of the workflow, which its submissions follow."""
     digest = checksum(definition)
+    workflow = get_workflow(definition["workflow"]).source
     form = db.session.scalar(select(Form).where(Form.slug == definition["slug"]))
+    current = form.current_version if form is not None else None
     if form is None:
         form = Form(slug=definition["slug"])
         db.session.add(form)
         db.session.flush()
         report.created.append(form.slug)
-    elif form.current_version and form.current_version.checksum == digest:
+    elif (
+        current is not None
+        and current.checksum == digest
+        and current.workflow_snapshot in (None, workflow)
+    ):
+        if current.workflow_snapshot is None:
+            current.workflow_snapshot = workflow  # published before snapshots existed
         report.unchanged.append(form.slug)
         return None
     else:
@@ -95,6 +132,7 @@ def publish(definition: dict, report: LoadReport) -> FormVersion | None:
         checksum=digest,
         opens_at=datetime.fromisoformat(definition["opens_at"]),
         closes_at=datetime.fromisoformat(definition["closes_at"]),
+        workflow_snapshot=workflow,
     )
     db.session.add(version)
     db.session.flush()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -22,24 +22,23 @@ from sqlalchemy.exc import IntegrityError
 
 from config import LANGUAGES
 from extensions import db
+from forms import placeholders
+from forms.placeholders import EMAIL, PLACEHOLDER, fill, problems
 from forms.published import spec_for
 from forms.spec import FormSpec
 from mail.links import absolute_url
 from mail.texts import (
-    EVENTS,
-    PLACEHOLDER,
-    PLACEHOLDERS,
+    SYSTEM_EVENTS,
     default_text,
-    fill,
-    greeting,
     own_links,
-    problems,
     text_for,
     to_html,
+    workflow_events,
 )
 from models import AuditEntry, EmailTemplate, Form, User
 from models.types import utcnow
-from moments import local_time_in
+from workflows.engine import Workflow, get_workflow, known_workflows
+from workflows.lookup import workflow_of_version
 
 MAX_SUBJECT_LENGTH = 300  # the outbox column
 MAX_BODY_LENGTH = 20_000
@@ -152,10 +151,45 @@ def scopes(language: str) -> list[Scope]:
     return found
 
 
-def events_of(form_id: int | None) -> tuple[str, ...]:
+def _workflows_of(form_id: int | None) -> list[Workflow]:
+    """The workflow a form's current version follows; for all forms, every workflow."""
     if form_id is None:
-        return EVENTS
-    return tuple(e for e in EVENTS if e not in ALL_FORMS_ONLY_EVENTS)
+        return [get_workflow(name) for name in sorted(known_workflows())]
+    form = db.session.get(Form, form_id)
+    if form is None:
+        return []
+    version = form.current_version or (form.versions[-1] if form.versions else None)
+    return [workflow_of_version(version)] if version is not None else []
+
+
+def events_of(form_id: int | None) -> tuple[str, ...]:
+    """The service's own events and those the workflow sends (its `email:<event>`)."""
+    own = workflow_events(_workflows_of(form_id))
+    if form_id is None:
+        return (*SYSTEM_EVENTS, *own)
+    return (*(e for e in SYSTEM_EVENTS if e not in ALL_FORMS_ONLY_EVENTS), *own)
+
+
+def event_names(form_id: int | None, language: str) -> dict[str, str]:
+    """What each event is, for admins: the service's own named here, a workflow's by the
+    transitions that send it and the state they lead to (from the definition)."""
+    names = {
+        "receipt": _("Receipt to the applicant"),
+        "resume": _("Link to continue saved answers"),
+        "new_submission": _("New submission, to reviewers"),
+        "digest": _("Daily digest, to reviewers"),
+    }
+    for workflow in _workflows_of(form_id):
+        for event in workflow.email_events():
+            described = [
+                f"{step.title(language)} → {workflow.state_label(step.target, language)}"
+                for step in workflow.transitions_sending(event)
+            ]
+            known = names.get(event)
+            names[event] = "; ".join(
+                dict.fromkeys([*(known.split("; ") if known else []), *described])
+            )
+    return names
 
 
 def find_scope(form_id: int | None, event: str, language: str, ui_language: str) -> Scope:
@@ -249,7 +283,7 @@ def _shown(items: list[str], limit: int = 5) -> str:
 
 
 def check(subject: str, body: str) -> dict[str, list[str]]:
-    """Messages by field for what cannot be saved. mail.texts.problems() is the rule (the
+    """Messages by field for what cannot be saved. forms.placeholders.problems() is the rule (the
     same check the outbox relies on); this says, beside each field, what is wrong."""
     errors: dict[str, list[str]] = {}
     for name, part in (("subject", subject), ("body", body)):
@@ -267,7 +301,8 @@ def check(subject: str, body: str) -> dict[str, list[str]]:
                 {
                     braced
                     for braced in BRACED.findall(part)
-                    if not PLACEHOLDER.fullmatch(braced) or braced[1:-1] not in PLACEHOLDERS
+                    if not PLACEHOLDER.fullmatch(braced)
+                    or braced[1:-1] not in placeholders.names(EMAIL)
                 }
             )
             if unknown:
@@ -381,10 +416,11 @@ def sample_values(scope: Scope, language: str) -> dict[str, str]:
     reference = f"{prefix}-{now.year}-0007"
     with force_locale(language):
         title = spec.text("title", language) if spec else _("Example call")
-        values = {
+        facts = {
+            "language": language,
             "reference": reference,
-            "greeting": greeting("Maria Nowak", language),
-            "name": "Maria Nowak",
+            "greet": "Maria Nowak",
+            "person": "Maria Nowak",
             "form_title": title,
             "organisation": spec.organisation_name(language) if spec else _("Example organisation"),
             "contact_email": spec.contact["email"] if spec else "calls@example.org",
@@ -393,27 +429,22 @@ def sample_values(scope: Scope, language: str) -> dict[str, str]:
             "outcome": _("Application received"),  # workflows.outcome: per workflow state
             "next_steps": _("The organiser will tell you what happens next."),
             "comment": _("Thank you, we look forward to working with you."),
-            "deadline": local_time_in(
-                spec.closes_at if spec else now + timedelta(days=30), zone, language
-            ),
+            "closes_at": spec.closes_at if spec else now + timedelta(days=30),
+            "timezone": zone,
             "answers": "\n".join(
                 [
                     "- " + _("Contact person") + ": Maria Nowak",
                     "- " + _("Email address") + ": maria.nowak@example.org",
                 ]
             ),
-            "scheduled_for": local_time_in(
-                datetime(now.year, now.month, now.day, 10, tzinfo=zone) + timedelta(days=14),
-                zone,
-                language,
-            ),
-            "offer_deadline": local_time_in(now + timedelta(days=3), zone, language),
+            "scheduled_on": (now.astimezone(zone) + timedelta(days=14)).date(),
+            "offer_expires_at": now + timedelta(days=3),
             "resume_link": absolute_url("public.resume", token=SAMPLE_TOKEN),
             "review_link": absolute_url("review.show", submission_id=7),
-            "count": "2",
+            "count": 2,
             "submissions": f"- {reference}: {title}\n- {prefix}-{now.year}-0008: {title}",
         }
-    return {name: values.get(name, "") for name in PLACEHOLDERS}
+        return placeholders.values(facts, EMAIL)
 
 
 def preview(scope: Scope, language: str, subject: str, body: str) -> Preview:

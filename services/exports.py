@@ -53,7 +53,7 @@ from services.blind_review import hides_identity, identifying_fields, is_hidden
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
 from services.staff_input import normalise_tag
-from workflows.engine import get_workflow
+from workflows.lookup import workflow_of_version
 
 BATCH_SIZE = 1000
 # Spreadsheets run a cell starting with one of these as a formula (tab and CR because some
@@ -254,7 +254,7 @@ def _plan(form: Form, spec: FormSpec, language: str, viewer: User | None) -> _Pl
         )
         item = column.field.text("item_label", language) or _("Item")
         groups.append(_GroupPlan(column, children, _("%(item)s no.", item=item)))
-    workflow = get_workflow(spec.workflow)
+    workflow = workflow_of_version(form.current_version or versions[-1])
     return _Plan(
         spec=spec,
         language=language,

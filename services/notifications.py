@@ -12,6 +12,7 @@ from sqlalchemy import select
 from documents.attachments import copies_for_receipt
 from documents.letters import letter_for_decision_email
 from extensions import db
+from forms import placeholders
 from forms.applicant_name import applicant_name
 from forms.published import spec_for
 from forms.spec import FormSpec
@@ -19,7 +20,6 @@ from mail.links import absolute_url
 from mail.outbox import enqueue
 from models import Draft, Submission, User
 from models.types import utcnow
-from moments import local_date, local_time_in
 from services.access import only_reviewable, reviewers_of
 from services.tokens import submission_token
 from services.users import language_of
@@ -48,17 +48,20 @@ def answers_summary(spec: FormSpec, answers: dict, language: str) -> str:
     return "\n".join(lines)
 
 
-def _common(submission: Submission, spec: FormSpec, language: str) -> dict[str, str]:
-    person = applicant_name(spec, submission.answers_by_field())
+def _common(submission: Submission, spec: FormSpec, language: str) -> dict:
+    """The facts placeholders are rendered from (forms.placeholders)."""
     token = submission_token(submission.token_nonce) if submission.token_nonce else None
     return {
+        "language": language,
         "reference": submission.reference,
-        "name": person or (submission.applicant_email or ""),
+        "person": applicant_name(spec, submission.answers_by_field()),
+        "email": submission.applicant_email or "",
         "form_title": spec.text("title", language),
         "organisation": spec.organisation_name(language),
         "contact_email": spec.contact["email"],
         "status_link": absolute_url("applicant.status", token=token) if token else "",
-        "deadline": local_time_in(spec.closes_at, spec.timezone, language),
+        "closes_at": spec.closes_at,
+        "timezone": spec.timezone,
     }
 
 
@@ -71,15 +74,15 @@ def submission_received(submission: Submission) -> None:
     spec = spec_for(submission.form_version)
     language = submission.language
     if submission.applicant_email:
-        values = _common(submission, spec, language)
-        values.update(_outcome_values(submission, language))
-        values["answers"] = answers_summary(spec, submission.answers_by_field(), language)
+        facts = _common(submission, spec, language)
+        facts.update(_outcome_values(submission, language))
+        facts["answers"] = answers_summary(spec, submission.answers_by_field(), language)
         enqueue(
             key=f"receipt:{submission.id}",
             kind="receipt",
             recipient=submission.applicant_email,
             language=language,
-            values=values,
+            values=placeholders.values(facts, placeholders.EMAIL),
             form_id=submission.form_id,
             submission_id=submission.id,
             attachments=_receipt_attachments(submission, spec),
@@ -88,14 +91,14 @@ def submission_received(submission: Submission) -> None:
         )
     for reviewer in _reviewers(submission.form_id, notify="immediate"):
         reviewer_language = language_of(reviewer)
-        values = _common(submission, spec, reviewer_language)
-        values["review_link"] = absolute_url("review.show", submission_id=submission.id)
+        facts = _common(submission, spec, reviewer_language)
+        facts["review_link"] = absolute_url("review.show", submission_id=submission.id)
         enqueue(
             key=f"new_submission:{submission.id}:{reviewer.id}",
             kind="new_submission",
             recipient=reviewer.email,
             language=reviewer_language,
-            values=values,
+            values=placeholders.values(facts, placeholders.EMAIL),
             form_id=submission.form_id,
             submission_id=submission.id,
             greet=reviewer.name,
@@ -151,22 +154,19 @@ def transition_email(event: str, *, submission: Submission, transition, comment=
         return
     spec = spec_for(submission.form_version)
     language = submission.language
-    values = _common(submission, spec, language)
-    values["state"] = workflow_of(submission).state_label(submission.state, language)
-    values["comment"] = (comment or "").strip()
-    if submission.offer_expires_at:
-        values["offer_deadline"] = local_time_in(
-            submission.offer_expires_at, spec.timezone, language
-        )
+    facts = _common(submission, spec, language)
+    facts["state"] = workflow_of(submission).state_label(submission.state, language)
+    facts["comment"] = (comment or "").strip()
+    facts["offer_expires_at"] = submission.offer_expires_at
     entry = _last_audit_entry(submission.id)  # the state change this message is about
     if scheduled := (entry.data or {}).get("scheduled_for"):
-        values["scheduled_for"] = local_date(scheduled, language)
+        facts["scheduled_on"] = date.fromisoformat(scheduled)
     enqueue(
         key=f"transition:{submission.id}:{transition.name}:{entry.id}",
         kind=event,
         recipient=submission.applicant_email,
         language=language,
-        values=values,
+        values=placeholders.values(facts, placeholders.EMAIL),
         form_id=submission.form_id,
         submission_id=submission.id,
         attachments=letter_for_decision_email(submission, transition, entry),
@@ -198,12 +198,17 @@ def draft_saved(draft: Draft, token: str) -> None:
         kind="resume",
         recipient=email,
         language=language,
-        values={
-            "form_title": spec.text("title", language),
-            "organisation": spec.organisation_name(language),
-            "deadline": local_time_in(spec.closes_at, spec.timezone, language),
-            "resume_link": absolute_url("public.resume", token=token),
-        },
+        values=placeholders.values(
+            {
+                "language": language,
+                "form_title": spec.text("title", language),
+                "organisation": spec.organisation_name(language),
+                "closes_at": spec.closes_at,
+                "timezone": spec.timezone,
+                "resume_link": absolute_url("public.resume", token=token),
+            },
+            placeholders.EMAIL,
+        ),
         form_id=draft.form_version.form_id,
         greet=applicant_name(spec, draft.answers),
         **_sender(spec, language),
@@ -230,11 +235,15 @@ def send_digests(now=None) -> int:
             kind="digest",
             recipient=reviewer.email,
             language=language,
-            values={
-                "count": str(len(new)),
-                "submissions": "\n".join(lines),
-                "review_link": absolute_url("dashboard.index"),
-            },
+            values=placeholders.values(
+                {
+                    "language": language,
+                    "count": len(new),
+                    "submissions": "\n".join(lines),
+                    "review_link": absolute_url("dashboard.index"),
+                },
+                placeholders.EMAIL,
+            ),
             greet=reviewer.name,
         )
         count += 1

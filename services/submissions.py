@@ -22,8 +22,7 @@ from services.capacity import lock_form, seats_wanted
 from services.deadlines import accepts_answers
 from services.duplicates import earlier_submission
 from services.tokens import hash_token, new_submission_token, submission_token
-from services.transitions import initial_state
-from workflows.engine import get_workflow
+from services.transitions import initial_state, workflow_of_version
 
 
 class SubmissionRefused(Exception):
@@ -58,7 +57,7 @@ def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = 
 
     kept = answers_to_keep(spec, draft.answers)
     nonce, token, token_hash = new_submission_token()
-    workflow = get_workflow(spec.workflow)
+    workflow = workflow_of_version(version)
     lock_form(version.form_id)  # places and references are counted under the form's lock
     # Under the lock, read again: the same draft sent twice at once (a double click) is
     # one submission, and the later request answers with the first one's confirmation.

@@ -21,13 +21,13 @@ from extensions import db
 from forms.published import spec_for
 from jobs import dispatch, isolation
 from jobs.dispatch import Task
-from models import AuditEntry, OutboxMessage, Submission
+from models import AuditEntry, FormVersion, OutboxMessage, Submission
 from models.duties import EXPIRE_OFFER
 from models.types import utcnow
 from services.capacity import has_room, lock_form, seats_taken
 from workflows import effects
 from workflows.engine import BUILTIN_EFFECTS, Transition, Workflow
-from workflows.lookup import workflow_of
+from workflows.lookup import workflow_of, workflow_of_version
 
 
 @dataclass(frozen=True)
@@ -291,13 +291,14 @@ def _apply(submission, workflow, step: Transition, actor, comment, scheduled_for
     )
     db.session.flush()
     # The transition's own data first, whatever order the workflow lists them in: an email
-    # or a document written by a hook shows the final state (the offer's deadline). Freed
+    # or a document written by a hook shows the final state (the offer clock of the state
+    # it enters: the deadline). Freed
     # places are given on last: that takes further transitions (perhaps of this very
     # submission, back on the waiting list), whose emails follow this one's.
+    if (clock := workflow.offer_clock(step.target)) is not None:
+        submission.offer_expires_at = now + timedelta(hours=clock.hours)
     for effect in (e for e in step.effects if e in BUILTIN_EFFECTS):
-        if effect == "start_offer_clock":
-            submission.offer_expires_at = now + timedelta(hours=workflow.offer_hours)
-        elif effect == "remove_files":
+        if effect == "remove_files":
             from services.retention import remove_files_of
 
             remove_files_of(submission, actor.kind)  # bytes deleted once this commits
@@ -327,22 +328,44 @@ def _fill_freed_places(form_id: int, workflow: Workflow, spec, now: datetime) ->
 EXPIRE_OFFER_DUTY = EXPIRE_OFFER
 
 
+def _in_offer(version, state: str) -> bool:
+    """Still in a state with an offer clock, in its own version's workflow (a confirmed
+    offer keeps its past deadline, but its state has no clock). A version that cannot be
+    read counts: its item then fails on its own, isolated, and the others go on."""
+    try:
+        return workflow_of_version(version).offer_clock(state) is not None
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
 def expire_offers(now: datetime | None = None) -> int:
     """Offers not confirmed in time pass to the next on the waiting list, each on its own
     (jobs.isolation): one that cannot be expired is retried, then marked failed, and the
     others expire meanwhile."""
     now = now or utcnow()
-    expired = db.session.scalars(
-        select(Submission.id)
-        .where(Submission.state == "offered", Submission.offer_expires_at < now)
+    candidates = db.session.execute(
+        select(Submission.id, Submission.state, Submission.form_version_id)
+        .where(Submission.offer_expires_at < now)
         .where(Submission.id.not_in(isolation.held_back(EXPIRE_OFFER_DUTY, now)))
         .order_by(Submission.id)
     ).all()
+    versions = {
+        v.id: v
+        for v in db.session.scalars(
+            select(FormVersion).where(FormVersion.id.in_({r.form_version_id for r in candidates}))
+        )
+    }
+    expired = [row.id for row in candidates if _in_offer(versions[row.form_version_id], row.state)]
 
     def expire(submission_id: int) -> None:
+        submission = db.session.get(Submission, submission_id)
+        state = submission.state
+        clock = workflow_of(submission).offer_clock(state)
+        if clock is None:
+            return  # moved on meanwhile
         try:
             transition(
-                submission_id, "expire_offer", Actor.system(), expected_state="offered", now=now
+                submission_id, clock.on_expiry, Actor.system(), expected_state=state, now=now
             )
         except TransitionRefused:
             db.session.rollback()  # confirmed meanwhile

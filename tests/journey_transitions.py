@@ -95,7 +95,16 @@ class Workflow:
 
     @property
     def capacity(self) -> dict:
-        return self.raw.get("capacity") or {}
+        """The places as the states declare them (`holds_place`, `waiting_list`)."""
+        states = {name: spec or {} for name, spec in self.raw["states"].items()}
+        holds = [name for name, spec in states.items() if spec.get("holds_place")]
+        if not holds:
+            return {}
+        found = {"holds": holds}
+        for name, spec in states.items():
+            if spec.get("waiting_list"):
+                found |= {"waitlist": name, "promote": spec["waiting_list"]["promote"]}
+        return found
 
     def label(self, state: str, language: str) -> str:
         return self.raw["states"][state]["label"][language]

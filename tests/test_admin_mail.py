@@ -208,6 +208,7 @@ def test_unknown_forms_events_and_languages_are_not_found(admin, form_id):
         _edit_url(form_id, "receipt", "de"),  # not one of the form's languages
         _edit_url(form_id + 100),
         _edit_url(form_id, "digest"),
+        _edit_url(form_id, "offer_expired"),  # not an event of the form's workflow
         _edit_url(None, "receipt", "xx"),
         "/dashboard/admin/outbox/999",
     ]:
@@ -221,8 +222,11 @@ def test_the_list_shows_every_form_event_and_language_and_which_text_is_used(app
     html = admin.get("/dashboard/admin/emails").get_data(as_text=True)
     assert "All forms" in html and "Test call" in html
     for event in ("receipt", "accepted", "offer_expired", "new_submission"):
-        assert _edit_url(form_id, event, "sv") in html
         assert _edit_url(None, event, "pl") in html
+    # A form lists the events of its own workflow (application-review): no offer expires.
+    for event in ("receipt", "accepted", "completion_requested", "new_submission"):
+        assert _edit_url(form_id, event, "sv") in html
+    assert _edit_url(form_id, "offer_expired", "sv") not in html
     # The digest is about no single form: it has a text for all forms only.
     assert _edit_url(None, "digest", "en") in html
     assert _edit_url(form_id, "digest", "en") not in html

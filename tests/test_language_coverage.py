@@ -462,9 +462,9 @@ def test_every_decision_letter_exists_in_each_language_of_the_call(app, create_f
 def test_every_email_and_letter_text_exists_in_every_language_of_the_installation():
     """Reviewers' emails (new_submission, digest) follow the reader, not a call: every event
     an email can be about, and every default letter, in every installation language."""
-    from mail.texts import EVENTS, MissingText, default_text, default_texts
+    from mail.texts import SYSTEM_EVENTS, MissingText, default_text, default_texts
 
-    for event in sorted(set(EVENTS) | set(default_texts())):
+    for event in sorted(set(SYSTEM_EVENTS) | set(default_texts())):
         for language in LANGUAGES:
             text = default_text(event, language)
             assert text.subject.strip() and text.body.strip(), (event, language)

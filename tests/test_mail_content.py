@@ -165,7 +165,7 @@ def empty_placeholders(template: str, filled: str) -> list[str]:
     """The placeholders of `template` that came out empty in `filled` ("Confirm it before
     , otherwise…"): the template's words around each placeholder must match, what stands
     in the placeholder's place is its value."""
-    from mail.texts import PLACEHOLDER
+    from forms.placeholders import PLACEHOLDER
 
     names, pattern, end = [], "", 0
     for match in PLACEHOLDER.finditer(template):
@@ -382,7 +382,7 @@ def test_without_a_name_question_the_greeting_is_neutral_in_every_language(app, 
 
 
 def test_the_greeting_in_each_installation_language(app):
-    from mail.texts import greeting
+    from forms.placeholders import greeting
 
     with app.app_context():
         for language in LANGUAGES:

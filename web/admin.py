@@ -14,8 +14,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from forms import placeholders
 from jobs import isolation
-from mail.texts import PLACEHOLDERS
 from models.outbox import WAITING, OutboxStatus
 from services import email_templates as texts
 from services import outbox as outbox_service
@@ -39,55 +39,6 @@ def admin_required(view: Callable) -> Callable:
 
 def _language() -> str:
     return str(get_locale())
-
-
-def event_names() -> dict[str, str]:
-    """What each email event is, for admins."""
-    return {
-        "receipt": _("Receipt to the applicant"),
-        "resume": _("Link to continue saved answers"),
-        "new_submission": _("New submission, to reviewers"),
-        "digest": _("Daily digest, to reviewers"),
-        "offered": _("A place is offered"),
-        "accepted": _("Accepted"),
-        "waitlisted": _("On the waiting list"),
-        "rejected": _("Not accepted"),
-        "promoted": _("Moved up from the waiting list"),
-        "completion_requested": _("Completion requested"),
-        "withdrawn": _("Withdrawn"),
-        "scheduled": _("Date scheduled"),
-        "declined": _("Request declined"),
-        "cancelled": _("Cancelled"),
-        "confirmed": _("Place confirmed"),
-        "offer_expired": _("Offer expired"),
-    }
-
-
-def placeholder_descriptions() -> dict[str, str]:
-    """mail.texts.PLACEHOLDERS, in the admin's language."""
-    described = {
-        "reference": _("the submission's reference, e.g. MSAS-2030-0007"),
-        "greeting": _(
-            "the greeting line: the contact person's name where the call asks for it "
-            "(Hello Anna Nowak,), else a neutral one (Hello,)"
-        ),
-        "name": _("the applicant's name (or email when the form asks no name)"),
-        "form_title": _("the call's title"),
-        "organisation": _("the organising body"),
-        "contact_email": _("the call's contact address"),
-        "status_link": _("the applicant's private link to their submission"),
-        "state": _("the new state, e.g. Accepted"),
-        "comment": _("the reviewer's message to the applicant (may be empty)"),
-        "deadline": _("the call's closing time"),
-        "answers": _("a summary of the answers"),
-        "scheduled_for": _("the date agreed for a request"),
-        "offer_deadline": _("until when an offered place must be confirmed"),
-        "resume_link": _("the link to continue saved answers"),
-        "review_link": _("the dashboard link for reviewers"),
-        "count": _("number of submissions in a digest"),
-        "submissions": _("list of submissions in a digest"),
-    }
-    return {name: described.get(name, english) for name, english in PLACEHOLDERS.items()}
 
 
 def status_names(written_to_files: bool = False) -> dict[str, str]:
@@ -123,7 +74,7 @@ def email_texts():
     return render_template(
         "admin/email_texts.html",
         overviews=texts.overview(_language()),
-        event_names=event_names(),
+        event_names=texts.event_names(None, _language()),
     )
 
 
@@ -196,7 +147,7 @@ def _edit(form_id: int | None, event: str, language: str):
         "admin/email_edit.html",
         scope=scope,
         event=event,
-        event_name=event_names().get(event, event),
+        event_name=texts.event_names(scope.form_id, _language()).get(event, event),
         email_language=language,
         to_reviewers=event in texts.REVIEWER_EVENTS,
         default_locale=current_app.config["BABEL_DEFAULT_LOCALE"],
@@ -207,7 +158,7 @@ def _edit(form_id: int | None, event: str, language: str):
         errors=errors,
         has_errors=bool(errors),
         preview=preview,
-        placeholders=placeholder_descriptions(),
+        placeholders=placeholders.descriptions(placeholders.EMAIL),
         max_subject=texts.MAX_SUBJECT_LENGTH,
         max_body=texts.MAX_BODY_LENGTH,
         action_url=_edit_url(scope, event, language),

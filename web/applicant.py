@@ -82,25 +82,16 @@ def _status_url(token: str) -> str:
     return url_for("applicant.status", token=token)
 
 
-def _question(name: str, reference: str, title: str) -> str:
-    questions = {
-        "withdraw": _("Are you sure you want to withdraw %(reference)s?", reference=reference),
-        "cancel": _(
-            "Are you sure you want to cancel the registration %(reference)s?", reference=reference
-        ),
-        "leave_waitlist": _(
-            "Are you sure you want to leave the waiting list (%(reference)s)?",
-            reference=reference,
-        ),
-        "confirm_offer": _(
-            "Do you want to confirm the place offered to %(reference)s?", reference=reference
-        ),
-        "resubmit": _(
-            "Are you sure you want to send %(reference)s for review again?", reference=reference
-        ),
-    }
-    return questions.get(name) or _(
-        "Are you sure: %(action)s (%(reference)s)?", action=title, reference=reference
+def _question(step, reference: str, language: str) -> str:
+    """What the applicant confirms: the workflow's own question for this step, else one
+    made from its title."""
+    own = step.confirm_question(language)
+    if own:
+        return own.replace("{reference}", reference)
+    return _(
+        "Are you sure: %(action)s (%(reference)s)?",
+        action=step.title(language),
+        reference=reference,
     )
 
 
@@ -253,7 +244,7 @@ def action(token: str, name: str):
         token=token,
         step=step,
         title=step.title(language),
-        question=_question(step.name, submission.reference, step.title(language)),
+        question=_question(step, submission.reference, language),
         final=workflow.is_final(step.target),
         frees_place=submission.state in holds and step.target not in holds,
     )
@@ -285,7 +276,7 @@ def edit(token: str):
         submission=submission,
         token=token,
         **page_flow.check_view(spec, draft.answers),
-        completing=submission.state == service.COMPLETION_STATE,
+        completing=workflow_of(submission).edit_sends(submission.state) is not None,
     )
 
 

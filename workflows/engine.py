@@ -18,13 +18,41 @@ GUARDS = ("capacity",)
 # What a state that is waiting for the organiser tells the person who is in it (receipt,
 # confirmation page, copies): a decision once the call has closed, or a reply within days.
 AWAITS = ("decision_after_deadline", "reply")
+# When the applicant may change their answers in a state: while the call accepts answers, or
+# whatever the deadline (the organiser asked for more).
+APPLICANT_EDITS = ("while_open", "always")
 # Effects with a target (`email:accepted`) are hooks the mail and document layers fill in;
 # the others are follow-ups the transition service runs itself.
-BUILTIN_EFFECTS = ("fill_freed_places", "start_offer_clock", "remove_files")
+BUILTIN_EFFECTS = ("fill_freed_places", "remove_files")
 EFFECT_KINDS = ("email", "document")
-# Effects that set what emails and letters say (the offer's deadline): they must come before
-# any email or document effect of their transition, which is written with the data it finds.
-SETS_DATA = ("start_offer_clock",)
+# What a state may declare, and what each means (docs/workflows.md is made from this).
+STATE_DECLARATIONS = {
+    "label": "the state's name per language, shown to applicants and staff",
+    "final": "`true`: nothing follows (a decision); only an admin's `reopens` leaves it",
+    "awaits": "what the person waits for, told on the confirmation page and in the receipt: "
+    "`decision_after_deadline` or `reply`",
+    "reply_within_days": "with `awaits: reply`: the organiser replies within this many days",
+    "applicant_edits": "when the applicant may change their answers: `while_open` (while the "
+    "call accepts answers) or `always` (the organiser asked for more); absent: never",
+    "edit_sends": "the applicant's transition (from this state) that saving changed answers "
+    "takes, e.g. `resubmit`; needs `applicant_edits`",
+    "holds_place": "`true`: a submission here takes places of the call's `capacity` (its "
+    "seats); a transition guarded by `capacity` into such a state is refused when they are "
+    "taken",
+    "waiting_list": "`{promote: <system transition>}`: the waiting list; a freed place goes to "
+    "the first one here (by submission time) who fits, by the system taking `promote`. At "
+    "most one state is the waiting list, and only beside states that hold a place",
+    "offer_clock": "`{hours: 48, on_expiry: expire_offer}`: entering the state starts a clock "
+    "(a place held for the person until they confirm it); when it runs out, the system takes "
+    "`on_expiry`, a system transition from this state",
+}
+STATE_KEYS = tuple(STATE_DECLARATIONS)
+# Workflow-level keys of earlier versions, now said by the states themselves.
+MOVED_TO_STATES = {
+    "capacity": "`holds_place: true` on the states that take a place, "
+    "`waiting_list: {promote: …}` on the waiting list",
+    "offer_hours": "`offer_clock: {hours: …, on_expiry: …}` on the offered state",
+}
 
 
 class WorkflowError(ValueError):
@@ -43,6 +71,10 @@ class Transition:
     comment_required: bool = False
     needs_date: bool = False
     reopens: bool = False  # undoes a decision (leaves a final state); the comment is the reason
+    question: dict | None = None  # what the applicant confirms before taking it, `{reference}`
+
+    def confirm_question(self, language: str) -> str | None:
+        return localise(self.question, language, "en")
 
     def title(self, language: str) -> str:
         return localise(self.label, language, "en") or self.name.replace("_", " ").capitalize()
@@ -67,14 +99,23 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class OfferClock:
+    """A state that holds a place for the person until they confirm it: entering it starts
+    the clock; when it runs out the system takes `on_expiry`."""
+
+    hours: int
+    on_expiry: str
+
+
+@dataclass(frozen=True)
 class Workflow:
     name: str
     initial: tuple[InitialChoice, ...]
     states: dict[str, dict]
     transitions: tuple[Transition, ...] = ()
     capacity: Capacity | None = None
-    offer_hours: int = 48
     extra: dict = field(default_factory=dict)
+    source: dict | None = None  # the definition as written: a form version keeps it
 
     def state_label(self, state: str, language: str) -> str:
         return localise(self.states.get(state, {}).get("label"), language, "en") or state
@@ -87,6 +128,35 @@ class Workflow:
 
     def is_final(self, state: str) -> bool:
         return bool(self.states.get(state, {}).get("final"))
+
+    def applicant_edits(self, state: str) -> str | None:
+        """`while_open`, `always` or None (the answers are the organiser's to judge)."""
+        return self.states.get(state, {}).get("applicant_edits")
+
+    def edit_sends(self, state: str) -> Transition | None:
+        """The applicant's transition that saving changed answers takes (sent back after
+        the organiser asked for more), or None when saving leaves the state as it is."""
+        name = self.states.get(state, {}).get("edit_sends")
+        return self.transition(name) if name else None
+
+    def offer_clock(self, state: str) -> OfferClock | None:
+        return self.states.get(state, {}).get("offer_clock")
+
+    def offer_states(self) -> tuple[str, ...]:
+        return tuple(s for s in self.states if self.offer_clock(s) is not None)
+
+    def email_events(self) -> tuple[str, ...]:
+        """The `email:<event>` effects of the transitions, in the order they are written."""
+        found: dict[str, None] = {}
+        for step in self.transitions:
+            for effect in step.effects:
+                kind, _, target = effect.partition(":")
+                if kind == "email":
+                    found[target] = None
+        return tuple(found)
+
+    def transitions_sending(self, event: str) -> list[Transition]:
+        return [t for t in self.transitions if f"email:{event}" in t.effects]
 
     def transition(self, name: str) -> Transition | None:
         return next((t for t in self.transitions if t.name == name), None)
@@ -107,10 +177,22 @@ def parse(raw: dict, source: str) -> Workflow:
     states = {}
     for state, spec in (raw.get("states") or {}).items():
         spec = spec or {}
+        where = f"states.{state}"
+        if not isinstance(spec, dict):
+            problem(where, "must be a mapping of declarations")
+            spec = {}
+        unknown = sorted(set(spec) - set(STATE_KEYS))
+        if unknown:
+            problem(
+                where, f"unknown declaration(s) {unknown}; a state may declare {list(STATE_KEYS)}"
+            )
         states[state] = {
             "label": normalise_text(spec.get("label", state)),
             "final": bool(spec.get("final")),
-            **_awaiting(spec, f"states.{state}", problem),
+            **_awaiting(spec, where, problem),
+            **_editing(spec, where, problem),
+            **_offering(spec, where, problem),
+            **_placing(spec, where, problem),
         }
     if not states:
         problem("states", "at least one state is needed")
@@ -148,12 +230,9 @@ def parse(raw: dict, source: str) -> Workflow:
             kind = effect.split(":", 1)[0]
             if effect not in BUILTIN_EFFECTS and (kind not in EFFECT_KINDS or ":" not in effect):
                 problem(where, f"unknown effect '{effect}'")
-        for index, effect in enumerate(effects):
-            written = [e for e in effects[:index] if e.split(":", 1)[0] in EFFECT_KINDS]
-            if effect in SETS_DATA and written:
-                problem(
-                    where, f"'{effect}' must come before {written}: they are written with its data"
-                )
+        question = spec.get("question")
+        if question is not None and "applicant" not in actors:
+            problem(where, "'question' is what the applicant confirms: only for 'by: [applicant]'")
         reopens = bool(spec.get("reopens"))
         if reopens:
             for message in _reopen_problems(sources, spec.get("to"), actors, states):
@@ -170,20 +249,18 @@ def parse(raw: dict, source: str) -> Workflow:
                 comment_required=reopens or spec.get("comment") == "required",
                 needs_date=bool(spec.get("needs_date")),
                 reopens=reopens,
+                question=normalise_text(question) if question is not None else None,
             )
         )
 
-    capacity = None
-    if raw.get("capacity"):
-        spec = raw["capacity"]
-        capacity = Capacity(
-            tuple(spec.get("holds") or ()), spec.get("waitlist"), spec.get("promote")
-        )
-        for state in (*capacity.holds, capacity.waitlist):
-            if state is not None and state not in states:
-                problem("capacity", f"'{state}' is not a state")
-        if capacity.promote and capacity.promote not in names:
-            problem("capacity.promote", f"no transition named '{capacity.promote}'")
+    for key, instead in MOVED_TO_STATES.items():
+        if key in raw:
+            problem(key, f"is declared by the states now: {instead} (docs/workflows.md)")
+    capacity = _capacity(states, problem)
+    by_name = {t.name: t for t in transitions}
+    for state, declared in states.items():
+        for message in _declared_transition_problems(state, declared, by_name):
+            problem(f"states.{state}", message)
     if problems:
         raise WorkflowError("\n".join(problems))
     return Workflow(
@@ -192,8 +269,98 @@ def parse(raw: dict, source: str) -> Workflow:
         states=states,
         transitions=tuple(transitions),
         capacity=capacity,
-        offer_hours=int(raw.get("offer_hours", 48)),
+        source=raw,
     )
+
+
+def _placing(spec: dict, where: str, problem) -> dict:
+    """`holds_place: true` and `waiting_list: {promote: <transition>}`."""
+    found = {}
+    holds = spec.get("holds_place")
+    if holds is not None:
+        if not isinstance(holds, bool):
+            problem(where, "'holds_place' must be true or false")
+        elif holds:
+            found["holds_place"] = True
+    waiting = spec.get("waiting_list")
+    if waiting is not None:
+        promote = waiting.get("promote") if isinstance(waiting, dict) else None
+        if not promote or set(waiting) != {"promote"}:
+            problem(
+                where, "'waiting_list' needs 'promote': the system transition that gives it a place"
+            )
+        else:
+            found["waiting_list"] = promote
+    return found
+
+
+def _capacity(states: dict, problem) -> Capacity | None:
+    """The places as the states declare them; None when no state holds one."""
+    holds = tuple(s for s, d in states.items() if d.get("holds_place"))
+    waiting = [s for s, d in states.items() if d.get("waiting_list")]
+    if len(waiting) > 1:
+        problem("states", f"only one state can be the waiting list, not {waiting}")
+    if waiting and not holds:
+        problem(f"states.{waiting[0]}", "a waiting list needs states that hold a place")
+    if not holds:
+        return None
+    waitlist = waiting[0] if waiting else None
+    promote = states[waitlist]["waiting_list"] if waitlist else None
+    return Capacity(holds, waitlist, promote)
+
+
+def _editing(spec: dict, where: str, problem) -> dict:
+    """`applicant_edits` and `edit_sends` (checked against the transitions later)."""
+    found = {}
+    edits = spec.get("applicant_edits")
+    if edits is not None:
+        if edits not in APPLICANT_EDITS:
+            problem(where, f"'applicant_edits' must be one of {list(APPLICANT_EDITS)}")
+        else:
+            found["applicant_edits"] = edits
+    if spec.get("edit_sends") is not None:
+        if edits is None:
+            problem(where, "'edit_sends' needs 'applicant_edits': the applicant edits first")
+        found["edit_sends"] = spec["edit_sends"]
+    return found
+
+
+def _offering(spec: dict, where: str, problem) -> dict:
+    """`offer_clock: {hours: 48, on_expiry: <system transition>}`."""
+    clock = spec.get("offer_clock")
+    if clock is None:
+        return {}
+    hours = clock.get("hours") if isinstance(clock, dict) else None
+    on_expiry = clock.get("on_expiry") if isinstance(clock, dict) else None
+    if not isinstance(hours, int) or isinstance(hours, bool) or hours < 1 or not on_expiry:
+        problem(
+            where,
+            "'offer_clock' needs 'hours' (a whole number, 1 or more) and 'on_expiry' "
+            "(the system transition taken when the time runs out)",
+        )
+        return {}
+    return {"offer_clock": OfferClock(hours, on_expiry)}
+
+
+def _declared_transition_problems(state: str, declared: dict, by_name: dict) -> list[str]:
+    """A state's declarations name transitions that leave it, taken by the right actor."""
+    found = []
+    wanted = []
+    if declared.get("edit_sends"):
+        wanted.append(("edit_sends", declared["edit_sends"], "applicant"))
+    if declared.get("offer_clock"):
+        wanted.append(("offer_clock.on_expiry", declared["offer_clock"].on_expiry, "system"))
+    if declared.get("waiting_list"):
+        wanted.append(("waiting_list.promote", declared["waiting_list"], "system"))
+    for key, name, actor in wanted:
+        step = by_name.get(name)
+        if step is None:
+            found.append(f"'{key}': no transition named '{name}'")
+        elif state not in step.sources or actor not in step.actors:
+            found.append(f"'{key}': '{name}' must go from '{state}' and be 'by: [{actor}]'")
+    if declared.get("final") and (declared.get("applicant_edits") or declared.get("offer_clock")):
+        found.append("a final state cannot let the applicant edit or hold an offer")
+    return found
 
 
 def _awaiting(spec: dict, where: str, problem) -> dict:
@@ -234,6 +401,21 @@ def _load(directory: str, name: str) -> Workflow:
     if not path.is_file():
         raise WorkflowError(f"no workflow named '{name}' in {directory}")
     return parse(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+
+
+_snapshots: dict[tuple, Workflow] = {}
+MAX_CACHED_SNAPSHOTS = 256
+
+
+def from_snapshot(raw: dict, key: tuple, source: str) -> Workflow:
+    """A form version's own copy of its workflow, parsed once per `key` (the version's
+    identity: snapshots never change once published)."""
+    workflow = _snapshots.get(key)
+    if workflow is None:
+        if len(_snapshots) >= MAX_CACHED_SNAPSHOTS:
+            _snapshots.clear()  # many databases in one process (tests); rebuilt on demand
+        workflow = _snapshots[key] = parse(raw, source)
+    return workflow
 
 
 def get_workflow(name: str) -> Workflow:

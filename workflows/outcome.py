@@ -87,9 +87,9 @@ def _awaiting(submission: Submission, workflow: Workflow, label: str, language: 
 
 def _offered(submission: Submission, workflow: Workflow) -> bool:
     """A place held for the person until they confirm it (the offer clock runs)."""
-    return submission.offer_expires_at is not None and any(
-        step.target == submission.state and "start_offer_clock" in step.effects
-        for step in workflow.transitions
+    return (
+        submission.offer_expires_at is not None
+        and workflow.offer_clock(submission.state) is not None
     )
 
 
@@ -109,7 +109,8 @@ def _waiting(submission: Submission, workflow: Workflow, label: str) -> Outcome:
     steps = [_("You are number %(position)d on the waiting list.", position=position)]
     promote = workflow.transition(workflow.capacity.promote or "")
     seats = submission.seats
-    if promote is not None and "start_offer_clock" in promote.effects:
+    clock = workflow.offer_clock(promote.target) if promote is not None else None
+    if clock is not None:
         steps.append(
             ngettext(
                 "If %(num)d place becomes free, we will offer it to you by email.",
@@ -121,7 +122,7 @@ def _waiting(submission: Submission, workflow: Workflow, label: str) -> Outcome:
             ngettext(
                 "You will then have %(num)d hour to confirm.",
                 "You will then have %(num)d hours to confirm.",
-                workflow.offer_hours,
+                clock.hours,
             )
         )
     elif promote is not None:

@@ -30,8 +30,8 @@ from services.capacity import seats_taken
 from services.scoring import weighted_average
 from services.search import clean_query, submission_matches
 from services.staff_input import ListQuery, page_number
-from workflows.engine import Workflow, get_workflow
-from workflows.lookup import workflow_of
+from workflows.engine import Workflow
+from workflows.lookup import workflow_of, workflow_of_version
 
 PER_PAGE = 50
 SORTS = ("submitted", "reference", "state")
@@ -68,7 +68,9 @@ def list_choices(user: User, language: str) -> ListChoices:
     for form in visible_forms(user):
         spec = spec_for(form.current_version)
         infos.append(
-            FormInfo(form, spec, get_workflow(spec.workflow), spec.text("title", language))
+            FormInfo(
+                form, spec, workflow_of_version(form.current_version), spec.text("title", language)
+            )
         )
     states: dict[str, str] = {}
     for info in infos:

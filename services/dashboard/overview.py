@@ -20,7 +20,7 @@ from models import (
 from models.types import utcnow
 from services.access import visible_forms
 from services.capacity import seats_taken
-from workflows.engine import get_workflow
+from workflows.lookup import workflow_of_version
 
 CHART_DAYS = 30
 QUARTER_HOUR = 900  # seconds; every time zone's offset from UTC is a whole number of them
@@ -79,7 +79,7 @@ def form_overviews(
     overviews = []
     for form in visible_forms(user):
         spec = spec_for(form.current_version)
-        workflow = get_workflow(spec.workflow)
+        workflow = workflow_of_version(form.current_version)
         counts = dict(
             db.session.execute(
                 select(Submission.state, func.count())
