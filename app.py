@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_duties()
     from services.users import load_user
     from web.about import bp as about
+    from web.account import bp as account
     from web.admin import bp as admin
     from web.applicant import bp as applicant
     from web.auth import bp as auth
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web.health import bp as health
     from web.public import bp as public
     from web.review_detail import bp as review
+    from web.staff import bp as staff
 
     login_manager.user_loader(load_user)
     for blueprint in (
@@ -89,6 +91,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         exports,
         documents,
         admin,
+        staff,
+        account,
     ):
         app.register_blueprint(blueprint)
     app.before_request(remember_choice)
@@ -309,7 +313,7 @@ def _register_cli(app: Flask) -> None:
 
     @users_group.command("create")
     @click.argument("email")
-    @click.option("--role", type=click.Choice(["reviewer", "admin"]), required=True)
+    @click.option("--role", type=click.Choice(["reviewer", "call_manager", "admin"]), required=True)
     @click.option("--name", default="", help="Full name shown in the audit log.")
     @click.option("--all-forms", is_flag=True, help="Reviewer of every form.")
     @click.option("--form", "forms", multiple=True, help="Slug of a form to review (repeat).")
@@ -329,13 +333,22 @@ def _register_cli(app: Flask) -> None:
     @click.argument("email")
     def deactivate_user_command(email):
         """Stop a staff account: it can no longer sign in, and its sessions end at once."""
-        from services.users import AccountError, deactivate
+        from services.staff import deactivate_by_email
+        from services.users import AccountError
 
         try:
-            user = deactivate(email)
+            user = deactivate_by_email(email)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"deactivated {user.email}")
+
+    @users_group.command("list")
+    def list_users_command():
+        """One line per staff account: email, role, state, two-factor, calls."""
+        from services.staff import staff_lines
+
+        for line in staff_lines():
+            click.echo(line)
 
 
 def _read_new_password() -> str:

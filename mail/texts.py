@@ -42,6 +42,8 @@ PLACEHOLDERS = {
     "review_link": "the dashboard link for reviewers",
     "count": "number of submissions in a digest",
     "submissions": "list of submissions in a digest",
+    "account_link": "the single-use link of a staff invitation or password reset",
+    "inviter": "the admin who invited the person",
 }
 # Events a transition can name (`email:<event>`) use the `decision` text unless an admin
 # wrote one for the event itself.
@@ -67,7 +69,7 @@ EVENTS = (
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 URL = re.compile(r"https?://[^\s<>\"]+")
 # The placeholders whose values are the service's own links: the only values made links.
-LINK_PLACEHOLDERS = ("status_link", "resume_link", "review_link")
+LINK_PLACEHOLDERS = ("status_link", "resume_link", "review_link", "account_link")
 
 
 @dataclass(frozen=True)

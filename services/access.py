@@ -28,3 +28,16 @@ def reviewable_form_ids(user: User) -> list[int] | None:
     if user.is_admin or user.all_forms:
         return None
     return [a.form_id for a in user.assignments]
+
+
+# --- deciding (staff roles, #17) ---------------------------------------------------------
+# Reviewers read, score and comment on their calls; call managers also decide (workflow
+# moves) on theirs; admins on every call.
+
+
+def can_decide(user: User | None, form_id: int) -> bool:
+    if user is None or not user.is_authenticated or not user.active:
+        return False
+    if user.is_admin:
+        return True
+    return user.role == "call_manager" and can_review(user, form_id)

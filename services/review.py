@@ -25,7 +25,7 @@ from models import (
     User,
 )
 from models.types import utcnow
-from services.access import reviewable_form_ids
+from services.access import can_decide, reviewable_form_ids
 from services.annotations import tag_names_of
 from services.blind_review import identifies as _identifies
 from services.blind_review import identifying_fields
@@ -646,7 +646,10 @@ def bulk_preview(user: User, ids: Iterable[int], name: str, language: str) -> li
                 submission=submission,
                 form_title=spec_for(submission.form_version).text("title", language),
                 state_label=workflow.state_label(submission.state, language),
-                can=step is not None and submission.state in step.sources and kind in step.actors,
+                can=step is not None
+                and submission.state in step.sources
+                and kind in step.actors
+                and can_decide(user, submission.form_id),
             )
         )
     return items

@@ -14,7 +14,7 @@ from extensions import db
 from forms.fields import File, format_size
 from forms.spec import FieldSpec, FormSpec
 from models import Attachment, AuditEntry, Submission, SubmissionRevision, User
-from services.access import can_review
+from services.access import can_decide, can_review
 from services.answers import visible_names
 from services.catalog import spec_for
 from services.transitions import workflow_of
@@ -323,4 +323,6 @@ def actor_kind(user: User) -> str:
 
 
 def available_transitions(submission: Submission, user: User) -> list[Transition]:
+    if not can_decide(user, submission.form_id):  # reviewers read, score and comment
+        return []
     return workflow_of(submission).available(submission.state, actor_kind(user))
