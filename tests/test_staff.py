@@ -81,9 +81,12 @@ def test_an_invited_reviewer_accepts_by_the_emailed_link_and_is_signed_in(app, a
     assert message["To"] == "rita@example.org"
     assert message["Subject"] == "Du är inbjuden till Formdesk"  # the language the admin chose
     # Before accepting, the account cannot sign in (it has no password).
-    assert FormClient(app.test_client()).post(
-        "/login", {"email": "rita@example.org", "password": "any guess at all here"}
-    ).status_code == 401
+    assert (
+        FormClient(app.test_client())
+        .post("/login", {"email": "rita@example.org", "password": "any guess at all here"})
+        .status_code
+        == 401
+    )
 
     rita = FormClient(app.test_client())
     assert rita.get(link).status_code == 200
