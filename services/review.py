@@ -581,6 +581,8 @@ def bulk_choices(
     kind = actor_for(user).kind
     found: dict[str, tuple[BulkChoice, list[str]]] = {}
     for info in shown_forms(filters, choices):
+        if not can_decide(user, info.form.id):  # reviewers read, score and comment
+            continue
         for step in info.workflow.transitions:
             if kind not in step.actors or step.needs_date:
                 continue

@@ -353,3 +353,43 @@ def test_cli_lists_and_deactivates_with_one_line_errors(app):
     assert last_admin.exit_code == 1 and last_admin.output.count("\n") == 1
     assert "last active admin" in last_admin.output
     assert runner.invoke(args=["users", "deactivate", "rita@example.org"]).exit_code == 0
+
+
+def test_every_staff_post_needs_the_csrf_token(app, admin):
+    rita = staff(app, "rita@example.org", "reviewer")
+    rita_id = user(app, rita).id
+    for url in (
+        "/dashboard/admin/staff/invite",
+        f"/dashboard/admin/staff/{rita_id}",
+        f"/dashboard/admin/staff/{rita_id}/active",
+        "/dashboard/admin/staff/two-factor-requirement",
+        "/password-reset",
+        "/account/two-factor/start",
+    ):
+        assert (
+            admin.post(url, {"email": "x@example.org", "active": "0"}, csrf=False).status_code
+            == 400
+        )
+    assert user(app, rita).active
+
+
+def test_account_links_are_masked_in_logs():
+    from web.security import mask_secret_links
+
+    line = 'GET /invitation/abcDEF123_-x HTTP/1.1" and http://h.example/password-reset/Zz9'
+    assert mask_secret_links(line) == (
+        'GET /invitation/[secret] HTTP/1.1" and http://h.example/password-reset/[secret]'
+    )
+
+
+def test_a_reviewers_list_offers_no_bulk_moves(app, create_form):
+    grant_form(create_form)
+    apply(app, "grants", grant_answers())
+    staff(app, "rita@example.org", "reviewer", "grants")
+    staff(app, "carl@example.org", "call_manager", "grants")
+    rita = signed_in(app, "rita@example.org")
+    carl = signed_in(app, "carl@example.org")
+    rita.get("/dashboard/submissions")
+    carl.get("/dashboard/submissions")
+    assert 'id="bulk-action"' in carl.last_html
+    assert 'id="bulk-action"' not in rita.last_html

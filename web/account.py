@@ -294,7 +294,6 @@ def two_factor():
 @bp.post("/account/two-factor/start")
 @login_required
 def start_two_factor():
-    FlaskForm().validate_on_submit()
     try:
         two_factor_service.begin_enrolment(current_user)
     except user_service.AccountError:

@@ -152,7 +152,6 @@ def person(user_id: int):
 @admin_required
 def set_active(user_id: int):
     user = _person_or_404(user_id)
-    FlaskForm().validate_on_submit()  # the CSRF check (CSRFProtect has done it already)
     wanted = request.form.get("active") == "1"
     try:
         staff_service.set_active(current_user, user.id, wanted)
