@@ -168,7 +168,7 @@ def _staff_member(user_id: int) -> User:
     return user
 
 
-def set_active(admin: User, user_id: int, active: bool) -> User:
+def set_active(admin: User | None, user_id: int, active: bool) -> User:
     """Deactivate (signs the person out everywhere at once) or reactivate."""
     user = _staff_member(user_id)
     if user.active == active:
@@ -212,7 +212,8 @@ def invite(
     if user is not None and user.has_password:
         raise AccountError(_("This person has an account already."), field="email")
     if user is None:
-        user = User(email=address, name="", password_hash="", role=role, active=True)
+        # No notices before they accept (mail.events sends them to active staff of a call).
+        user = User(email=address, name="", password_hash="", role=role, active=True, notify="none")
         db.session.add(user)
         db.session.flush()
     else:
@@ -311,6 +312,7 @@ def accept_invitation(token: str, name: str, password: str) -> User:
         )
     user.name = name.strip()
     user.password_hash = generate_password_hash(password, method="scrypt")
+    user.notify = "immediate"  # the default of accounts made on the command line
     user.last_login_at = utcnow()
     audit(user, "invitation_accepted", user)
     db.session.commit()

@@ -97,7 +97,9 @@ def test_an_invited_reviewer_accepts_by_the_emailed_link_and_is_signed_in(app, a
     )
     assert response.status_code == 302
     assert rita.get("/dashboard/").status_code == 200  # signed in
-    assert user(app, "rita@example.org").name == "Rita Reviewer"
+    accepted = user(app, "rita@example.org")
+    assert accepted.name == "Rita Reviewer"
+    assert accepted.notify == "immediate"  # none while only invited
 
     # The link works once.
     again = FormClient(app.test_client()).get(link)
