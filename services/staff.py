@@ -102,9 +102,18 @@ def staff_rows() -> list[StaffRow]:
     return rows
 
 
-def call_choices() -> list[tuple[int, str]]:
-    """Every call, for the role form: id and slug."""
-    return list(db.session.execute(select(Form.id, Form.slug).order_by(Form.slug)).all())
+def call_choices(language: str) -> list[tuple[int, str]]:
+    """Every call, for the role form: id and "title (slug)" in `language`."""
+    from services.catalog import spec_for
+
+    choices = []
+    for form in db.session.scalars(select(Form).order_by(Form.slug)):
+        if form.current_version is None:
+            choices.append((form.id, form.slug))
+        else:
+            title = spec_for(form.current_version).text("title", language)
+            choices.append((form.id, f"{title} ({form.slug})"))
+    return choices
 
 
 # --- roles and calls -------------------------------------------------------------------

@@ -45,7 +45,7 @@ class AccessForm(FlaskForm):
 
     def fill_choices(self) -> None:
         self.role.choices = list(role_names().items())
-        self.calls.choices = staff_service.call_choices()
+        self.calls.choices = staff_service.call_choices(str(get_locale()))
 
     def validate_calls(self, field) -> None:
         known = {value for value, _label in self.calls.choices}
