@@ -207,9 +207,15 @@ def test_a_password_is_reset_by_the_emailed_link_once(site, browser, mail_server
     page.locator("#repeat").fill("short")
     submit(page, "Save the new password")
     expect(page.locator("#new-error")).to_contain_text("at least 12")
-    page.locator("#new").fill(NEW_PASSWORD)
-    page.locator("#repeat").fill(NEW_PASSWORD)
-    submit(page, "Save the new password")
+    page.locator("#new").fill("")
+    page.locator("#repeat").fill("")
+    page.locator("h1").click()  # then with the keyboard alone
+    tab_to(page, named("new"))
+    page.keyboard.type(NEW_PASSWORD)
+    tab_to(page, named("repeat"))
+    page.keyboard.type(NEW_PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Your password is changed")
 
     sign_in(page, site.url, ADMIN, NEW_PASSWORD)
@@ -247,8 +253,12 @@ def test_two_factor_enrolment_then_sign_in_with_a_totp_code(site, browser, audit
     expect(page.locator("#code-error")).to_contain_text("This code is not right.")
     audit.check(page, "code page with an error")
     code = pyotp.TOTP(secret).at(time.time() + 30)  # the enrolment used the current step
-    page.locator("#code").fill(code)
-    submit(page, "Sign in")
+    page.locator("#code").fill("")
+    page.locator("h1").click()  # start from the page, then with the keyboard alone
+    tab_to(page, named("code"))
+    page.keyboard.type(code)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
 
     other = new_page(browser)  # the same code again, elsewhere: refused
