@@ -95,6 +95,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from web import (
         about,
+        account,
         admin,
         applicant,
         auth,
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         health,
         public,
         review_detail,
+        staff,
     )
 
     for module in (
@@ -117,6 +119,8 @@ def _register_blueprints(app: Flask) -> None:
         exports,
         documents,
         admin,
+        staff,
+        account,
     ):
         app.register_blueprint(module.bp)
 

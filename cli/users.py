@@ -1,4 +1,4 @@
-"""`flask users create|deactivate`: staff accounts (the first administrator is made so)."""
+"""`flask users create|deactivate|list`: staff accounts (the first administrator is made so)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import sys
 import click
 
 from cli.group import CommandGroup
-from services.users import AccountError, create_user, deactivate
+from services.staff import deactivate_by_email, staff_lines
+from services.users import AccountError, create_user
 
 group = CommandGroup("users", help="Staff accounts.")
 
 
 @group.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["reviewer", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["reviewer", "call_manager", "admin"]), required=True)
 @click.option("--name", default="", help="Full name shown in the audit log.")
 @click.option("--all-forms", is_flag=True, help="Reviewer of every form.")
 @click.option("--form", "forms", multiple=True, help="Slug of a form to review (repeat).")
@@ -34,10 +35,17 @@ def create_user_command(email, role, name, all_forms, forms):
 def deactivate_user_command(email):
     """Stop a staff account: it can no longer sign in, and its sessions end at once."""
     try:
-        user = deactivate(email)
+        user = deactivate_by_email(email)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"deactivated {user.email}")
+
+
+@group.command("list")
+def list_users_command():
+    """One line per staff account: email, role, state, two-factor, calls."""
+    for line in staff_lines():
+        click.echo(line)
 
 
 def _read_new_password() -> str:

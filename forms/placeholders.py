@@ -271,6 +271,19 @@ class Submissions(Placeholder):
     description = _l("list of submissions in a digest")
 
 
+@placeholder
+class AccountLink(Placeholder):
+    name = "account_link"
+    description = _l("the single-use link of a staff invitation or password reset")
+    own_link = True
+
+
+@placeholder
+class Inviter(Placeholder):
+    name = "inviter"
+    description = _l("the admin who invited the person")
+
+
 def table(use: str, language: str) -> list[tuple[str, str]]:
     """(placeholder, description) rows for the docs, in `language`."""
     with force_locale(language):

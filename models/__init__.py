@@ -6,6 +6,7 @@ from models.duties import DutyFailure
 from models.forms import Form, FormVersion
 from models.outbox import EmailTemplate, OutboxMessage
 from models.review import ConflictOfInterest, InternalComment, Score, SubmissionTag, Tag
+from models.staff import AccountLink, InstallationSetting, RecoveryCode
 from models.submissions import (
     Answer,
     Attachment,
@@ -18,6 +19,9 @@ from models.users import ROLES, ReviewerAssignment, User
 
 __all__ = [
     "ROLES",
+    "AccountLink",
+    "InstallationSetting",
+    "RecoveryCode",
     "Answer",
     "ConflictOfInterest",
     "Document",

@@ -1,4 +1,4 @@
-"""Staff accounts: admins and reviewers. Applicants have no account."""
+"""Staff accounts: admins, call managers and reviewers. Applicants have no account."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from extensions import db
 from models.types import UTCDateTime, utcnow
 
-ROLES = ("admin", "reviewer")
+# admin: everything. call_manager: builds and decides for their calls (ReviewerAssignment,
+# or every call with all_forms). reviewer: reads, scores and comments on their calls.
+ROLES = ("admin", "call_manager", "reviewer")
 
 
 class User(UserMixin, db.Model):
@@ -22,7 +24,8 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
-    # A reviewer sees the forms assigned to them, or every form when this is set.
+    # A reviewer or call manager works on the forms assigned to them, or on every form
+    # when this is set.
     all_forms: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Changed at sign-out, password change and deactivation: every session cookie carries
@@ -33,6 +36,11 @@ class User(UserMixin, db.Model):
     # The language of the dashboard and of emails to this person: the one they last chose
     # (language switcher, account page), else the one they first signed in with.
     language: Mapped[str | None] = mapped_column(String(8))
+    # Two-factor sign-in (services.two_factor): the TOTP secret, written at enrolment and
+    # in use from `totp_enabled_at`; the last time step accepted, so no code counts twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -50,6 +58,15 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def has_password(self) -> bool:
+        """False for an invited person who has not accepted yet."""
+        return bool(self.password_hash)
 
 
 class ReviewerAssignment(db.Model):

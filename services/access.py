@@ -63,3 +63,16 @@ def visible_forms(user: User) -> list[Form]:
 def actor_kind(user: User) -> str:
     """What a staff member acts as, in the workflow and the audit log."""
     return "admin" if user.is_admin else "reviewer"
+
+
+# --- deciding (staff roles, #17) ---------------------------------------------------------
+# Reviewers read, score and comment on their calls; call managers also decide (workflow
+# moves) on theirs; admins on every call.
+
+
+def can_decide(user: User | None, form_id: int) -> bool:
+    if user is None or not user.is_authenticated or not user.active:
+        return False
+    if user.is_admin:
+        return True
+    return user.role == "call_manager" and can_review(user, form_id)

@@ -46,9 +46,9 @@ MAX_BODY_LENGTH = 20_000
 BRACED = re.compile(r"\{[^{}\n]*\}")
 SAMPLE_TOKEN = "example-private-link"  # noqa: S105 (a made-up link in previews)
 
-# Emails about no single form (services.notifications.send_digests queues them without
-# one): they have only a text for all forms.
-ALL_FORMS_ONLY_EVENTS = ("digest",)
+# Emails about no single form (digests, staff invitations and password resets are queued
+# without one): they have only a text for all forms.
+ALL_FORMS_ONLY_EVENTS = ("digest", "invitation", "password_reset")
 # Emails to reviewers, written in each one's language (services.users.language_of).
 REVIEWER_EVENTS = ("new_submission", "digest")
 

@@ -15,7 +15,7 @@ from forms.fields import File, format_size
 from forms.published import spec_for
 from forms.spec import FieldSpec, FormSpec
 from models import Attachment, AuditEntry, Submission, SubmissionRevision, User
-from services.access import actor_kind, can_review
+from services.access import actor_kind, can_decide, can_review
 from services.answers import visible_names
 from services.blind_review import hides_identity, is_hidden
 from workflows.engine import Transition, Workflow
@@ -311,4 +311,6 @@ def _label(workflow: Workflow, state: str | None, language: str) -> str | None:
 
 
 def available_transitions(submission: Submission, user: User) -> list[Transition]:
+    if not can_decide(user, submission.form_id):  # reviewers read, score and comment
+        return []
     return workflow_of(submission).available(submission.state, actor_kind(user))

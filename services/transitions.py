@@ -21,9 +21,10 @@ from extensions import db
 from forms.published import spec_for
 from jobs import dispatch, isolation
 from jobs.dispatch import Task
-from models import AuditEntry, FormVersion, OutboxMessage, Submission
+from models import AuditEntry, FormVersion, OutboxMessage, Submission, User
 from models.duties import EXPIRE_OFFER
 from models.types import utcnow
+from services.access import can_decide
 from services.capacity import has_room, lock_form, seats_taken
 from workflows import effects
 from workflows.engine import BUILTIN_EFFECTS, Transition, Workflow
@@ -184,6 +185,10 @@ def _take(submission_id, name, actor, comment, expected_state, scheduled_for, no
         raise TransitionRefused(_("This action is not possible in the current state."))
     if actor.kind not in step.actors:
         raise TransitionRefused(_("You are not allowed to do this."))
+    if not _staff_may_decide(actor, submission.form_id):
+        raise TransitionRefused(
+            _("Reviewers read, score and comment; the call's managers and admins decide.")
+        )
     if step.comment_required and not (comment or "").strip():
         if step.reopens:
             raise TransitionRefused(_("Give the reason for reopening the decision."))
@@ -193,6 +198,14 @@ def _take(submission_id, name, actor, comment, expected_state, scheduled_for, no
     warnings = _warnings(submission, workflow, step)
     _apply(submission, workflow, step, actor, comment, scheduled_for, now)
     return submission, step, warnings
+
+
+def _staff_may_decide(actor: Actor, form_id: int) -> bool:
+    """A staff member's role and calls (services.access.can_decide); moves by the applicant,
+    the system, or code without a person (no user id) are not staff decisions."""
+    if actor.kind not in ("reviewer", "admin") or actor.user_id is None:
+        return True
+    return can_decide(db.session.get(User, actor.user_id), form_id)
 
 
 def _warnings(submission: Submission, workflow: Workflow, step: Transition) -> list[str]:

@@ -93,7 +93,7 @@ def create_user(
 
 def authenticate(email: str, password: str) -> User | None:
     user = find_user(email or "")
-    if user is None:
+    if user is None or not user.has_password:  # unknown, or invited and not accepted yet
         check_password_hash(_DUMMY_HASH, password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:

@@ -34,7 +34,7 @@ def admin(app, client):
 
 @pytest.fixture
 def reviewer_client(app):
-    _create_user(app, REVIEWER, "reviewer")
+    _create_user(app, REVIEWER, "call_manager")
     other = FormClient(app.test_client())
     sign_in(other, REVIEWER)
     return other

@@ -32,7 +32,7 @@ def review_server(live_server):
             "create",
             "rita@example.org",
             "--role",
-            "reviewer",
+            "call_manager",
             "--all-forms",
         ],
         cwd=ROOT,

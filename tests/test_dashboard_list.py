@@ -118,7 +118,7 @@ def add(
     return ids
 
 
-def staff(app, email: str, role: str = "reviewer", *forms: str) -> str:
+def staff(app, email: str, role: str = "call_manager", *forms: str) -> str:
     args = ["users", "create", email, "--role", role]
     for slug in forms:
         args += ["--form", slug]
@@ -135,7 +135,7 @@ def signed_in(app, email: str) -> FormClient:
 
 @pytest.fixture
 def alfa_reviewer(app, calls):
-    return signed_in(app, staff(app, "ada@example.org", "reviewer", "alfa"))
+    return signed_in(app, staff(app, "ada@example.org", "call_manager", "alfa"))
 
 
 @pytest.fixture
@@ -337,7 +337,7 @@ def test_search_ignores_case_in_polish_and_swedish_letters(app, calls, admin):
 def test_blind_review_hides_identifying_answers_from_reviewers(app, create_form):
     create_form(base("blind", FIELDS, reference_prefix="BLND", blind_review=True))
     add(app, "blind", name="Karin Exempelsson", town="Lund", story="about reading")
-    reviewer = signed_in(app, staff(app, "rev@example.org", "reviewer", "blind"))
+    reviewer = signed_in(app, staff(app, "rev@example.org", "call_manager", "blind"))
     html = reviewer.get("/dashboard/submissions").get_data(as_text=True)
     assert "Karin" not in html and "Lund" in html
     assert listed(reviewer, "?q=karin") == []  # not found by what one may not see
@@ -443,8 +443,8 @@ def test_scores_are_the_mean_of_weighted_means_hidden_until_one_has_scored(app, 
     from models import ConflictOfInterest, Score, User
 
     scored, _unscored, conflicted = add(app, "alfa", 3)
-    other = staff(app, "bob@example.org", "reviewer", "alfa")
-    ada = signed_in(app, staff(app, "ada@example.org", "reviewer", "alfa"))
+    other = staff(app, "bob@example.org", "call_manager", "alfa")
+    ada = signed_in(app, staff(app, "ada@example.org", "call_manager", "alfa"))
     with app.app_context():
         users = {u.email: u.id for u in db.session.query(User)}
         for email, quality, fit in (("root@example.org", 5, 1), (other, 1, 4)):

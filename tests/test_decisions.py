@@ -28,7 +28,7 @@ def zone(app, create_form):
     """A call with two places (application-review), an admin and a reviewer."""
     create_form(call(capacity=2))
     staff(app, ADMIN, "admin")
-    staff(app, REVIEWER, "reviewer", "mailcall")
+    staff(app, REVIEWER, "call_manager", "mailcall")
     return app
 
 
@@ -221,7 +221,7 @@ def test_without_the_state_seen_or_with_a_refusal_the_detail_page_says_why(zone)
 
 def test_blind_reviewers_confirm_without_seeing_who_the_email_names(app, create_form):
     create_form(call(capacity=2, blind_review=True))
-    staff(app, REVIEWER, "reviewer", "mailcall")
+    staff(app, REVIEWER, "call_manager", "mailcall")
     submission = submission_of(app, apply(app, "en"))
     rita = signed_in(app, REVIEWER)
     move(rita, submission, "start_review", "submitted")

@@ -545,7 +545,7 @@ def test_reviewers_see_documents_of_their_own_forms_only(app, create_form):
     anonymous = app.test_client().get(copy_url)
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
-    mine = signed_in(app, staff(app, "zone@example.org", "reviewer", "zone", "blind"))
+    mine = signed_in(app, staff(app, "zone@example.org", "call_manager", "zone", "blind"))
     page = mine.get(f"/dashboard/submissions/{submission_id}").get_data(as_text=True)
     assert copy_url in page and "Application as PDF" in page
     links = letter_links(page)
@@ -557,7 +557,7 @@ def test_reviewers_see_documents_of_their_own_forms_only(app, create_form):
     assert "documents/copy_pdf" not in blind_page and letter_links(blind_page) == []
     download(mine, f"/dashboard/submissions/{blind_id}/documents/copy_pdf", 404)
 
-    other = signed_in(app, staff(app, "other@example.org", "reviewer", "other"))
+    other = signed_in(app, staff(app, "other@example.org", "call_manager", "other"))
     for url in [copy_url, *links]:
         download(other, url, 404)
 
@@ -815,7 +815,7 @@ def test_the_list_downloads_a_zip_and_a_merged_pdf_of_what_it_shows(app, create_
     from models import AuditEntry
 
     references = three_submissions(app, create_form)  # no worker ran: made on the way
-    reviewer = signed_in(app, staff(app, "zone@example.org", "reviewer", "zone"))
+    reviewer = signed_in(app, staff(app, "zone@example.org", "call_manager", "zone"))
     page = reviewer.get("/dashboard/submissions?form=zone&sort=reference&order=asc")
     html = page.get_data(as_text=True).replace("&amp;", "&")
     zip_url = "/dashboard/documents/submissions.zip?form=zone&sort=reference&order=asc"
@@ -856,13 +856,13 @@ def test_bulk_documents_are_for_reviewers_of_the_form_only(app, create_form):
 
     anonymous = app.test_client().get(url)
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
-    other = signed_in(app, staff(app, "other@example.org", "reviewer", "other"))
+    other = signed_in(app, staff(app, "other@example.org", "call_manager", "other"))
     download(other, url, 404)  # not theirs: as if it did not exist
     download(other, "/dashboard/documents/submissions.pdf?form=nosuchcall", 404)
     nothing = download(other, "/dashboard/documents/submissions.zip", 400)  # none of theirs
     assert "No submission matches" in nothing.get_data(as_text=True)
 
-    blind = signed_in(app, staff(app, "blind@example.org", "reviewer", "blind"))
+    blind = signed_in(app, staff(app, "blind@example.org", "call_manager", "blind"))
     refused = download(blind, "/dashboard/documents/submissions.pdf?form=blind", 400)
     assert "Blind review" in refused.get_data(as_text=True)
     bad = download(blind, "/dashboard/documents/submissions.zip?form=blind&from=yesterday", 400)

@@ -84,7 +84,7 @@ def answers(branch: str, story: str = "", size: str = "s", people=()) -> dict:
     return data
 
 
-def staff(app, email: str, role: str = "reviewer", forms: tuple[str, ...] = ()) -> str:
+def staff(app, email: str, role: str = "call_manager", forms: tuple[str, ...] = ()) -> str:
     args = ["users", "create", email, "--role", role]
     for slug in forms:
         args += ["--form", slug]

@@ -59,7 +59,7 @@ def publish_call_with_a_reviewer(app) -> None:
         publish(validate(base("hostcall", PAGE), "test"), LoadReport([], [], []))
         db.session.commit()
     created = app.test_cli_runner().invoke(
-        args=["users", "create", "staff@example.org", "--role", "reviewer", "--all-forms"],
+        args=["users", "create", "staff@example.org", "--role", "call_manager", "--all-forms"],
         input=f"{ROOT_PASSWORD}\n{ROOT_PASSWORD}\n",
     )
     assert created.exit_code == 0, created.output

@@ -69,7 +69,7 @@ def test_every_page_links_to_the_statement_and_the_notice(client, create_form):
 @pytest.fixture
 def staff(app):
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "ada@example.org", "--role", "reviewer", "--all-forms"],
+        args=["users", "create", "ada@example.org", "--role", "call_manager", "--all-forms"],
         input=f"{PASSWORD}\n{PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output

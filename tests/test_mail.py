@@ -320,7 +320,7 @@ def test_reviewers_get_notices_or_a_daily_digest(app, create_form, smtp):
     password = "a long enough password"  # noqa: S105
     for address, notify in (("now@example.org", "immediate"), ("daily@example.org", "daily")):
         result = runner.invoke(
-            args=["users", "create", address, "--role", "reviewer", "--all-forms"],
+            args=["users", "create", address, "--role", "call_manager", "--all-forms"],
             input=f"{password}\n{password}\n",
         )
         assert result.exit_code == 0

@@ -125,7 +125,7 @@ def grant_answers(branch="Filia 12", email="branch12@example.org", **extra) -> d
     }
 
 
-def staff(app, email: str, role: str = "reviewer", *forms: str) -> str:
+def staff(app, email: str, role: str = "call_manager", *forms: str) -> str:
     args = ["users", "create", email, "--role", role]
     for slug in forms:
         args += ["--form", slug]
@@ -222,9 +222,9 @@ def grants(app, create_form):
     second, _ = apply(app, "grants", grant_answers("Filia 7", "branch7@example.org"))
     people = {
         "admin": staff(app, "admin@example.org", "admin"),
-        "rita": staff(app, "rita@example.org", "reviewer", "grants"),
-        "sven": staff(app, "sven@example.org", "reviewer", "grants"),
-        "other": staff(app, "other@example.org", "reviewer", "visits"),
+        "rita": staff(app, "rita@example.org", "call_manager", "grants"),
+        "sven": staff(app, "sven@example.org", "call_manager", "grants"),
+        "other": staff(app, "other@example.org", "call_manager", "visits"),
     }
     return {"first": first, "second": second, "applicant": applicant, **people}
 
@@ -415,8 +415,8 @@ def test_others_scores_stay_hidden_until_a_reviewer_has_scored(app, grants):
 def test_a_form_can_show_scores_before_scoring(app, create_form):
     grant_form(create_form, slug="open-scores", hide_scores_until_scored=False)
     submission, _ = apply(app, "open-scores", grant_answers())
-    rita = signed_in(app, staff(app, "rita@example.org", "reviewer", "open-scores"))
-    sven = signed_in(app, staff(app, "sven@example.org", "reviewer", "open-scores"))
+    rita = signed_in(app, staff(app, "rita@example.org", "call_manager", "open-scores"))
+    sven = signed_in(app, staff(app, "sven@example.org", "call_manager", "open-scores"))
     score(rita, submission, quality="4", impact="4")
     assert "Weighted average: 4.00 from 1 reviewer" in text_of(page(sven, submission))
 
@@ -585,7 +585,7 @@ def test_refusals_are_shown_as_clear_messages(app, grants):
 def test_scheduling_a_request_needs_a_valid_date(app, create_form):
     request_form(create_form)
     submission, _ = apply(app, "visits", {"town": "Exempelby"})
-    vera = signed_in(app, staff(app, "vera@example.org", "reviewer", "visits"))
+    vera = signed_in(app, staff(app, "vera@example.org", "call_manager", "visits"))
     html = page(vera, submission)
     assert 'type="date"' in html and "Schedule" in html and "Decline" in html
     assert act(vera, submission, "schedule", "received").status_code == 400

@@ -13,7 +13,7 @@ from tests.test_mail import apply, body_of, call
 
 def create_reviewer(app, address: str, notify: str = "immediate") -> None:
     result = app.test_cli_runner().invoke(
-        args=["users", "create", address, "--role", "reviewer", "--all-forms"],
+        args=["users", "create", address, "--role", "call_manager", "--all-forms"],
         input=f"{PASSWORD}\n{PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output

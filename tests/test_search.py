@@ -425,7 +425,7 @@ def test_blind_review_keeps_identifying_answers_unsearchable_for_reviewers(app, 
         team=[{"member": "Nils Holgersson", "role": "storyteller"}],
     )
     add(app, "open", name="Karin Open", story="about reading")
-    reviewer = staff_client(app, "rev@example.org", "reviewer", "blind", "open")
+    reviewer = staff_client(app, "rev@example.org", "call_manager", "blind", "open")
     admin = staff_client(app, "root@example.org", "admin")
     for query in ("karin", "exempelsson", "kar", '"karin exempelsson"', "holgersson", "story"):
         assert "BLND-2027-0001" not in found(reviewer, query), query
@@ -594,7 +594,7 @@ def test_blind_review_short_terms_and_phrases_across_a_hidden_answer(app, calls)
     words, LIKE on the blind text decides."""
     sqlite_only(app)
     add(app, "blind", name="Karin Ek", town="Lund", story="Åre")
-    reviewer = staff_client(app, "rev@example.org", "reviewer", "blind")
+    reviewer = staff_client(app, "rev@example.org", "call_manager", "blind")
     admin = staff_client(app, "root@example.org", "admin")
     for query in ("ek", "karin", "in ek", '"ek lund"', "ka"):
         assert found(reviewer, query) == [], query
@@ -617,7 +617,7 @@ def test_sqlite_without_the_trigram_index_searches_the_stored_text_alike(app, ca
     add(app, "open", name="Zażółć Gęślą", town="Łódź-Bałuty", story="a reading club")
     add(app, "blind", name="Karin Ek", town="Lund", story="Åre")
     admin = staff_client(app, "root@example.org", "admin")
-    reviewer = staff_client(app, "rev@example.org", "reviewer", "blind", "open")
+    reviewer = staff_client(app, "rev@example.org", "call_manager", "blind", "open")
     queries = ("żółć", "łódź-bał", '"ading cl"', "lund åre", "karin", "ek", "— club", "0001 lu")
     indexed_ = {q: (found(admin, q), found(reviewer, q)) for q in queries}
     monkeypatch.setattr(search, "has_trigram_index", lambda: False)

@@ -106,7 +106,7 @@ def test_a_nul_link_opened_by_a_reviewer_stops_no_decision_letter(app, create_fo
 
     create_form(demo_definition("msas"))
     _token, submission_id, _reference = apply(app, "msas", MSAS_ANSWERS, "pl")
-    client = signed_in(app, staff(app, "rita@example.org", "reviewer", ("msas",)))
+    client = signed_in(app, staff(app, "rita@example.org", "call_manager", ("msas",)))
     msas = form_id(app, "msas")
     for link in (
         f"/dashboard/exports/{msas}.csv?q=%00",

@@ -360,7 +360,7 @@ def test_uploads_and_documents_live_in_the_bucket_and_download_unchanged(
     response = applicant.get(f"/s/{token}/attachments/{attachment_id}")
     assert response.status_code == 200 and response.data == cv
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    reviewer = signed_in(app, staff(app, "rita@example.org", "reviewer", "review"))
+    reviewer = signed_in(app, staff(app, "rita@example.org", "call_manager", "review"))
     url = f"/dashboard/submissions/{submission_id}/attachments/{attachment_id}"
     response = reviewer.client.get(url)
     assert response.status_code == 200 and response.data == cv

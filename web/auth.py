@@ -146,6 +146,10 @@ def login():
             delay.succeeded()
             next_url = _safe_next(request.args.get("next"))
             chosen = session.get("lang")
+            if user.has_two_factor:  # not signed in until the code is right (web.account)
+                from web.account import begin_second_step
+
+                return begin_second_step(user, next_url, chosen)
             session.clear()  # a new session at sign-in: no fixation
             login_user(user)
             _keep_language(user, chosen)
@@ -170,7 +174,7 @@ def _keep_language(user, chosen: str | None) -> None:
 
 # Pages where a language switched is the staff member's own choice (not a public form read
 # in the applicant's language).
-STAFF_BLUEPRINTS = frozenset({"auth", "dashboard", "review", "admin"})
+STAFF_BLUEPRINTS = frozenset({"auth", "dashboard", "review", "admin", "staff", "account"})
 
 
 @bp.before_app_request

@@ -87,9 +87,11 @@ def install(app: Flask) -> None:
 
 # --- logs ------------------------------------------------------------------------------
 
-# /s/<token>… and /resume/<token>, alone or in a full URL, wherever they appear in a line.
+# /s/<token>… and /resume/<token> (and staff's /invitation/ and /password-reset/ links), alone
+# or in a full URL, wherever they appear in a line.
 SECRET_LINK = re.compile(
-    r"""(?P<prefix>(?:^|(?<=[\s"'(=\[]))(?:https?://[^/\s"'<>]+)?/(?:s|resume)/)"""
+    r"""(?P<prefix>(?:^|(?<=[\s"'(=\[]))(?:https?://[^/\s"'<>]+)?/"""
+    r"""(?:s|resume|invitation|password-reset)/)"""
     r"""[^/\s?#"'<>]+"""
 )
 MASK = "[secret]"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from extensions import db
 from forms.published import spec_for
 from models import Submission, User
-from services.access import actor_kind, only_reviewable
+from services.access import actor_kind, can_decide, only_reviewable
 from services.dashboard.listing import ListChoices, ListFilters, shown_forms
 from services.transitions import Actor, TransitionRefused, transition
 from workflows.lookup import workflow_of
@@ -40,6 +40,8 @@ def bulk_choices(
     kind = _actor(user).kind
     found: dict[str, tuple[BulkChoice, list[str]]] = {}
     for info in shown_forms(filters, choices):
+        if not can_decide(user, info.form.id):  # reviewers read, score and comment
+            continue
         for step in info.workflow.transitions:
             if kind not in step.actors or step.needs_date:
                 continue
@@ -102,7 +104,10 @@ def bulk_preview(user: User, ids: Iterable[int], name: str, language: str) -> li
                 submission=submission,
                 form_title=spec_for(submission.form_version).text("title", language),
                 state_label=workflow.state_label(submission.state, language),
-                can=step is not None and submission.state in step.sources and kind in step.actors,
+                can=step is not None
+                and submission.state in step.sources
+                and kind in step.actors
+                and can_decide(user, submission.form_id),
             )
         )
     return items
