@@ -254,39 +254,55 @@ def draft_saved(draft: Draft, token: str) -> None:
 
 
 def send_digests(now=None) -> int:
-    """One message per reviewer who chose a daily digest, listing yesterday's submissions."""
-    now = now or utcnow()
-    since = now - timedelta(days=1)
-    count = 0
-    for reviewer in db.session.scalars(select(User).where(User.notify == "daily", User.active)):
-        from services.access import reviewable_form_ids
+    """One message per reviewer who chose a daily digest, listing yesterday's submissions.
+    Each reviewer on its own (jobs.isolation): one whose digest cannot be written (a call
+    of theirs that cannot be read) is retried at the next run, then marked failed, and
+    never stops the others' digests."""
+    from jobs.isolation import held_back, run_each
+    from models.duties import DIGEST
 
-        ids = reviewable_form_ids(reviewer)
-        query = select(Submission).where(Submission.submitted_at > since)
-        if ids is not None:
-            query = query.where(Submission.form_id.in_(ids or [-1]))
-        new = list(db.session.scalars(query.order_by(Submission.submitted_at)))
-        if not new:
-            continue
-        language = language_of(reviewer)
-        lines = [
-            f"- {s.reference}: {spec_for(s.form_version).text('title', language)}" for s in new
-        ]
-        enqueue(
-            key=f"digest:{reviewer.id}:{now.date().isoformat()}",
-            kind="digest",
-            recipient=reviewer.email,
-            language=language,
-            values={
-                "count": str(len(new)),
-                "submissions": "\n".join(lines),
-                "review_link": absolute_url("dashboard.index"),
-            },
-            greet=reviewer.name,
-        )
-        count += 1
-    db.session.commit()
-    return count
+    now = now or utcnow()
+    reviewer_ids = db.session.scalars(
+        select(User.id)
+        .where(User.notify == "daily", User.active, User.id.not_in(held_back(DIGEST, now)))
+        .order_by(User.id)
+    ).all()
+    queued = []
+
+    def digest_of(reviewer_id: int) -> None:
+        if _queue_digest(db.session.get(User, reviewer_id), now):
+            queued.append(reviewer_id)
+        db.session.commit()
+
+    run_each(DIGEST, reviewer_ids, digest_of)
+    return len(queued)
+
+
+def _queue_digest(reviewer: User, now) -> bool:
+    from services.access import reviewable_form_ids
+
+    ids = reviewable_form_ids(reviewer)
+    query = select(Submission).where(Submission.submitted_at > now - timedelta(days=1))
+    if ids is not None:
+        query = query.where(Submission.form_id.in_(ids or [-1]))
+    new = list(db.session.scalars(query.order_by(Submission.submitted_at)))
+    if not new:
+        return False
+    language = language_of(reviewer)
+    lines = [f"- {s.reference}: {spec_for(s.form_version).text('title', language)}" for s in new]
+    enqueue(
+        key=f"digest:{reviewer.id}:{now.date().isoformat()}",
+        kind="digest",
+        recipient=reviewer.email,
+        language=language,
+        values={
+            "count": str(len(new)),
+            "submissions": "\n".join(lines),
+            "review_link": absolute_url("dashboard.index"),
+        },
+        greet=reviewer.name,
+    )
+    return True
 
 
 effects.register("email", transition_email)

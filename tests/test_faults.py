@@ -1,0 +1,439 @@
+"""The fault suite (issue 14), against real parts, on SQLite and PostgreSQL.
+
+- A stored poison value in each table a background duty reads (this file, table-driven):
+  the healthy items all complete, the poisoned one is retried, then marked failed and shown
+  (Admin → Background work or the outbox, and /healthz); no duty stops.
+- PostgreSQL stopped and restarted during a load of submissions (this file, PostgreSQL
+  pass, on a private cluster: tests/faults.py).
+- A Celery worker killed mid-job: tests/test_celery.py
+  (test_a_worker_killed_mid_job_loses_and_doubles_nothing,
+  test_a_worker_killed_mid_documents_job_loses_nothing).
+- SMTP down, then back: tests/test_mail.py
+  (test_smtp_down_during_50_submissions_then_exactly_50_receipts).
+
+Duplicates: delivery is at least once (README "Faults"); an email sent just before an outage
+kept its sender from recording it is sent again with the same Message-ID. The tests count
+them and write the count to test-results/faults/*.json.
+
+The duties and the tables they read:
+  copies (documents.store.make_missing, also the catch-up): submissions, answers,
+      form_versions, documents
+  letters (documents.letters.make_missing_letters): audit_entries, submissions, documents
+  email (mail.delivery.deliver_due): outbox_messages, documents (the attachments)
+  expire_offer (services.transitions.expire_offers): submissions, form_versions
+  digest (mail.events.send_digests): users, reviewer_assignments, submissions, form_versions
+  and each of them: duty_failures (what waits for a retry)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import select, update
+
+from tests.conftest_mail import deliver
+from tests.test_documents import answers, apply, documents_of, move, zone_call
+from tests.test_review_detail import signed_in, staff
+
+ATTEMPTS = 3
+COPY_KINDS = {"copy_pdf", "copy_docx"}
+
+
+@pytest.fixture
+def quick_retries(app):
+    """Retries due at once, three attempts: a poisoned item fails within a test."""
+    app.config.update(FORMDESK_DUTY_RETRY_SECONDS=0, FORMDESK_DUTY_MAX_ATTEMPTS=ATTEMPTS)
+    app.config.update(FORMDESK_MAIL_RETRY_SECONDS=0, FORMDESK_MAIL_MAX_ATTEMPTS=ATTEMPTS)
+    yield
+    for name in ("FORMDESK_DUTY_RETRY_SECONDS", "FORMDESK_DUTY_MAX_ATTEMPTS"):
+        app.config.pop(name)
+    app.config.update(FORMDESK_MAIL_RETRY_SECONDS=30.0, FORMDESK_MAIL_MAX_ATTEMPTS=12)
+
+
+# --- running every duty, and what they left ---------------------------------------------------
+
+
+def run_every_duty(app) -> None:
+    """Every duty through its entry point, as the workers run them: copies (and the
+    catch-up), letters, offers, digests, then delivery."""
+    from mail.events import send_digests
+    from models.types import utcnow
+    from services.transitions import expire_offers
+
+    deliver(app)  # copies, letters, email
+    with app.app_context():
+        expire_offers(now=utcnow() + timedelta(days=365))  # every offer has run out
+        send_digests()
+    deliver(app)  # what offers and digests queued
+
+
+def failed_items(app) -> list[tuple[str, int, str, int]]:
+    from extensions import db
+    from models import DutyFailure
+
+    with app.app_context():
+        rows = db.session.scalars(select(DutyFailure).order_by(DutyFailure.id))
+        return [(r.duty, r.item_id, r.status, r.attempts) for r in rows]
+
+
+def outbox(app) -> list[tuple[int, str, str, int, str | None]]:
+    """(id, recipient, status, attempts, last error) of every message."""
+    from extensions import db
+    from models import OutboxMessage
+
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [(m.id, m.recipient, m.status, m.attempts, m.last_error) for m in rows]
+
+
+def last_error(app, duty: str) -> str:
+    from extensions import db
+    from models import DutyFailure
+
+    with app.app_context():
+        return db.session.scalar(select(DutyFailure.last_error).where(DutyFailure.duty == duty))
+
+
+def healthz_failed(app) -> dict[str, int]:
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200  # failed items do not take the instance out
+    return response.get_json()["failed"]
+
+
+def admin_page(app, path: str) -> str:
+    client = signed_in(app, staff(app, "ada@example.org", "admin"))
+    response = client.get(path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def stored(app, model, item_id: int, **values) -> None:
+    """Writes values straight into a row, as a hand edit, an older version or a bug before
+    input was checked at the edge would have."""
+    from extensions import db
+
+    with app.app_context():
+        db.session.execute(update(model).where(model.id == item_id).values(**values))
+        db.session.commit()
+
+
+def unreadable_version(app, submission_id: int) -> None:
+    """The submission now points at a version whose definition no loader writes: nothing
+    about it can be rendered."""
+    from extensions import db
+    from models import FormVersion, Submission
+
+    with app.app_context():
+        version = db.session.get(Submission, submission_id).form_version
+        broken = FormVersion(
+            form_id=version.form_id,
+            number=version.number + 100,
+            definition={},
+            checksum="x" * 64,
+            opens_at=version.opens_at,
+            closes_at=version.closes_at,
+        )
+        db.session.add(broken)
+        db.session.commit()
+        broken_id = broken.id
+    stored(app, Submission, submission_id, form_version_id=broken_id)
+
+
+# --- the poisons -----------------------------------------------------------------------------
+
+
+@dataclass
+class Poisoned:
+    duty: str  # as /healthz counts it
+    item: int  # the poisoned item (submission, audit entry, outbox message, reviewer)
+    healthy: Callable[[], None]  # asserts the healthy items were all done
+    label: str = ""  # how Admin → Background work names the duty
+    # False: the duty takes the value as it is (made harmless on the way), the item is done.
+    fails: bool = True
+    also_failed: dict[str, int] = field(default_factory=dict)  # other duties of the item
+
+
+def two_applications(app, create_form) -> list[int]:
+    create_form(zone_call())
+    return [apply(app, "zone", answers(email=f"branch{n}@example.org"))[1] for n in (1, 2)]
+
+
+def copies_made(app, *submission_ids: int) -> Callable[[], None]:
+    def check() -> None:
+        for submission_id in submission_ids:
+            assert COPY_KINDS <= {k for k, _, _ in documents_of(app, submission_id)}
+
+    return check
+
+
+def all_sent_but(app, poisoned_message: int | None = None, recipient: str | None = None):
+    def check() -> None:
+        rows = [r for r in outbox(app) if r[0] != poisoned_message and r[1] != recipient]
+        assert rows and {status for _, _, status, _, _ in rows} == {"sent"}, rows
+
+    return check
+
+
+def both(*checks: Callable[[], None]) -> Callable[[], None]:
+    def check() -> None:
+        for each in checks:
+            each()
+
+    return check
+
+
+def answer_of_unknown_shape(app, create_form) -> Poisoned:
+    """answers: a choice answer of a shape no form writes (an older version, a hand edit)."""
+    from extensions import db
+    from models import Answer
+
+    poisoned, healthy = two_applications(app, create_form)
+    with app.app_context():
+        answer_id = db.session.scalar(
+            select(Answer.id).where(Answer.submission_id == poisoned, Answer.field == "format")
+        )
+    stored(app, Answer, answer_id, value={"value": "cafe"})
+    return Poisoned(
+        "copies",
+        poisoned,
+        both(copies_made(app, healthy), all_sent_but(app, recipient="branch1@example.org")),
+        "Copies of a submission",
+    )
+
+
+def answer_with_nul(app, create_form) -> Poisoned:
+    """answers: a NUL in a text answer (PostgreSQL's json keeps it as \\u0000)."""
+    from extensions import db
+    from models import Answer
+
+    poisoned, healthy = two_applications(app, create_form)
+    with app.app_context():
+        answer_id = db.session.scalar(
+            select(Answer.id).where(Answer.submission_id == poisoned, Answer.field == "story")
+        )
+    stored(app, Answer, answer_id, value="before\x00after")
+    return Poisoned(
+        "copies",
+        poisoned,
+        both(copies_made(app, poisoned, healthy), all_sent_but(app)),
+        fails=False,
+    )
+
+
+def submission_of_unreadable_version(app, create_form) -> Poisoned:
+    """submissions → form_versions: a submission whose version cannot be read."""
+    poisoned, healthy = two_applications(app, create_form)
+    unreadable_version(app, poisoned)
+    return Poisoned(
+        "copies",
+        poisoned,
+        both(copies_made(app, healthy), all_sent_but(app, recipient="branch1@example.org")),
+        "Copies of a submission",
+    )
+
+
+def decided(app, create_form) -> tuple[int, int]:
+    """Two accepted applications, their copies and receipts done, letters not yet."""
+    poisoned, healthy = two_applications(app, create_form)
+    for submission_id in (poisoned, healthy):
+        move(app, submission_id, "start_review")
+    deliver(app)
+    for submission_id in (poisoned, healthy):
+        move(app, submission_id, "accept", comment="Welcome!")
+    return poisoned, healthy
+
+
+def letter_entry_of(app, submission_id: int) -> int:
+    from extensions import db
+    from models import AuditEntry
+
+    with app.app_context():
+        return db.session.scalar(
+            select(AuditEntry.id)
+            .where(AuditEntry.submission_id == submission_id)
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+
+
+def letters_made(app, submission_id: int) -> Callable[[], None]:
+    def check() -> None:
+        kinds = {k for k, _, _ in documents_of(app, submission_id)}
+        assert {"letter_pdf", "letter_docx"} <= kinds, kinds
+
+    return check
+
+
+def decision_in_unknown_language(app, create_form) -> Poisoned:
+    """submissions: a decided submission in a language the installation does not know
+    (its letter cannot be written)."""
+    from models import Submission
+
+    poisoned, healthy = decided(app, create_form)
+    stored(app, Submission, poisoned, language="xx")
+    return Poisoned(
+        "letters",
+        letter_entry_of(app, poisoned),
+        both(letters_made(app, healthy), all_sent_but(app, recipient="branch1@example.org")),
+        "Decision letter",
+        also_failed={"copies": 1},  # its copies in that language neither
+    )
+
+
+def decision_with_nul(app, create_form) -> Poisoned:
+    """audit_entries: a NUL in a decision's comment; and, finding 1, a NUL in another
+    entry's data (an export's filter), which used to stop every letter on PostgreSQL."""
+    from extensions import db
+    from models import AuditEntry
+
+    poisoned, healthy = decided(app, create_form)
+    entry = letter_entry_of(app, poisoned)
+    with app.app_context():
+        data = dict(db.session.get(AuditEntry, entry).data)
+        db.session.add(AuditEntry(action="export.csv", actor_type="reviewer", data={"q": "a\x00b"}))
+        db.session.commit()
+    stored(app, AuditEntry, entry, data={**data, "comment": "Wel\x00come"})
+    return Poisoned(
+        "letters",
+        entry,
+        both(letters_made(app, poisoned), letters_made(app, healthy), all_sent_but(app)),
+        fails=False,
+    )
+
+
+def first_message(app) -> int:
+    return outbox(app)[0][0]
+
+
+def subject_with_line_break(app, create_form) -> Poisoned:
+    """outbox_messages: a subject with a line break (no header may hold it)."""
+    from models import OutboxMessage
+
+    two_applications(app, create_form)
+    message = first_message(app)
+    stored(app, OutboxMessage, message, subject="Receipt\r\nBcc: everyone@example.org")
+    return Poisoned("email", message, all_sent_but(app, message))
+
+
+def attachments_not_a_list(app, create_form) -> Poisoned:
+    """outbox_messages: a JSON value of the wrong shape where the attachments are."""
+    from models import OutboxMessage
+
+    two_applications(app, create_form)
+    message = first_message(app)
+    stored(app, OutboxMessage, message, attachments="copy_pdf")
+    return Poisoned("email", message, all_sent_but(app, message))
+
+
+def copy_whose_file_is_gone(app, create_form) -> Poisoned:
+    """documents: a copy row whose stored file is gone (a restored backup without the
+    files): its receipt cannot attach it."""
+    from extensions import db
+    from models import Document
+
+    poisoned, healthy = two_applications(app, create_form)
+    from documents.store import make_missing
+
+    with app.app_context():
+        while make_missing():
+            pass
+        document = db.session.scalar(
+            select(Document.id).where(
+                Document.submission_id == poisoned, Document.kind == "copy_pdf"
+            )
+        )
+    stored(app, Document, document, storage_name="gone/never-there.pdf")
+    message = next(r[0] for r in outbox(app) if r[1] == "branch1@example.org")
+    return Poisoned("email", message, all_sent_but(app, message))
+
+
+def offer_of_unreadable_version(app, create_form) -> Poisoned:
+    """submissions → form_versions: an offered place whose version cannot be read (its
+    expiry email neither)."""
+    from tests.test_workflows import event, people, send, submissions
+    from tests.test_workflows import move as step
+
+    event(create_form, capacity=3)
+    send(app, "event", people("A", "B", "C"))
+    send(app, "event", people("D", "E"))
+    send(app, "event", people("F"))
+    first, poisoned, healthy = [s[0] for s in submissions(app, "event")]
+    step(app, first, "cancel", kind="applicant")  # both others are offered a place
+    deliver(app)  # their copies: only the expiry is left to do
+    unreadable_version(app, poisoned)
+
+    def check() -> None:
+        states = {s[0]: s[1] for s in submissions(app, "event")}
+        assert (states[poisoned], states[healthy]) == ("offered", "offer_expired")
+
+    return Poisoned("expire_offer", poisoned, check, "Expiry of an offered place")
+
+
+def reviewer_of_unreadable_call(app, create_form) -> Poisoned:
+    """users → reviewer_assignments → form_versions: a reviewer whose daily digest lists a
+    submission whose version cannot be read; another reviewer's digest is fine."""
+    from extensions import db
+    from models import Submission, User
+
+    create_form(zone_call())
+    create_form(zone_call("other"))
+    _, healthy, _ = apply(app, "zone", answers(email="branch1@example.org"))
+    _, poisoned, _ = apply(app, "other", answers(email="branch2@example.org"))
+    deliver(app)  # copies and receipts: only the digests are left to do
+    staff(app, "first@example.org", "reviewer", "other")  # created first, taken first
+    staff(app, "second@example.org", "reviewer", "zone")
+    with app.app_context():
+        db.session.execute(update(User).values(notify="daily"))
+        db.session.commit()
+        reviewer = db.session.scalar(select(User.id).where(User.email == "first@example.org"))
+        assert db.session.get(Submission, poisoned)  # the digest would list it
+    unreadable_version(app, poisoned)
+
+    def check() -> None:
+        digests = [r for r in outbox(app) if r[1] == "second@example.org"]
+        assert [status for _, _, status, _, _ in digests] == ["sent"], digests
+
+    return Poisoned("digest", reviewer, check, "Daily digest of a reviewer")
+
+
+POISONS = [
+    answer_of_unknown_shape,
+    answer_with_nul,
+    submission_of_unreadable_version,
+    decision_in_unknown_language,
+    decision_with_nul,
+    subject_with_line_break,
+    attachments_not_a_list,
+    copy_whose_file_is_gone,
+    offer_of_unreadable_version,
+    reviewer_of_unreadable_call,
+]
+
+
+@pytest.mark.parametrize("poison", POISONS, ids=[p.__name__ for p in POISONS])
+def test_a_poisoned_row_fails_alone_and_visibly(app, create_form, smtp, quick_retries, poison):
+    from models.duties import DUTIES
+
+    case = poison(app, create_form)
+    for _ in range(ATTEMPTS + 1):  # one run more than it takes to give up
+        run_every_duty(app)
+
+    case.healthy()  # no duty stopped at the poisoned item
+    expected = {duty: 0 for duty in (*DUTIES, "email")} | case.also_failed
+    if not case.fails:  # taken as it is, made harmless on the way
+        assert failed_items(app) == [] and healthz_failed(app) == expected
+        return
+    if case.duty == "email":
+        [(_, _, status, attempts, error)] = [r for r in outbox(app) if r[0] == case.item]
+        assert (status, attempts) == ("failed", ATTEMPTS), error
+        assert "Failed" in admin_page(app, "/dashboard/admin/outbox")
+    else:
+        assert (case.duty, case.item, "failed", ATTEMPTS) in failed_items(app)
+        page = admin_page(app, "/dashboard/admin/background")
+        assert case.label in page and str(escape(last_error(app, case.duty)[:60])) in page
+    expected[case.duty] = 1
+    assert healthz_failed(app) == expected
