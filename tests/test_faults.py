@@ -27,14 +27,21 @@ The duties and the tables they read:
 
 from __future__ import annotations
 
+import json
+import sys
+import threading
+import time
+import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from tests.browser import ROOT
 from tests.conftest_mail import deliver
 from tests.test_documents import answers, apply, documents_of, move, zone_call
 from tests.test_review_detail import signed_in, staff
@@ -437,3 +444,269 @@ def test_a_poisoned_row_fails_alone_and_visibly(app, create_form, smtp, quick_re
         assert case.label in page and str(escape(last_error(app, case.duty)[:60])) in page
     expected[case.duty] = 1
     assert healthz_failed(app) == expected
+
+
+# --- PostgreSQL stopped and restarted under load -----------------------------------------------
+
+APPLICANTS, CLIENTS, WEB_WORKERS = 30, 4, 2
+STEPS = ("open", "answer", "check", "send", "confirmation")
+
+
+@pytest.fixture
+def private_postgres():
+    """A cluster of this test's own, which it may stop: never the shared server."""
+    from tests.conftest import need
+    from tests.faults import PrivateCluster, postgres_binaries
+
+    binaries = postgres_binaries()
+    need(binaries is not None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
+    cluster = PrivateCluster(binaries).init()
+    cluster.start()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture
+def outage_service(private_postgres, tmp_path):
+    """The app as deployed (deploy/gunicorn.conf.py: preloaded, 2 forked workers × 4
+    threads) with its embedded worker on, on the private cluster, mailing a local SMTP
+    server. Retries are quick so that the test ends soon after the database is back."""
+    from app import create_app
+    from forms.schema import validate
+    from services.catalog import LoadReport, publish
+    from tests.browser import ServerProcess, free_port, server_environment
+    from tests.conftest_mail import SmtpServer
+    from tests.test_mail import call
+
+    url = private_postgres.create_database("formdesk")
+    uploads = tmp_path / "uploads"
+    observer = create_app(  # the test's own view of the database (migrates it too)
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "FORMDESK_UPLOAD_DIR": str(uploads),
+            "FORMDESK_LOAD_FORMS_ON_START": False,
+            "FORMDESK_PUBLIC_URL": "http://formdesk.test",
+            "SERVER_NAME": "formdesk.test",
+        }
+    )
+    with observer.app_context():
+        from extensions import db
+
+        publish(validate(call(), "test"), LoadReport([], [], []))
+        db.session.commit()
+    smtp = SmtpServer().start()
+    port = free_port()
+    env = server_environment(tmp_path / "instance", uploads, port)
+    env.update(
+        DATABASE_URL=url,
+        FORMDESK_BIND=f"127.0.0.1:{port}",
+        FORMDESK_WEB_WORKERS=str(WEB_WORKERS),
+        FORMDESK_WEB_THREADS="4",
+        FLASK_FORMDESK_LOAD_FORMS_ON_START="false",
+        FLASK_FORMDESK_WORKER_POLL_SECONDS="1",
+        FLASK_FORMDESK_DUTY_RETRY_SECONDS="1",
+        FLASK_FORMDESK_MAIL_RETRY_SECONDS="1",
+        FLASK_FORMDESK_MAIL_CLAIM_SECONDS="10",
+        FLASK_MAIL_SERVER="127.0.0.1",
+        FLASK_MAIL_PORT=str(smtp.port),
+        FLASK_MAIL_DEFAULT_SENDER="calls@formdesk.example.org",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "deploy/gunicorn.conf.py",
+        "app:create_app()",
+    ]
+    server = ServerProcess(command, ROOT, env, port, tmp_path / "gunicorn.log").start(60)
+    yield observer, server, smtp
+    server.stop()
+    smtp.stop()
+    print(server.log_tail(60))  # shown when the test fails
+
+
+def apply_through(person, index: int, first_step: int) -> tuple[int, object]:
+    """The applicant's steps from `first_step`: (the step to try again, or len(STEPS) when
+    the confirmation was shown; the last answer). A request whose redirect was refused is
+    tried again as the person would, by reloading the page it led to."""
+    page, check = "/calls/mailcall/page/1", "/calls/mailcall/check"
+    answer = None
+    for step in range(first_step, len(STEPS)):
+        if STEPS[step] == "open":
+            answer = person.get(page)
+        elif STEPS[step] == "answer":
+            data = {
+                "contact_name": f"Applicant {index}",
+                "email": f"applicant{index}@example.org",
+                "motivation": "Outage",
+                "action": "continue",
+            }
+            answer = person.post(page, data)
+        elif STEPS[step] == "check":
+            answer = person.get(check)
+        elif STEPS[step] == "send":
+            answer = person.post(check, {})
+        else:
+            answer = person.get("/calls/mailcall/confirmation")
+        if answer.status != 200:
+            if answer.url.endswith("/check"):
+                return STEPS.index("check"), answer
+            if answer.url.endswith("/confirmation"):
+                return STEPS.index("confirmation"), answer
+            return step, answer
+        if answer.url.endswith("/confirmation"):
+            return len(STEPS), answer
+        if STEPS[step] == "send":
+            raise AssertionError(f"send answered {answer.url}: {answer.html[:300]}")
+    return len(STEPS), answer
+
+
+def escaped_errors(server) -> str:
+    """What gunicorn logged of exceptions the app let through (its bare 500 page)."""
+    log = server.log.read_text(errors="replace")
+    return "\n".join(part[:3000] for part in log.split("Error handling request")[1:3])
+
+
+def clean_refusal(answer) -> bool:
+    """What a person may see while the database is away: the try-again page."""
+    return (
+        answer.status == 503
+        and answer.retry_after is not None
+        and "briefly unavailable" in answer.html
+        and "Traceback" not in answer.html
+    )
+
+
+def test_postgresql_stopped_and_restarted_during_submissions(private_postgres, outage_service):
+    """30 applicants on 4 client threads; PostgreSQL is stopped (fast: connections cut,
+    transactions rolled back) a third of the way through and started 2 s later. Every
+    refusal is the try-again page; every applicant who tries again ends with exactly one
+    submission; every submission gets its PDF and DOCX copy and exactly one receipt
+    (duplicates, at least once with one Message-ID, are counted); nothing is left in the
+    outbox or the duty tables."""
+    import re
+
+    from tests.faults import Applicant, Tally, wait_for
+
+    observer, server, smtp = outage_service
+    started = time.monotonic()
+    done, refusals, lock = [], [], threading.Lock()
+    a_third_sent = threading.Event()
+    left: dict[int, tuple[object, int]] = {}  # applicant → (person, step to resume)
+
+    def one_applicant(index: int) -> None:
+        person = Applicant(server.url)
+        step, answer = apply_through(person, index, 0)
+        with lock:
+            if step == len(STEPS):
+                done.append((index, answer))
+                if len(done) >= APPLICANTS // 3:
+                    a_third_sent.set()
+            else:
+                refusals.append((STEPS[step], answer))
+                left[index] = (person, step)
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        futures = [pool.submit(one_applicant, i) for i in range(APPLICANTS)]
+        assert a_third_sent.wait(300), "the load did not start"
+        outage_started = time.monotonic()
+        private_postgres.stop("fast")
+        time.sleep(2)  # the outage
+        private_postgres.start()
+        outage_seconds = time.monotonic() - outage_started
+        for future in futures:
+            future.result()
+    load_seconds = time.monotonic() - started
+
+    broken = [(step, a.status, a.html[:300]) for step, a in refusals if not clean_refusal(a)]
+    if broken:
+        print(escaped_errors(server))
+    assert not broken, broken
+    retried = len(left)
+    for _ in range(5):  # as the page says: try again
+        for index, (person, step) in list(left.items()):
+            step, answer = apply_through(person, index, step)
+            if step == len(STEPS):
+                done.append((index, answer))
+                del left[index]
+            else:
+                assert clean_refusal(answer), (STEPS[step], answer.status, escaped_errors(server))
+                left[index] = (person, step)
+        if not left:
+            break
+        time.sleep(1)
+    assert not left, f"still refused after the restart: {sorted(left)}"
+
+    told = {}
+    for index, answer in done:
+        told[index] = re.search(r"TEST-\d{4}-\d{4}", answer.html).group(0)
+    assert sorted(told) == list(range(APPLICANTS))
+    assert len(set(told.values())) == APPLICANTS  # one reference each
+
+    from extensions import db
+    from models import Document, DutyFailure, OutboxMessage, Submission
+
+    def progress() -> dict:
+        with observer.app_context():
+            statuses = db.session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+            return {
+                "copies": db.session.scalar(select(func.count()).select_from(Document)),
+                "outbox": dict(statuses),
+                "duty_failures": db.session.scalar(select(func.count()).select_from(DutyFailure)),
+            }
+
+    def drained() -> bool:
+        now = progress()
+        return (
+            now["copies"] == 2 * APPLICANTS
+            and now["outbox"] == {"sent": APPLICANTS}
+            and now["duty_failures"] == 0
+        )
+
+    wait_for(drained, 300, progress)
+    drained_seconds = time.monotonic() - started
+    with observer.app_context():
+        references = db.session.scalars(select(Submission.reference)).all()
+        kinds = db.session.execute(
+            select(Document.submission_id, Document.kind).where(Document.submission_id.is_not(None))
+        ).all()
+    assert sorted(references) == sorted(told.values())  # stored exactly once each
+    assert len(set(kinds)) == len(kinds) == 2 * APPLICANTS  # one PDF and one DOCX each
+
+    smtp.inbox.wait_for(APPLICANTS)
+    time.sleep(2)  # anything sent twice would arrive now
+    by_recipient: dict[str, list] = {}
+    for message in smtp.inbox.messages:
+        by_recipient.setdefault(str(message["To"]), []).append(message)
+    assert sorted(by_recipient) == sorted(f"applicant{i}@example.org" for i in range(APPLICANTS))
+    for recipient, messages in by_recipient.items():
+        assert len({m["Message-ID"] for m in messages}) == 1, recipient  # a repeat, not a new one
+        names = sorted(part.get_filename() for part in messages[0].iter_attachments())
+        assert [n.rsplit(".", 1)[1] for n in names] == ["docx", "pdf"], (recipient, names)
+    duplicates = len(smtp.inbox.messages) - APPLICANTS
+    health = urllib.request.urlopen(server.url + "/healthz", timeout=30)  # noqa: S310
+    assert all(count == 0 for count in json.loads(health.read())["failed"].values())
+    Tally(
+        "postgresql_restart",
+        {
+            "applicants": APPLICANTS,
+            "client_threads": CLIENTS,
+            "refusals_seen_by_clients": len(refusals),
+            "refusals_by_step": {s: sum(1 for r, _ in refusals if r == s) for s in STEPS},
+            "applicants_who_tried_again": retried,
+            "submissions_stored": len(references),
+            "receipts_delivered": len(smtp.inbox.messages),
+            "duplicate_receipts_same_message_id": duplicates,
+            "outage_seconds": round(outage_seconds, 1),
+            "load_seconds": round(load_seconds, 1),
+            "until_all_receipts_sent_seconds": round(drained_seconds, 1),
+        },
+    ).write()
+    # At least once: only a message whose sending the outage cut before it was recorded is
+    # sent again, at most one in flight per web worker's mail thread.
+    assert duplicates <= WEB_WORKERS

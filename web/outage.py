@@ -23,6 +23,19 @@ def database_unreachable(error: BaseException) -> bool:
 
 
 def install(app: Flask) -> None:
+    # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order): ending a
+    # session whose connection the server cut raises from the rollback, and raised there it
+    # threw away the finished page and gave gunicorn's bare 500 instead.
+    @app.teardown_appcontext
+    def end_session_quietly(_error):
+        try:
+            db.session.remove()
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            db.session.registry.clear()  # the pool replaces the connection
+            app.logger.warning("database connection lost while ending a request")
+
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
     def database_error(error):
