@@ -710,3 +710,34 @@ def test_postgresql_stopped_and_restarted_during_submissions(private_postgres, o
     # At least once: only a message whose sending the outage cut before it was recorded is
     # sent again, at most one in flight per web worker's mail thread.
     assert duplicates <= WEB_WORKERS
+
+
+def test_a_database_that_does_not_answer_gives_the_try_again_page(tmp_path):
+    """On both passes: a database server that refuses connections (nothing listens on the
+    port) — a 503 with Retry-After and the page in the person's language, not a 500."""
+    from app import create_app
+    from tests.browser import free_port
+
+    unreachable = create_app(
+        {
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x",
+            "FORMDESK_AUTO_MIGRATE": False,
+            "FORMDESK_EMBEDDED_WORKER": False,
+            "FORMDESK_UPLOAD_DIR": str(tmp_path),
+            "FORMDESK_PUBLIC_URL": "http://formdesk.test",
+            "SERVER_NAME": "formdesk.test",
+        }
+    )
+    client = unreachable.test_client()
+    for path, words in (
+        ("/calls/zone?lang=pl", "Usługa jest chwilowo niedostępna"),
+        ("/calls/zone?lang=de", "Der Dienst ist kurzzeitig nicht erreichbar"),
+        ("/?lang=en", "The service is briefly unavailable"),
+    ):
+        response = client.get(path)
+        assert response.status_code == 503, (path, response.status_code)
+        assert response.headers["Retry-After"] == "30"
+        assert response.headers["Cache-Control"] == "no-store"
+        page = response.get_data(as_text=True)
+        assert words in page and "Traceback" not in page and "OperationalError" not in page
