@@ -28,6 +28,8 @@ The duties and the tables they read:
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -523,6 +525,7 @@ def outage_service(private_postgres, tmp_path):
     ]
     server = ServerProcess(command, ROOT, env, port, tmp_path / "gunicorn.log").start(60)
     yield observer, server, smtp
+    os.killpg(server.process.pid, signal.SIGINT)  # gunicorn's quick shutdown: no grace
     server.stop()
     smtp.stop()
     print(server.log_tail(60))  # shown when the test fails
