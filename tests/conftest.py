@@ -199,7 +199,7 @@ def errors_in(html: str) -> list[str]:
 
 
 OWN_SQLITE_SERVERS = {"live_server", "site"}
-POSTGRESQL_ONLY = {"private_postgres"}
+POSTGRESQL_ONLY = {"private_postgres", "postgresql_pass"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -744,3 +744,46 @@ def test_a_database_that_does_not_answer_gives_the_try_again_page(tmp_path):
         assert response.headers["Cache-Control"] == "no-store"
         page = response.get_data(as_text=True)
         assert words in page and "Traceback" not in page and "OperationalError" not in page
+
+
+@pytest.fixture
+def postgresql_pass(app):
+    """The session's app, in the PostgreSQL pass only (tests/conftest.py deselects the tests
+    that use this fixture in the SQLite pass)."""
+    return app
+
+
+def test_a_connection_cut_as_a_request_ends_still_gives_its_page(
+    postgresql_pass, database_url, create_form, tmp_path
+):
+    """The server ends the request's connection after the page is made (a restart, a
+    failover): ending the session then failed in its rollback, and gunicorn answered its
+    bare 500 instead of the finished page. Only the request's own backend is cut."""
+    import psycopg
+    from flask import Flask
+    from sqlalchemy import text
+
+    from app import create_app
+    from extensions import db
+    from tests.test_mail import call
+
+    create_form(call())
+    settings = {**postgresql_pass.config, "TESTING": False, "FORMDESK_EMBEDDED_WORKER": False}
+    fresh: Flask = create_app(settings)  # not testing: errors are answered, not raised
+    plain = database_url.replace("postgresql+psycopg://", "postgresql://")
+    cut: list[int] = []
+
+    @fresh.after_request
+    def cut_this_requests_connection(response):
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        with psycopg.connect(plain, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [backend])
+            alive = "SELECT count(*) FROM pg_stat_activity WHERE pid = %s"
+            while other.execute(alive, [backend]).fetchone()[0]:
+                time.sleep(0.05)
+        cut.append(backend)
+        return response
+
+    response = fresh.test_client().get("/calls/mailcall")
+    assert cut and response.status_code == 200
+    assert "Zone call" in response.get_data(as_text=True)
