@@ -4,10 +4,14 @@
   the healthy items all complete, the poisoned one is retried, then marked failed and shown
   (Admin → Background work or the outbox, and /healthz); no duty stops.
 - PostgreSQL stopped and restarted during a load of submissions (this file, PostgreSQL
-  pass, on a private cluster: tests/faults.py).
+  pass, on a private cluster: tests/faults.py); a database that refuses connections, and a
+  connection cut as a request ends, give the try-again page or the finished page, never a
+  bare 500 (this file).
 - A Celery worker killed mid-job: tests/test_celery.py
-  (test_a_worker_killed_mid_job_loses_and_doubles_nothing,
-  test_a_worker_killed_mid_documents_job_loses_nothing).
+  (test_a_worker_killed_mid_job_loses_and_doubles_nothing: while it sends;
+  test_a_worker_killed_mid_documents_job_loses_nothing: while it makes copies;
+  test_a_worker_killed_after_the_smtp_server_took_the_message_sends_it_again_once: the
+  duplicate at-least-once delivery allows, counted).
 - SMTP down, then back: tests/test_mail.py
   (test_smtp_down_during_50_submissions_then_exactly_50_receipts).
 
