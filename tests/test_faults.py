@@ -455,6 +455,8 @@ def test_a_poisoned_row_fails_alone_and_visibly(app, create_form, smtp, quick_re
 # --- PostgreSQL stopped and restarted under load -----------------------------------------------
 
 APPLICANTS, CLIENTS, WEB_WORKERS = 30, 4, 2
+HELD_AT_SEND = 4  # more applicants, who press "Send" while the database is down
+TOTAL = APPLICANTS + HELD_AT_SEND
 STEPS = ("open", "answer", "check", "send", "confirmation")
 
 
@@ -535,13 +537,17 @@ def outage_service(private_postgres, tmp_path):
     print(server.log_tail(60))  # shown when the test fails
 
 
-def apply_through(person, index: int, first_step: int) -> tuple[int, object]:
-    """The applicant's steps from `first_step`: (the step to try again, or len(STEPS) when
-    the confirmation was shown; the last answer). A request whose redirect was refused is
-    tried again as the person would, by reloading the page it led to."""
+def apply_through(person, index: int, first_step: int, until: int = len(STEPS)):
+    """The applicant's steps from `first_step` to before `until`: (the step to try again,
+    or `until`, or len(STEPS) when the confirmation was shown; the last answer). A request
+    whose redirect was refused is tried again as the person would, by reloading the page
+    it led to."""
     page, check = "/calls/mailcall/page/1", "/calls/mailcall/check"
     answer = None
-    for step in range(first_step, len(STEPS)):
+    for step in range(first_step, until):
+        requested = {"open": page, "answer": page, "check": check, "send": check}.get(
+            STEPS[step], "/calls/mailcall/confirmation"
+        )
         if STEPS[step] == "open":
             answer = person.get(page)
         elif STEPS[step] == "answer":
@@ -559,6 +565,8 @@ def apply_through(person, index: int, first_step: int) -> tuple[int, object]:
         else:
             answer = person.get("/calls/mailcall/confirmation")
         if answer.status != 200:
+            if answer.url.endswith(requested):
+                return step, answer
             if answer.url.endswith("/check"):
                 return STEPS.index("check"), answer
             if answer.url.endswith("/confirmation"):
@@ -568,7 +576,7 @@ def apply_through(person, index: int, first_step: int) -> tuple[int, object]:
             return len(STEPS), answer
         if STEPS[step] == "send":
             raise AssertionError(f"send answered {answer.url}: {answer.html[:300]}")
-    return len(STEPS), answer
+    return until, answer
 
 
 def escaped_errors(server) -> str:
@@ -589,7 +597,8 @@ def clean_refusal(answer) -> bool:
 
 def test_postgresql_stopped_and_restarted_during_submissions(private_postgres, outage_service):
     """30 applicants on 4 client threads; PostgreSQL is stopped (fast: connections cut,
-    transactions rolled back) a third of the way through and started 2 s later. Every
+    transactions rolled back) a third of the way through and started 2 s later; 4 more
+    press "Send" while it is down. Every
     refusal is the try-again page; every applicant who tries again ends with exactly one
     submission; every submission gets its PDF and DOCX copy and exactly one receipt
     (duplicates, at least once with one Message-ID, are counted); nothing is left in the
@@ -616,11 +625,21 @@ def test_postgresql_stopped_and_restarted_during_submissions(private_postgres, o
                 refusals.append((STEPS[step], answer))
                 left[index] = (person, step)
 
+    held = {}
+    for index in range(APPLICANTS, TOTAL):
+        held[index] = Applicant(server.url)
+        step, _ = apply_through(held[index], index, 0, until=STEPS.index("send"))
+        assert step == STEPS.index("send")
     with ThreadPoolExecutor(CLIENTS) as pool:
         futures = [pool.submit(one_applicant, i) for i in range(APPLICANTS)]
         assert a_third_sent.wait(300), "the load did not start"
         outage_started = time.monotonic()
         private_postgres.stop("fast")
+        for index, person in held.items():
+            step, answer = apply_through(person, index, STEPS.index("send"))
+            with lock:
+                refusals.append((STEPS[step], answer))
+                left[index] = (person, step)
         time.sleep(2)  # the outage
         private_postgres.start()
         outage_seconds = time.monotonic() - outage_started
@@ -628,6 +647,7 @@ def test_postgresql_stopped_and_restarted_during_submissions(private_postgres, o
             future.result()
     load_seconds = time.monotonic() - started
 
+    assert sum(1 for step, _ in refusals if step == "send") >= HELD_AT_SEND
     broken = [(step, a.status, a.html[:300]) for step, a in refusals if not clean_refusal(a)]
     if broken:
         print(escaped_errors(server))
@@ -650,8 +670,8 @@ def test_postgresql_stopped_and_restarted_during_submissions(private_postgres, o
     told = {}
     for index, answer in done:
         told[index] = re.search(r"TEST-\d{4}-\d{4}", answer.html).group(0)
-    assert sorted(told) == list(range(APPLICANTS))
-    assert len(set(told.values())) == APPLICANTS  # one reference each
+    assert sorted(told) == list(range(TOTAL))
+    assert len(set(told.values())) == TOTAL  # one reference each
 
     from extensions import db
     from models import Document, DutyFailure, OutboxMessage, Submission
@@ -670,8 +690,8 @@ def test_postgresql_stopped_and_restarted_during_submissions(private_postgres, o
     def drained() -> bool:
         now = progress()
         return (
-            now["copies"] == 2 * APPLICANTS
-            and now["outbox"] == {"sent": APPLICANTS}
+            now["copies"] == 2 * TOTAL
+            and now["outbox"] == {"sent": TOTAL}
             and now["duty_failures"] == 0
         )
 
@@ -683,25 +703,26 @@ def test_postgresql_stopped_and_restarted_during_submissions(private_postgres, o
             select(Document.submission_id, Document.kind).where(Document.submission_id.is_not(None))
         ).all()
     assert sorted(references) == sorted(told.values())  # stored exactly once each
-    assert len(set(kinds)) == len(kinds) == 2 * APPLICANTS  # one PDF and one DOCX each
+    assert len(set(kinds)) == len(kinds) == 2 * TOTAL  # one PDF and one DOCX each
 
-    smtp.inbox.wait_for(APPLICANTS)
+    smtp.inbox.wait_for(TOTAL)
     time.sleep(2)  # anything sent twice would arrive now
     by_recipient: dict[str, list] = {}
     for message in smtp.inbox.messages:
         by_recipient.setdefault(str(message["To"]), []).append(message)
-    assert sorted(by_recipient) == sorted(f"applicant{i}@example.org" for i in range(APPLICANTS))
+    assert sorted(by_recipient) == sorted(f"applicant{i}@example.org" for i in range(TOTAL))
     for recipient, messages in by_recipient.items():
         assert len({m["Message-ID"] for m in messages}) == 1, recipient  # a repeat, not a new one
         names = sorted(part.get_filename() for part in messages[0].iter_attachments())
         assert [n.rsplit(".", 1)[1] for n in names] == ["docx", "pdf"], (recipient, names)
-    duplicates = len(smtp.inbox.messages) - APPLICANTS
+    duplicates = len(smtp.inbox.messages) - TOTAL
     health = urllib.request.urlopen(server.url + "/healthz", timeout=30)  # noqa: S310
     assert all(count == 0 for count in json.loads(health.read())["failed"].values())
     Tally(
         "postgresql_restart",
         {
-            "applicants": APPLICANTS,
+            "applicants": TOTAL,
+            "applicants_who_pressed_send_during_the_outage": HELD_AT_SEND,
             "client_threads": CLIENTS,
             "refusals_seen_by_clients": len(refusals),
             "refusals_by_step": {s: sum(1 for r, _ in refusals if r == s) for s in STEPS},
