@@ -16,10 +16,18 @@ from extensions import db
 RETRY_AFTER_SECONDS = 30
 
 
+# SQLite's OperationalError also means a bug ("no such column"); only these pass.
+SQLITE_PASSING = ("database is locked", "unable to open database", "disk i/o error")
+
+
 def database_unreachable(error: BaseException) -> bool:
-    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
+    if isinstance(error, PoolTimeout):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if not isinstance(error, DBAPIError):
+        return False
+    if type(error.orig).__module__.startswith("sqlite3"):
+        return any(words in str(error.orig).lower() for words in SQLITE_PASSING)
+    return isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated
 
 
 def install(app: Flask) -> None:
