@@ -31,7 +31,7 @@ from config import (
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate, schema_is_current
 from services.users import load_user
 from storage import check_configuration as check_storage_configuration
-from web import formatting, observability, security
+from web import formatting, observability, outage, security
 from web.language import remember_choice, select_locale
 from web.request_limits import BoundedRequest
 
@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["FORMDESK_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _register_error_pages(app)
+    outage.install(app)  # a database outage: a page saying to try again, never a trace
     cli.init_app(app)
     if app.config["FORMDESK_AUTO_MIGRATE"]:
         with app.app_context():

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from sqlalchemy import case, exists, or_, select
+from sqlalchemy import Text, cast, exists, or_, select
 
 from documents.content import DocumentContent, decision_letter
 from documents.store import _keep, documents_made, render
@@ -120,12 +120,12 @@ def request_letter(target: str, *, submission: Submission, **_context) -> None:
 
 
 def _wanted():
-    """Transition entries that asked for a letter. The CASE reads `data` of transition
-    entries only: PostgreSQL cannot read a JSON value holding \\u0000 as text, and other
-    entries (an export's filter) store what people typed — one of them used to make this
-    query, and so every decision letter, fail on every poll."""
-    letter = case((AuditEntry.action == TRANSITION, AuditEntry.data["letter"].as_string()))
-    return (AuditEntry.action == TRANSITION) & letter.is_not(None)
+    """Transition entries that asked for a letter, read from `data` as stored text, never
+    parsed: PostgreSQL cannot turn a JSON value holding \\u0000 into text, and one such
+    value anywhere in an entry (an export's filter, a decision's comment) used to make this
+    query, and so every decision letter, fail on every poll. The key inside a string value
+    would be escaped (\\"letter\\") and does not match; `_make_wanted` reads the entry again."""
+    return (AuditEntry.action == TRANSITION) & cast(AuditEntry.data, Text).like('%"letter": "%')
 
 
 # --- making them (the background worker) ----------------------------------------------------

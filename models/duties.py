@@ -16,7 +16,8 @@ from models.types import UTCDateTime, utcnow
 RETRYING, FAILED = "retrying", "failed"
 # The duties that record their items here (email records on the outbox row instead).
 COPIES, LETTERS, EXPIRE_OFFER = "copies", "letters", "expire_offer"
-DUTIES = (COPIES, LETTERS, EXPIRE_OFFER)
+DIGEST = "digest"  # a reviewer's daily digest (item: the reviewer's user id)
+DUTIES = (COPIES, LETTERS, EXPIRE_OFFER, DIGEST)
 
 
 class DutyFailure(db.Model):

@@ -5,7 +5,7 @@ inside the caller's transaction and only writes outbox rows (mail.outbox.enqueue
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -16,9 +16,11 @@ from forms import placeholders
 from forms.applicant_name import applicant_name
 from forms.published import spec_for
 from forms.spec import FormSpec
+from jobs.isolation import held_back, run_each
 from mail.links import absolute_url
 from mail.outbox import enqueue
 from models import Draft, Submission, User
+from models.duties import DIGEST
 from models.types import utcnow
 from services.access import only_reviewable, reviewers_of
 from services.tokens import submission_token
@@ -216,36 +218,49 @@ def draft_saved(draft: Draft, token: str) -> None:
 
 
 def send_digests(now=None) -> int:
-    """One message per reviewer who chose a daily digest, listing yesterday's submissions."""
+    """One message per reviewer who chose a daily digest, listing yesterday's submissions.
+    Each reviewer on its own (jobs.isolation): one whose digest cannot be written (a call
+    of theirs that cannot be read) is retried at the next run, then marked failed, and
+    never stops the others' digests."""
     now = now or utcnow()
-    since = now - timedelta(days=1)
-    count = 0
-    for reviewer in db.session.scalars(select(User).where(User.notify == "daily", User.active)):
-        query = select(Submission).where(Submission.submitted_at > since)
-        query = only_reviewable(query, Submission.form_id, reviewer)
-        new = list(db.session.scalars(query.order_by(Submission.submitted_at)))
-        if not new:
-            continue
-        language = language_of(reviewer)
-        lines = [
-            f"- {s.reference}: {spec_for(s.form_version).text('title', language)}" for s in new
-        ]
-        enqueue(
-            key=f"digest:{reviewer.id}:{now.date().isoformat()}",
-            kind="digest",
-            recipient=reviewer.email,
-            language=language,
-            values=placeholders.values(
-                {
-                    "language": language,
-                    "count": len(new),
-                    "submissions": "\n".join(lines),
-                    "review_link": absolute_url("dashboard.index"),
-                },
-                placeholders.EMAIL,
-            ),
-            greet=reviewer.name,
-        )
-        count += 1
-    db.session.commit()
-    return count
+    reviewer_ids = db.session.scalars(
+        select(User.id)
+        .where(User.notify == "daily", User.active, User.id.not_in(held_back(DIGEST, now)))
+        .order_by(User.id)
+    ).all()
+    queued = []
+
+    def digest_of(reviewer_id: int) -> None:
+        if _queue_digest(db.session.get(User, reviewer_id), now):
+            queued.append(reviewer_id)
+        db.session.commit()
+
+    run_each(DIGEST, reviewer_ids, digest_of)
+    return len(queued)
+
+
+def _queue_digest(reviewer: User, now: datetime) -> bool:
+    query = select(Submission).where(Submission.submitted_at > now - timedelta(days=1))
+    query = only_reviewable(query, Submission.form_id, reviewer)
+    new = list(db.session.scalars(query.order_by(Submission.submitted_at)))
+    if not new:
+        return False
+    language = language_of(reviewer)
+    lines = [f"- {s.reference}: {spec_for(s.form_version).text('title', language)}" for s in new]
+    enqueue(
+        key=f"digest:{reviewer.id}:{now.date().isoformat()}",
+        kind="digest",
+        recipient=reviewer.email,
+        language=language,
+        values=placeholders.values(
+            {
+                "language": language,
+                "count": len(new),
+                "submissions": "\n".join(lines),
+                "review_link": absolute_url("dashboard.index"),
+            },
+            placeholders.EMAIL,
+        ),
+        greet=reviewer.name,
+    )
+    return True

@@ -26,6 +26,7 @@ class Inbox:
         self.fail_with: str | None = None
         self.delay = 0.0
         self.greeting_delay = 0.0  # stalls a client after it said EHLO, before any DATA
+        self.data_started = threading.Event()  # a client has sent a message's content
         self.lock = threading.Lock()
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
@@ -35,6 +36,7 @@ class Inbox:
         return responses
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.data_started.set()
         if self.delay:
             time.sleep(self.delay)
         if self.fail_with:

@@ -239,6 +239,7 @@ def duty_names() -> dict[str, str]:
         "copies": _("Copies of a submission (PDF, DOCX)"),
         "letters": _("Decision letter (PDF, DOCX)"),
         "expire_offer": _("Expiry of an offered place"),
+        "digest": _("Daily digest of a reviewer"),
     }
 
 
