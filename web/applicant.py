@@ -28,6 +28,7 @@ from documents.letters import LETTER_KINDS, letter_document, letter_rows, letter
 from documents.store import COPY_KINDS, current_document
 from forms.build import build_page_form, form_data_for
 from forms.spec import FormSpec
+from forms.validators import clean_formdata
 from models import Draft, Submission
 from models.types import utcnow
 from moments import local_date
@@ -341,7 +342,7 @@ def edit_page(token: str, number: int):
         return refusal
     draft = _workspace(submission)
     page_spec = spec.pages[number - 1]
-    form_class = build_page_form(page_spec, language)
+    form_class = build_page_form(page_spec, language, str(get_locale()))
     answers = dict(draft.answers)
     if request.method == "GET":
         form = form_class(formdata=None, data=form_data_for(page_spec, answers))
@@ -350,7 +351,7 @@ def edit_page(token: str, number: int):
         return _render_page(token, submission, spec, page_spec, form, answers, draft)
 
     action = request.form.get("action", "continue")
-    form = form_class()
+    form = form_class(formdata=clean_formdata(request.form))  # see public.posted_answers
     page_answers = form.page_answers()
     if form.refused() & visible_names(spec, {**draft.answers, **page_answers}):
         action = "continue"  # the page comes back with why, before anything else is done

@@ -14,11 +14,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from extensions import limiter
 from forms.build import build_page_form, form_data_for
 from forms.spec import FormSpec
+from forms.validators import clean_formdata
 from models import Draft, FormVersion
 from services import drafts as draft_service
 from services.answers import page_problems, visible_names
@@ -157,13 +159,14 @@ def page(slug: str, number: int, csrf_failed: bool = False):
     ):
         return _closed(version, spec, language)
     page_spec = spec.pages[number - 1]
-    form_class = build_page_form(page_spec, language)
+    form_class = build_page_form(page_spec, language, str(get_locale()))
     answers = dict(draft.answers) if draft else {}
 
     if request.method == "GET" or csrf_failed:
         bot_checks.note_served(slug)
         if csrf_failed:
-            form = form_class()  # what was sent, shown again but not trusted or saved
+            # What was sent, shown again but not trusted or saved.
+            form = form_class(formdata=posted_answers())
         else:
             form = form_class(formdata=None, data=form_data_for(page_spec, answers))
             if request.args.get("review") and draft:
@@ -173,13 +176,14 @@ def page(slug: str, number: int, csrf_failed: bool = False):
 
     if bot_checks.refused(slug, draft):
         # What was sent is shown again but not stored; sending it again a moment later works.
-        return _render_page(spec, page_spec, form_class(), answers, draft, robot=True)
+        form = form_class(formdata=posted_answers())
+        return _render_page(spec, page_spec, form, answers, draft, robot=True)
     action = request.form.get("action", "continue")
     if draft is None:
         draft, token = draft_service.start_draft(version, language)
         _remember_draft(slug, token)
     draft_service.set_language(draft, language)
-    form = form_class()
+    form = form_class(formdata=posted_answers())
     page_answers = form.page_answers()
     if form.refused() & visible_names(spec, {**draft.answers, **page_answers}):
         action = "continue"  # the page comes back with why, before anything else is done
@@ -228,6 +232,12 @@ def _attach_errors(form, problems: dict[str, list[str]]) -> None:
         if name in form._fields:
             form[name].errors = list(form[name].errors or []) + list(messages)
     form._errors = None  # recomputed by WTForms from the fields
+
+
+def posted_answers():
+    """The page's posted fields, cleaned at this edge (NFC, one kind of line break) before
+    the form engine reads them; uploads are read apart, by services/uploads.py."""
+    return clean_formdata(request.form)
 
 
 def _take_files(draft: Draft, page_spec, action: str, page_answers: dict) -> dict[str, str]:
