@@ -108,18 +108,14 @@ def submission_copy(submission, spec: FormSpec) -> DocumentContent:
 
 def _question_answers(field, value, language: str) -> list[QuestionAnswer]:
     label = clean(field.label(language) or field.text("text", language))
-    if field.type != "group":
-        return [QuestionAnswer(label, clean(field.display(value, language)).splitlines())]
-    item_label = clean(field.text("item_label", language))
-    result = []
-    for number, item in enumerate(value or [], start=1):
-        lines = [
-            clean(f"{child.label(language)}: {child.display(item[child.name], language)}")
-            for child in field.children
-            if child.is_input and child.name in item
-        ]
-        result.append(QuestionAnswer(f"{label} – {item_label} {number}", lines, whole=True))
-    return result
+    return [
+        QuestionAnswer(
+            f"{label} – {clean(block.item)}", [clean(line) for line in block.lines], whole=True
+        )
+        if block.item
+        else QuestionAnswer(label, clean("\n".join(block.lines)).splitlines())
+        for block in field.answer_blocks(value, language)
+    ]
 
 
 CHARACTERS_PER_LINE = 70  # handwriting on A4 between the margins

@@ -141,7 +141,7 @@ def form_overviews(
                 seats_taken=seats_taken(form.id, workflow),
                 timezone=str(spec.timezone),
                 per_day=submissions_per_day(form.id, spec, now=now),
-                groups=[(f.name, f.label(language)) for f in spec.inputs if f.type == "group"],
+                groups=[(f.name, f.label(language)) for f in spec.inputs if f.kind.repeats],
             )
         )
     return overviews
@@ -328,7 +328,7 @@ def _participants_field(spec: FormSpec):
     """The repeatable group that holds an event's participants, if places count its items."""
     name = spec.raw.get("seats_field")
     field = next((f for f in spec.inputs if f.name == name), None) if name else None
-    return field if field is not None and field.type == "group" else None
+    return field if field is not None and field.kind.repeats else None
 
 
 def _participant_names(user: User, spec: FormSpec, items, language: str) -> str | None:

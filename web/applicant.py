@@ -365,7 +365,7 @@ def edit_page(token: str, number: int):
     visible = visible_names(spec, merged)
     valid = form.validate_visible(visible, merged)
     for field in page_spec.inputs:
-        if field.type == "file" and field.name in visible and field.required:
+        if field.kind.holds_files and field.name in visible and field.required:
             if not merged.get(field.name) and field.name not in file_errors:
                 file_errors[field.name] = _("Choose a file to upload.")
     _attach_errors(form, {name: [message] for name, message in file_errors.items()})

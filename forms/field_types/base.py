@@ -59,6 +59,8 @@ class FieldType:
     allowed_in_group: ClassVar[bool] = True
     posted: ClassVar[bool] = True  # its answer comes with the page's form data
     holds_files: ClassVar[bool] = False  # its answer refers to an uploaded file
+    repeats: ClassVar[bool] = False  # its answer is a list of items (a table of its own)
+    short: ClassVar[bool] = False  # its answer fits beside each item's row in an export
     required_message: ClassVar[Any] = _l("Answer this question.")
     # The most characters a typed answer of this type may have; longer ones are refused
     # before any other check and never stored.

@@ -25,6 +25,7 @@ CHOICES = Setting(
 
 
 class ChoiceBase(FieldType):
+    short = True
     required_message = _l("Select an option.")
     condition_target = True
 
@@ -128,6 +129,7 @@ class MultiChoice(ChoiceBase):
 
 @register
 class YesNo(FieldType):
+    short = True
     name = "yesno"
     summary = "yes or no"
     stores = "`true` / `false`"
@@ -231,6 +233,7 @@ def country_name(code: str | None, language: str) -> str:
 
 @register
 class Country(FieldType):
+    short = True
     name = "country"
     summary = "a country, named in the page's language"
     stores = "ISO 3166 code, e.g. `PL`"

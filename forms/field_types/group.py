@@ -95,6 +95,7 @@ class Group(FieldType):
     summary = "repeatable items (participants), each a few questions"
     stores = "list of objects, one per item"
     macro = "group"
+    repeats = True
     settings = (
         Setting("fields", "fields", doc="inputs only, no nested group or file"),
         Setting("min", "whole", default=0),
@@ -181,20 +182,21 @@ class Group(FieldType):
     def answer_blocks(self, value, field, language, hide=lambda child: False):
         """One block per item: "Participant 2" with a line "Question: answer" for each of
         its answers (`parts` keep them apart, and whether `hide` hides one)."""
-        item_label = field.text("item_label", language)
+        title = field.text("item_label", language) or _("Item")
         blocks = []
-        for number, item in enumerate(value or [], start=1):
+        for number, item in enumerate(value if isinstance(value, list) else [], start=1):
+            item = item if isinstance(item, dict) else {}
             parts = [
                 (
                     child.label(language),
-                    child.kind.answer_blocks(item[child.name], child, language)[0].lines,
+                    [] if hide(child) else child.display(item[child.name], language).split("\n"),
                     hide(child),
                 )
                 for child in field.children
-                if child.is_input and child.name in item
+                if child.is_input and item.get(child.name) is not None
             ]
-            lines = [f"{label}: {' '.join(text)}" for label, text, hidden in parts if not hidden]
-            blocks.append(AnswerBlock(lines, item=f"{item_label} {number}", parts=parts))
+            lines = [f"{label}: " + "\n".join(text) for label, text, hidden in parts if not hidden]
+            blocks.append(AnswerBlock(lines, item=f"{title} {number}", parts=parts))
         return blocks
 
     def display(self, value, field, language):

@@ -20,6 +20,7 @@ from moments import _locale, local_date, local_time_in
 
 @register
 class Date(FieldType):
+    short = True
     name = "date"
     summary = "a day"
     stores = "`YYYY-MM-DD`"
@@ -74,6 +75,7 @@ def parse_time(text: str | None) -> time | None:
 
 @register
 class Time(FieldType):
+    short = True
     name = "time"
     summary = "a time of day (24-hour clock)"
     stores = "`HH:MM`"
@@ -137,6 +139,7 @@ class DateTime(FieldType):
     """A day with a time, read in the call's time zone (`timezone`) and stored with its UTC
     offset, so the moment is unambiguous even if the call's zone is changed later."""
 
+    short = True
     name = "datetime"
     summary = "a day with a time, in the call's time zone"
     stores = "ISO 8601 with offset: `2027-05-12T14:30:00+02:00`"

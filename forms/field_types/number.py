@@ -13,6 +13,7 @@ from forms.field_types.settings import Setting
 
 @register
 class Number(FieldType):
+    short = True
     name = "number"
     summary = "a number"
     stores = "number"

@@ -18,6 +18,7 @@ from forms.field_types.settings import Setting
 
 @register
 class Text(FieldType):
+    short = True
     name = "text"
     summary = "a line of text"
     default_max = 200
@@ -50,6 +51,7 @@ class Text(FieldType):
 @register
 class LongText(Text):
     name = "textarea"
+    short = False
     summary = "several lines of text, with a character count"
     macro = "textarea"
     default_max = 5000
@@ -111,6 +113,7 @@ def character_count(value: str | None, maximum: int) -> dict:
 
 @register
 class Email(FieldType):
+    short = True
     name = "email"
     summary = "an email address"
     required_message = _l("Enter an email address.")
@@ -130,6 +133,7 @@ class Email(FieldType):
 
 @register
 class Phone(FieldType):
+    short = True
     name = "phone"
     summary = "a telephone number"
     stores = "string (digits, spaces, `+ - ( )`, 6–20 digits)"
@@ -175,6 +179,7 @@ class Url(FieldType):
     """A web address. Shown as text everywhere: an applicant's answer never becomes a link
     (in an email it would be a phishing link with the organisation's name on it)."""
 
+    short = True
     name = "url"
     summary = "a web address (http or https)"
     stores = "string, normalised: `https://example.org/path`"
