@@ -179,5 +179,4 @@ class Address(FieldType):
     def anchor(self, field, field_id):
         return field_id + "-street"
 
-    def paper_lines(self, field, language):
-        return None
+    paper_min_lines = 3  # street; postcode and town; country

@@ -179,8 +179,15 @@ class FieldType:
             return None
         return self.display(value, field, language)
 
+    # On a blank paper form: at least this many lines to write on, more for a long answer.
+    paper_min_lines: ClassVar[int] = 1
+
     def paper_lines(self, field: FieldSpec, language: str) -> list[str] | None:
         """What a blank paper form prints under the question (None: lines to write on)."""
+        return None
+
+    def handwritten_characters(self, field: FieldSpec) -> int | None:
+        """The longest answer, to give it writing space on paper (None: one short line)."""
         return None
 
     # --- the docs ------------------------------------------------------------------------

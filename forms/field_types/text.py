@@ -32,6 +32,9 @@ class Text(FieldType):
     def characters(self, field):
         return field.options["max_length"]
 
+    def handwritten_characters(self, field):
+        return field.options.get("max_length")
+
     def validators(self, field):
         checks = [v.Length(field.options.get("min_length"), None)]  # the most: refusal
         if field.options.get("pattern"):
@@ -52,6 +55,7 @@ class Text(FieldType):
 class LongText(Text):
     name = "textarea"
     short = False
+    paper_min_lines = 3
     summary = "several lines of text, with a character count"
     macro = "textarea"
     default_max = 5000
