@@ -85,6 +85,9 @@ class Address(FieldType):
     )
     required_message = _l("Enter the address.")
 
+    def value_type(self, field):
+        return "parts"  # four inputs; the page script reads none of them for conditions
+
     def countries(self, field) -> list[str] | None:
         return field.options.get("countries")
 
@@ -175,6 +178,13 @@ class Address(FieldType):
             country_name(value.get("country"), language),
         ]
         return "\n".join(line for line in lines if line)
+
+    def error_entries(self, wtforms_field, field, label, language):
+        return [
+            (part.id, f"{label}, {part.label.text}", part.errors[0])
+            for part in wtforms_field
+            if part.errors
+        ]
 
     def anchor(self, field, field_id):
         return field_id + "-street"

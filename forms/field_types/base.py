@@ -144,6 +144,15 @@ class FieldType:
     def validate_on_page(self, wtforms_field, form, field, visible, answers) -> bool:
         return wtforms_field.validate(form)
 
+    def error_entries(
+        self, wtforms_field, field: FieldSpec, label: str, language: str
+    ) -> list[tuple]:
+        """(the element to go to, the question, the message) for each error on the page,
+        for the error summary: "Answer this question" three times would not say which."""
+        if not wtforms_field.errors:
+            return []
+        return [(self.anchor(field, wtforms_field.id), label, wtforms_field.errors[0])]
+
     def kept(self, value: Any, field: FieldSpec, visible: set, answers: dict) -> Any:
         """The answer as submitted, once hidden questions are left out."""
         return value

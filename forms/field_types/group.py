@@ -118,6 +118,9 @@ class Group(FieldType):
             max_entries=field.options["max"],
         )
 
+    def value_type(self, field):
+        return "items"  # read item by item, each question by its own type
+
     def page_answer(self, wtforms_field, field, language):
         """A group's items keep their other answers when one is refused; a group with too
         many items is left out whole."""
@@ -166,6 +169,17 @@ class Group(FieldType):
         wtforms_field.errors = []
         return success
 
+    def error_entries(self, wtforms_field, field, label, language):
+        entries = [(field.name, label, wtforms_field.errors[0])] if wtforms_field.errors else []
+        title = field.text("item_label", language) or _("Item")
+        for number, entry in enumerate(wtforms_field, start=1):
+            for child in entry.form.specs:
+                child_label = f"{title} {number}, {child.label(language)}"
+                entries += child.kind.error_entries(
+                    entry.form[child.name], child, child_label, language
+                )
+        return entries
+
     def kept(self, value, field, visible, answers):
         return visible_group_items(field, value, visible, answers)
 
@@ -208,7 +222,6 @@ class Group(FieldType):
 
 class Block(FieldType):
     is_input = False
-    macro = "block"
     stores = "—"
 
     @property
@@ -219,10 +232,12 @@ class Block(FieldType):
 @register
 class Heading(Block):
     name = "heading"
+    macro = "heading"
     summary = "a section heading, no input"
 
 
 @register
 class Paragraph(Block):
     name = "paragraph"
+    macro = "paragraph"
     summary = "help text, no input"
