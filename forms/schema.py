@@ -421,13 +421,12 @@ class _Checker:
                     f"refer only to a {', '.join(CONDITION_TYPES)} question",
                 )
                 continue
-            offered = [c["value"] for c in target.get("options", {}).get("choices", [])]
-            if target["type"] == "yesno":
-                offered = [True, False]
+            offered = REGISTRY[target["type"]].condition_values(target.get("options", {}))
             wrong = [value for value in values if value not in offered]
             if offered and wrong:
                 hint = ""
-                if target["type"] != "yesno" and any(isinstance(v, bool) for v in wrong):
+                truth = any(isinstance(v, bool) for v in offered)
+                if not truth and any(isinstance(v, bool) for v in wrong):
                     hint = (
                         ' (YAML reads a bare yes, no, true or false as a truth value: write "yes")'
                     )

@@ -81,9 +81,8 @@ class Address(FieldType):
     macro = "address"
     settings = (
         Setting("countries", "territories", doc="offer only these (default: all)"),
-        Setting("country", "territories", doc="[one code]: chosen at first"),
+        Setting("country", "territory", doc="chosen at first"),
     )
-    required_message = _l("Enter the address.")
 
     def value_type(self, field):
         return "parts"  # four inputs; the page script reads none of them for conditions
@@ -94,7 +93,7 @@ class Address(FieldType):
     def make_field(self, field, language):
         offered = self.countries(field)
         names = [(c, n) for c, n in country_names(language).items() if not offered or c in offered]
-        default = (field.options.get("country") or [None])[0]
+        default = field.options.get("country")
         parts = {
             "street": StringField(
                 _("Street and number"),

@@ -144,6 +144,10 @@ class FieldType:
     def validate_on_page(self, wtforms_field, form, field, visible, answers) -> bool:
         return wtforms_field.validate(form)
 
+    def condition_values(self, options: dict) -> list:
+        """The answers a `show_if` naming this question may expect (condition_target)."""
+        return []
+
     def error_entries(
         self, wtforms_field, field: FieldSpec, label: str, language: str
     ) -> list[tuple]:
@@ -215,7 +219,22 @@ def register(cls: type[FieldType]) -> type[FieldType]:
     return cls
 
 
+# The order the docs list the types in: typed answers, choices, moments, then the rest.
+DOCS_ORDER = (
+    "text textarea email phone url number date time datetime choice multichoice yesno "
+    "country address consent file group heading paragraph"
+).split()
+
+
 def settings_table() -> str:
     """The table of field types in docs/form-definitions.md, from the classes."""
     header = "| type | asks | settings | stored value |\n|---|---|---|---|"
-    return "\n".join([header, *(kind.docs_row() for kind in REGISTRY.values())])
+    ordered = sorted(
+        REGISTRY,
+        key=lambda name: (
+            name not in DOCS_ORDER,
+            DOCS_ORDER.index(name) if name in DOCS_ORDER else 0,
+            name,
+        ),
+    )
+    return "\n".join([header, *(REGISTRY[name].docs_row() for name in ordered)])

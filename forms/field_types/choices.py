@@ -29,6 +29,9 @@ class ChoiceBase(FieldType):
     required_message = _l("Select an option.")
     condition_target = True
 
+    def condition_values(self, options):
+        return [choice["value"] for choice in options.get("choices", [])]
+
     def values(self, field) -> list[str]:
         return [choice["value"] for choice in field.options["choices"]]
 
@@ -138,6 +141,9 @@ class YesNo(FieldType):
 
     def value_type(self, field):
         return "yesno"
+
+    def condition_values(self, options):
+        return [True, False]
 
     def anchor(self, field, field_id):
         return field_id + "-0"

@@ -34,8 +34,10 @@ class Setting:
     def describe(self) -> str:
         """The docs' words for this setting: `max_length` (whole number ≥ 1, default 200)."""
         parts = [KIND_WORDS.get(self.kind, self.kind)]
-        if self.kind in ("whole", "number") and self.minimum is not None:
+        if self.kind == "whole" and self.minimum is not None:
             parts[0] += f" ≥ {self.minimum:g}"
+        elif self.kind == "number" and self.minimum is not None:
+            parts[0] = "positive number"
         if self.one_of:
             parts = [" or ".join(f"`{value}`" for value in self.one_of)]
         if self.required:
@@ -63,6 +65,7 @@ KIND_WORDS = {
     "extensions": "list of file extensions",
     "fields": "list of input fields",
     "territories": "list of ISO country codes",
+    "territory": "ISO country code",
 }
 
 
@@ -167,6 +170,15 @@ def _territories(setting: Setting, value: Any, problem: Problem) -> Any:
     return [code.upper() for code in value]
 
 
+def _territory(setting: Setting, value: Any, problem: Problem) -> Any:
+    codes = _territories(setting, [value], problem) if isinstance(value, str) else ABSENT
+    if codes is ABSENT:
+        if not isinstance(value, str):
+            problem(f"'{setting.key}' must be an ISO country code, like PL")
+        return ABSENT
+    return codes[0]
+
+
 PARSERS: dict[str, Callable[[Setting, Any, Problem], Any]] = {
     "whole": _whole,
     "number": _number,
@@ -178,6 +190,7 @@ PARSERS: dict[str, Callable[[Setting, Any, Problem], Any]] = {
     "choices": _choices,
     "extensions": _extensions,
     "territories": _territories,
+    "territory": _territory,
 }
 
 
