@@ -78,8 +78,8 @@ def test_a_wrong_setting_of_a_new_type_is_refused_by_its_schema(raw, problem):
 
 @pytest.fixture
 def spec_of():
-    from forms.spec import FormSpec
     from forms.schema import validate
+    from forms.spec import FormSpec
 
     def make(*fields):
         definition = base("types", [{"title": "P", "fields": list(fields)}])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import Form as PlainForm
 from wtforms import FormField, SelectField, StringField
 
