@@ -164,11 +164,19 @@ def _touched_submissions(session: Session) -> set[int]:
     return ids
 
 
-def _both_texts(reference: str | None, pairs: list[tuple], secret: set[str]) -> tuple[str, str]:
-    """(search_text, search_text_blind) from the answers as (field, value) in form order."""
+def _both_texts(reference: str | None, pairs: list[tuple], spec) -> tuple[str, str]:
+    """(search_text, search_text_blind) from the answers as (field, value) in form order,
+    each answer's strings as its field type says (a country by its names too)."""
+    secret = identifying_fields(spec)
+    questions = {question.name: question for question in spec.inputs}
+
+    def strings(field: str, value) -> list:
+        question = questions.get(field)
+        return [value] if question is None else list(question.kind.search_strings(value, question))
+
     return (
-        search_text(reference, [value for _field, value in pairs]),
-        search_text(reference, [value for field, value in pairs if field not in secret]),
+        search_text(reference, [strings(field, value) for field, value in pairs]),
+        search_text(reference, [strings(f, value) for f, value in pairs if f not in secret]),
     )
 
 
@@ -191,8 +199,8 @@ def refresh_search_texts(connection: Connection, ids: Iterable[int]) -> dict[int
     ):
         given[submission_id].append((field, value))
     versions = FormVersion.__table__
-    hidden = {
-        version.id: identifying_fields(spec_for(version))  # published versions never change
+    specs = {
+        version.id: spec_for(version)  # published versions never change
         for version in connection.execute(
             select(versions.c.id, versions.c.checksum, versions.c.definition).where(
                 versions.c.id.in_({row.form_version_id for row in rows})
@@ -200,7 +208,7 @@ def refresh_search_texts(connection: Connection, ids: Iterable[int]) -> dict[int
         )
     }
     texts = {
-        row.id: _both_texts(row.reference, given[row.id], hidden.get(row.form_version_id, set()))
+        row.id: _both_texts(row.reference, given[row.id], specs[row.form_version_id])
         for row in rows
     }
     if texts:
@@ -234,8 +242,9 @@ def _texts_of_new_submissions(session: Session, _context, _instances) -> None:
         if answers is None or version is None or not all(a in session.new for a in answers):
             continue  # not all known here: the after-flush way reads what was written
         pairs = [(a.field, a.value) for a in sorted(answers, key=lambda a: a.position)]
-        secret = identifying_fields(spec_for(version))
-        obj.search_text, obj.search_text_blind = _both_texts(obj.reference, pairs, secret)
+        obj.search_text, obj.search_text_blind = _both_texts(
+            obj.reference, pairs, spec_for(version)
+        )
         done.add(obj)
 
 

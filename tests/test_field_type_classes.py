@@ -272,3 +272,19 @@ def test_the_new_types_work_through_page_check_receipt_dashboard_and_export(
     assert row["Country"] == "Lithuania"
     assert row["Postal address"] == "Gedimino pr. 51\nLT-01109 Vilnius\nLithuania"
     assert row["Website"] == "https://biblioteka.example.lt/en"
+    # Search finds the country by its name in another language, the address by its town.
+    for query in ("Litauen", "Vilnius"):
+        found = admin.get(f"/dashboard/submissions?q={query}").get_data(as_text=True)
+        assert f"/dashboard/submissions/{submission_id}" in found, query
+
+
+def test_search_finds_a_country_by_its_name_in_any_language_and_an_address_by_its_town(app):
+    from forms.field_types.address import Address
+    from forms.field_types.choices import Country
+
+    assert {"LT", "Lithuania", "Litauen", "Litwa", "Lietuva"} <= set(
+        Country().search_strings("LT", None)
+    )
+    address = {"street": "Storgatan 1", "postcode": "114 55", "town": "Stockholm", "country": "SE"}
+    strings = list(Address().search_strings(address, None))
+    assert {"Storgatan 1", "114 55", "Stockholm", "Sverige", "Schweden"} <= set(strings)

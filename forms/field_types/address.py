@@ -11,7 +11,7 @@ from wtforms import FormField, SelectField, StringField
 
 from forms import validators as v
 from forms.field_types.base import NOT_KEPT, FieldType, register
-from forms.field_types.choices import country_name, country_names
+from forms.field_types.choices import country_name, country_names, country_strings
 from forms.field_types.settings import Setting
 
 PARTS = ("street", "postcode", "town", "country")
@@ -166,6 +166,12 @@ class Address(FieldType):
 
     def page_form_data(self, value, field):
         return dict(value) if isinstance(value, dict) else None
+
+    def search_strings(self, value, field):
+        if not isinstance(value, dict):
+            return super().search_strings(value, field)
+        parts = [value.get(part) for part in ("street", "postcode", "town")]
+        return [p for p in parts if isinstance(p, str)] + country_strings(value.get("country"))
 
     def display(self, value, field, language):
         if not isinstance(value, dict):

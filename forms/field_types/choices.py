@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from config import LANGUAGES
 from forms import validators as v
 from forms.field_types.base import FieldType, register
 from forms.field_types.settings import Setting
@@ -237,6 +238,13 @@ def country_name(code: str | None, language: str) -> str:
     return "" if not code else country_names(language).get(code, code)
 
 
+def country_strings(code) -> list[str]:
+    """A country as search finds it: its code and its name in every installed language."""
+    if not isinstance(code, str) or not code:
+        return []
+    return [code, *dict.fromkeys(country_name(code, language) for language in LANGUAGES)]
+
+
 @register
 class Country(FieldType):
     short = True
@@ -272,3 +280,6 @@ class Country(FieldType):
 
     def display(self, value, field, language):
         return country_name(value, language)
+
+    def search_strings(self, value, field):
+        return country_strings(value)

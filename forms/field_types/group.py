@@ -216,6 +216,12 @@ class Group(FieldType):
     def display(self, value, field, language):
         return ""  # shown item by item (answer_blocks)
 
+    def search_strings(self, value, field):
+        for item in value if isinstance(value, list) else []:
+            for child in field.children:
+                if isinstance(item, dict) and child.is_input and child.name in item:
+                    yield from child.kind.search_strings(item[child.name], child)
+
     def spreadsheet_value(self, value, field, language):
         return len(value) if isinstance(value, list) else None  # items have their own table
 
