@@ -142,6 +142,9 @@ def value_for(f: FieldSpec, plan: Plan, item: int | None = None) -> object:
     """A valid answer to one question, distinct per group item."""
     raw, suffix = f.options, "" if item is None else f" {item + 1}"
     name = f.name
+    example = f.kind.example_post(f)
+    if example is not None:
+        return example  # the type's own valid answer, as posted: {input name suffix: value}
     if f.type in ("text", "textarea"):
         if name.endswith("name") and "first" in name:
             text = plan.person.split()[0] + suffix
@@ -208,6 +211,14 @@ def upload_for(f: FieldSpec) -> dict:
 
 
 def set_answer(page, f: FieldSpec, element_id: str, value) -> None:
+    if isinstance(value, dict):  # a type's example, by input: chosen or typed as the page asks
+        for suffix, text in value.items():
+            element = page.locator(f"#{element_id}{suffix}")
+            if element.evaluate("e => e.tagName") == "SELECT":
+                element.select_option(text)
+            else:
+                element.fill(text)
+        return
     if f.type in ("text", "textarea", "email", "phone", "number", "date"):
         page.locator(f"#{element_id}").fill(str(value))
     elif f.type == "choice" and f.options.get("widget") == "select":

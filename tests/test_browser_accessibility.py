@@ -63,7 +63,7 @@ ANSWERS = {
         "contact_email": "sara@example.org",
     },
     "study-visit-stralsund": {
-        "country": "sweden",
+        "country": "SE",
         "organisation_name": "Exempelby kommun",
         "contact_name": "Karin Exempelsson",
         "contact_email": "karin@example.org",

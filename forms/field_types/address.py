@@ -160,6 +160,21 @@ class Address(FieldType):
             wtforms_field.form[part].errors = [problems[part]] if part in problems else []
         return not problems
 
+    def example_post(self, field):
+        offered = self.countries(field) or ["SE"]
+        country = field.options.get("country") or ("SE" if "SE" in offered else offered[0])
+        postcode = POSTCODES[country][2] if country in POSTCODES else "1234"
+        return {
+            "-street": "Storgatan 1",
+            "-postcode": postcode,
+            "-town": "Exempelby",
+            "-country": country,
+        }
+
+    def from_post(self, post: dict[str, str]) -> dict:
+        """The address as `stored` takes it, from form data keyed as in `example_post`."""
+        return {suffix.lstrip("-"): value for suffix, value in post.items()}
+
     def problem(self, data, field):
         problems = address_problems(data or {}, field.required, self.countries(field))
         return next(iter(problems.values()), None)

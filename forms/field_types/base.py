@@ -203,6 +203,16 @@ class FieldType:
         """The longest answer, to give it writing space on paper (None: one short line)."""
         return None
 
+    def example_post(self, field: FieldSpec) -> dict[str, str] | None:
+        """A valid answer as a browser posts it, by the suffix of each input's name ("" for
+        a single input, "-street" for a part): for previews and for tests that answer any
+        call generically. None: the type gives no example (older types, files, groups)."""
+        return None
+
+    def from_post(self, post: dict[str, str]) -> Any:
+        """What the WTForms field's data is for form data keyed as in `example_post`."""
+        return post.get("")
+
     # --- the docs ------------------------------------------------------------------------
 
     def docs_row(self) -> str:

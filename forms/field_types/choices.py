@@ -195,6 +195,9 @@ class Consent(FieldType):
     )
     required_message = _l("You must agree to this to continue.")
 
+    def value_type(self, field):
+        return "checked"
+
     def chain(self, field):
         return [v.Required(str(self.required_message))]  # consent is always required
 
@@ -255,6 +258,9 @@ class Country(FieldType):
     settings = (Setting("countries", "territories", doc="offer only these (default: all)"),)
     required_message = _l("Select a country.")
     max_characters = 10
+
+    def example_post(self, field):
+        return {"": "SE" if "SE" in self.codes(field) else self.codes(field)[0]}
 
     def codes(self, field) -> list[str]:
         return field.options.get("countries") or list(country_names("en"))

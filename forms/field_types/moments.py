@@ -95,6 +95,9 @@ class Time(FieldType):
             return _("Enter a time at or before %(time)s.", time=highest)
         return None
 
+    def example_post(self, field):
+        return {"": field.options.get("min") or "09:30"}
+
     def stored(self, data, field, language):
         text = super().stored(data, field, language)
         moment = parse_time(text)
@@ -160,6 +163,9 @@ class DateTime(FieldType):
         if highest and local.date() > date.fromisoformat(highest):
             return _("Enter a date on or before %(date)s.", date=highest)
         return None
+
+    def example_post(self, field):
+        return {"": (field.options.get("min") or "2030-04-19") + "T14:30"}
 
     def stored(self, data, field, language):
         text = super().stored(data, field, language)

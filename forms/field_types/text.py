@@ -199,6 +199,9 @@ class Url(FieldType):
         text = super().stored(data, field, language)
         return normalise_url(text) or text if text else None
 
+    def example_post(self, field):
+        return {"": f"www.example.org/{field.name}"}
+
     def make_field(self, field, language):
         return StringField(
             field.label(language),

@@ -7,14 +7,15 @@
   // The answer as the server stores it (forms/field_types), so that conditions compare the
   // same values on both sides (forms/conditions.py). How to read it is written on the page
   // by the question's field type (data-value-type), never guessed here: `list` (every ticked
-  // box), `one` (the ticked radio), `yesno` (a ticked yes or no as true or false), `text`
-  // (the input's value, as typed or chosen).
+  // box), `one` (the ticked radio), `yesno` (a ticked yes or no as true or false), `checked`
+  // (a box ticked or not), `text` (the input's value, as typed or chosen).
   function answerOf(form, name, valueType) {
     var inputs = Array.prototype.slice.call(form.querySelectorAll('[name="' + name + '"]'));
     if (!inputs.length) { return null; }
     var ticked = inputs.filter(function (i) { return i.checked; })
       .map(function (i) { return i.value; });
     if (valueType === "list") { return ticked; }
+    if (valueType === "checked") { return ticked.length ? true : null; }
     var value = valueType === "one" || valueType === "yesno" ? (ticked[0] || "") : inputs[0].value;
     if (value === "") { return null; }
     if (valueType === "yesno") { return value === "yes" ? true : value === "no" ? false : null; }
