@@ -254,6 +254,7 @@ class Journey:
     sent_at: datetime | None = None
     email_override: str = ""
     confirmation: str = ""  # the confirmation page's text
+    check_page: str = ""  # "check your answers", as last seen before sending
     state: str = ""  # the state the applicant's page shows, once sent
 
     @property
@@ -346,6 +347,31 @@ class Journey:
 
 
 # ---- reading what comes back ------------------------------------------------------------------
+
+
+def typed_answers(journey: Journey) -> list[tuple]:
+    """(question, stored value) of each top-level answer given from its type's example."""
+    found = []
+    for page_spec in journey.spec.pages:
+        for f in page_spec.inputs:
+            value = journey.answers.get(f.name)
+            if isinstance(value, dict) and f.kind.example_post(f) is not None:
+                found.append((f, f.kind.stored(f.kind.from_post(value), f, journey.language)))
+    return found
+
+
+def answer_lines(journey: Journey) -> list[str]:
+    """What those answers read as on pages, in emails and documents, line by line."""
+    return [
+        line
+        for f, stored in typed_answers(journey)
+        for line in f.display(stored, journey.language).splitlines()
+    ]
+
+
+def answers_missing(text: str, lines: list[str]) -> list[str]:
+    flat = " ".join(text.replace("\u202f", " ").split())
+    return [line for line in lines if " ".join(line.replace("\u202f", " ").split()) not in flat]
 
 
 def pdf_text(data: bytes) -> str:
