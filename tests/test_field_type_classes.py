@@ -288,3 +288,29 @@ def test_search_finds_a_country_by_its_name_in_any_language_and_an_address_by_it
     address = {"street": "Storgatan 1", "postcode": "114 55", "town": "Stockholm", "country": "SE"}
     strings = list(Address().search_strings(address, None))
     assert {"Storgatan 1", "114 55", "Stockholm", "Sverige", "Schweden"} <= set(strings)
+
+
+def test_every_type_checks_an_answer_without_wtforms(app, spec_of):
+    """The class says what is wrong with a typed answer; WTForms only carries it to the page."""
+    fields = spec_of(
+        {"name": "e", "type": "email", "label": "E"},
+        {"name": "n", "type": "number", "label": "N", "min": 1, "max": 5},
+        {"name": "d", "type": "date", "label": "D", "max": "2030-01-01"},
+        {"name": "t", "type": "text", "label": "T", "pattern": "[A-Z]+", "min_length": 2},
+        {"name": "u", "type": "url", "label": "U"},
+    )
+    by_name = {f.name: f for f in fields}
+
+    def problem(name, data):
+        return by_name[name].kind.problem(data, by_name[name])
+
+    with app.test_request_context():
+        assert problem("e", "anna@example.org") is None
+        assert problem("e", "anna@") == (
+            "Enter an email address in the right format, like name@example.org."
+        )
+        assert problem("n", "7") == "Enter a number from 1 to 5."
+        assert problem("d", "2031-05-01") == "Enter a date on or before 2030-01-01."
+        assert problem("t", "A") == "Use at least 2 characters (you used 1)."
+        assert problem("t", "ab") == "The format of this answer is not valid."
+        assert problem("u", "https://example.org") is None

@@ -94,9 +94,17 @@ class FieldType:
             return v.text_refusal(data, self.multiline, self.characters(field))
         return None
 
+    def checks(self, field: FieldSpec) -> list[v.Check]:
+        """The checks a given answer must pass, in order (forms.validators.Check)."""
+        return []
+
     def problem(self, data: Any, field: FieldSpec) -> str | None:
         """Why a given (non-blank) answer is not valid, in the page's language; None if it
         is. Independent of WTForms: `TypeCheck` adapts it."""
+        for check in self.checks(field):
+            message = check.problem(data)
+            if message:
+                return message
         return None
 
     def validators(self, field: FieldSpec) -> list:

@@ -115,7 +115,7 @@ class MultiChoice(ChoiceBase):
     def value_type(self, field):
         return "list"
 
-    def validators(self, field):
+    def checks(self, field):
         o = field.options
         return [v.ChoiceCount(o["min_choices"], o["max_choices"])]
 

@@ -28,7 +28,7 @@ class Date(FieldType):
     required_message = _l("Enter a date.")
     max_characters = 40
 
-    def validators(self, field):
+    def checks(self, field):
         return [v.Date(field.options.get("min"), field.options.get("max"))]
 
     def stored(self, data, field, language):

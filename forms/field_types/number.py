@@ -26,7 +26,7 @@ class Number(FieldType):
     required_message = _l("Enter a number.")
     max_characters = 40
 
-    def validators(self, field):
+    def checks(self, field):
         o = field.options
         return [v.Number(o["integer"], o.get("min"), o.get("max"))]
 

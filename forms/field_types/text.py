@@ -35,7 +35,7 @@ class Text(FieldType):
     def handwritten_characters(self, field):
         return field.options.get("max_length")
 
-    def validators(self, field):
+    def checks(self, field):
         checks = [v.Length(field.options.get("min_length"), None)]  # the most: refusal
         if field.options.get("pattern"):
             # The author's message in the page's language, chosen when it is shown.
@@ -123,7 +123,7 @@ class Email(FieldType):
     required_message = _l("Enter an email address.")
     max_characters = 320
 
-    def validators(self, field):
+    def checks(self, field):
         return [v.Email()]
 
     def make_field(self, field, language):
@@ -144,7 +144,7 @@ class Phone(FieldType):
     required_message = _l("Enter a telephone number.")
     max_characters = 40
 
-    def validators(self, field):
+    def checks(self, field):
         return [v.Phone()]
 
     def make_field(self, field, language):
