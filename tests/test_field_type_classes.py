@@ -314,3 +314,34 @@ def test_every_type_checks_an_answer_without_wtforms(app, spec_of):
         assert problem("t", "A") == "Use at least 2 characters (you used 1)."
         assert problem("t", "ab") == "The format of this answer is not valid."
         assert problem("u", "https://example.org") is None
+
+
+def test_an_address_and_a_time_inside_a_repeatable_group(app, client, create_form):
+    group = {
+        "name": "venues",
+        "type": "group",
+        "label": "Venues",
+        "item_label": "Venue",
+        "min": 1,
+        "fields": [
+            {"name": "where", "type": "address", "label": "Where", "required": True},
+            {"name": "opens", "type": "time", "label": "Opens"},
+        ],
+    }
+    create_form(base("venues", [{"title": "P", "fields": [group]}]))
+    item = {
+        "venues-0-where-street": "Kungsgatan 2",
+        "venues-0-where-postcode": "11143",
+        "venues-0-where-town": "Stockholm",
+        "venues-0-where-country": "SE",
+        "venues-0-opens": "8.15",
+    }
+    client.fill("venues", 1, {**item, "venues-0-where-postcode": "1114"})
+    assert errors_in(client.last_html) == ["Enter a postcode like 114 55."]
+    assert 'href="#venues-0-where-postcode"' in client.last_html
+    assert "Venue 1, Where, Postcode" in client.last_html  # the summary names item and part
+    response = client.fill("venues", 1, item)
+    assert response.status_code == 302, errors_in(client.last_html)
+    check = client.get("/calls/venues/check").get_data(as_text=True)
+    assert "Where: Kungsgatan 2\n111 43 Stockholm\nSweden" in check
+    assert "Opens: 08:15" in check
