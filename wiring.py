@@ -26,7 +26,7 @@ from workflows import effects
 
 def connect(app: Flask) -> None:
     # Submissions keep their search texts current; the blind one leaves out what identifies.
-    search_texts.install(_identifying_answers)
+    search_texts.install(_search_rules)
     _connect_workflow_effects()
     _connect_attachments()
     # Documents just made release the messages that wait for them (a receipt, a decision).
@@ -34,8 +34,17 @@ def connect(app: Flask) -> None:
     _connect_background_work(app)
 
 
-def _identifying_answers(version) -> set[str]:
-    return identifying_fields(spec_for(version))  # published versions never change
+def _search_rules(version) -> search_texts.SearchRules:
+    """Blind review's identifying answers, and each answer's strings as its field type
+    says (published versions never change)."""
+    spec = spec_for(version)
+    questions = {question.name: question for question in spec.inputs}
+
+    def strings(name: str, value) -> list:
+        question = questions.get(name)
+        return [value] if question is None else list(question.kind.search_strings(value, question))
+
+    return search_texts.SearchRules(identifying_fields(spec), strings)
 
 
 def _connect_workflow_effects() -> None:

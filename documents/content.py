@@ -108,18 +108,14 @@ def submission_copy(submission, spec: FormSpec) -> DocumentContent:
 
 def _question_answers(field, value, language: str) -> list[QuestionAnswer]:
     label = clean(field.label(language) or field.text("text", language))
-    if field.type != "group":
-        return [QuestionAnswer(label, clean(field.display(value, language)).splitlines())]
-    item_label = clean(field.text("item_label", language))
-    result = []
-    for number, item in enumerate(value or [], start=1):
-        lines = [
-            clean(f"{child.label(language)}: {child.display(item[child.name], language)}")
-            for child in field.children
-            if child.is_input and child.name in item
-        ]
-        result.append(QuestionAnswer(f"{label} – {item_label} {number}", lines, whole=True))
-    return result
+    return [
+        QuestionAnswer(
+            f"{label} – {clean(block.item)}", [clean(line) for line in block.lines], whole=True
+        )
+        if block.item
+        else QuestionAnswer(label, clean("\n".join(block.lines)).splitlines())
+        for block in field.answer_blocks(value, language)
+    ]
 
 
 CHARACTERS_PER_LINE = 70  # handwriting on A4 between the margins
@@ -129,29 +125,16 @@ GROUP_ITEMS_ON_PAPER = 10
 
 def lines_to_write(field) -> int:
     """Writing space in proportion to the longest answer allowed."""
-    longest = field.options.get("max_length")
-    if field.type == "textarea":
-        return min(max(-(-(longest or 800) // CHARACTERS_PER_LINE), 3), MOST_LINES)
-    if field.type == "text" and longest:
-        return min(max(-(-longest // CHARACTERS_PER_LINE), 1), MOST_LINES)
-    return 1
-
-
-def _boxes(field, language: str) -> list[str]:
-    return ["☐ " + clean(label) for _v, label in field.kind.choice_pairs(field, language)]
+    kind = field.kind
+    longest = kind.handwritten_characters(field)
+    if not longest:
+        return kind.paper_min_lines
+    return min(max(-(-longest // CHARACTERS_PER_LINE), kind.paper_min_lines), MOST_LINES)
 
 
 def _blank_question(item, language: str) -> list[QuestionAnswer]:
     question = clean(item.label(language) or item.text("text", language))
-    if item.type in ("choice", "multichoice"):
-        return [QuestionAnswer(question, _boxes(item, language))]
-    if item.type == "yesno":
-        return [QuestionAnswer(question, ["☐ " + _("Yes"), "☐ " + _("No")])]
-    if item.type == "consent":
-        return [QuestionAnswer(question, ["☐ " + clean(item.text("text", language))])]
-    if item.type == "file":
-        return [QuestionAnswer(question, [_("Send it with this form, as a file or on paper.")])]
-    if item.type == "group":
+    if item.kind.repeats:
         # One block per item (a participant), each kept on one page.
         item_label = clean(item.text("item_label", language))
         count = min(item.options.get("max", 3), GROUP_ITEMS_ON_PAPER)
@@ -160,16 +143,15 @@ def _blank_question(item, language: str) -> list[QuestionAnswer]:
             if not child.is_input:
                 continue
             label = clean(child.label(language))
-            if child.type in ("choice", "multichoice"):
-                lines.append(f"{label}: " + "   ".join(_boxes(child, language)))
-            elif child.type == "yesno":
-                lines.append(f"{label}: ☐ {_('Yes')}   ☐ {_('No')}")
-            else:
-                lines.append(f"{label}:")
+            boxes = child.kind.paper_lines(child, language)
+            lines.append(f"{label}: " + "   ".join(map(clean, boxes)) if boxes else f"{label}:")
         return [
             QuestionAnswer(f"{question} – {item_label} {n}", [], write_lines=lines, whole=True)
             for n in range(1, count + 1)
         ]
+    printed = item.kind.paper_lines(item, language)
+    if printed is not None:
+        return [QuestionAnswer(question, [clean(line) for line in printed])]
     longest = item.options.get("max_length")
     hint = _("Up to %(count)s characters.", count=format_number(longest)) if longest else ""
     return [QuestionAnswer(question, [], hint=hint, write_lines=[""] * lines_to_write(item))]

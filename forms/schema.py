@@ -15,7 +15,7 @@ import yaml
 from config import LANGUAGES
 from forms import placeholders
 from forms.build import RESERVED_NAMES
-from forms.fields import REGISTRY
+from forms.field_types import REGISTRY
 from forms.placeholders import LETTER
 from forms.texts import normalise_text, says_optional
 
@@ -30,7 +30,6 @@ COMMON_FIELD_KEYS = {
     "required",
     "show_if",
     "identifying",
-    "pattern_message",
 }
 TOP_KEYS = {
     "slug",
@@ -58,7 +57,7 @@ TOP_KEYS = {
 }
 # What `show_if` may refer to: questions with a fixed set of answers, which the server
 # (forms/conditions.py) and the page script (static/js/formdesk.js) read the same way.
-CONDITION_TYPES = ("choice", "multichoice", "yesno")
+CONDITION_TYPES = tuple(name for name, kind in REGISTRY.items() if kind.condition_target)
 STATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
@@ -327,7 +326,7 @@ class _Checker:
         if kind is None:
             self.problem(where, f"unknown type '{raw.get('type')}' (known: {sorted(REGISTRY)})")
             return {}
-        if in_group and kind.name in ("group", "file"):
+        if in_group and not kind.allowed_in_group:
             self.problem(where, f"a group cannot contain a {kind.name} field")
         if not isinstance(name, str) or not FIELD_NAME.fullmatch(name.lstrip("_")):
             self.problem(where, "'name' must be lowercase letters, digits and '_'")
@@ -346,7 +345,8 @@ class _Checker:
             field["label"] = self.text(raw.get("label"), f"{where}.label", required=True)
         else:
             field["label"] = self.text(raw.get("label"), f"{where}.label")
-        for key in ("help", "pattern_message", "text", "item_label"):
+        texts = ["help", *(s.key for s in kind.settings if s.kind == "text")]
+        for key in texts:
             if key in raw:
                 field[key] = self.text(raw[key], f"{where}.{key}")
         for key in ("label", "help"):
@@ -362,12 +362,13 @@ class _Checker:
                 if not isinstance(raw[key], bool):
                     self.problem(where, f"'{key}' must be true or false")
                 field[key] = bool(raw[key])
-        if "rows" in raw:
-            field["rows"] = raw["rows"]
+        for setting in kind.settings:  # kept beside the texts, as before settings were declared
+            if setting.on_field and setting.kind != "text" and setting.key in raw:
+                field[setting.key] = raw[setting.key]
         field["options"] = kind.check(raw, lambda message: self.problem(where, message))
         if "show_if" in raw:
             field["show_if"] = self.condition(raw["show_if"], where, scope)
-        if kind.name == "group":
+        if "fields" in kind.keys:
             children = raw.get("fields")
             if not isinstance(children, list) or not children:
                 self.problem(where, "a group needs a list of 'fields'")
@@ -406,13 +407,12 @@ class _Checker:
                     f"refer only to a {', '.join(CONDITION_TYPES)} question",
                 )
                 continue
-            offered = [c["value"] for c in target.get("options", {}).get("choices", [])]
-            if target["type"] == "yesno":
-                offered = [True, False]
+            offered = REGISTRY[target["type"]].condition_values(target.get("options", {}))
             wrong = [value for value in values if value not in offered]
             if offered and wrong:
                 hint = ""
-                if target["type"] != "yesno" and any(isinstance(v, bool) for v in wrong):
+                truth = any(isinstance(v, bool) for v in offered)
+                if not truth and any(isinstance(v, bool) for v in wrong):
                     hint = (
                         ' (YAML reads a bare yes, no, true or false as a truth value: write "yes")'
                     )

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from forms.fields import REGISTRY, FieldType, character_count
+from forms.field_types import REGISTRY, FieldType, character_count
 from forms.texts import localise
 
 
@@ -18,6 +18,7 @@ class FieldSpec:
     raw: dict
     default_language: str
     children: list[FieldSpec] = field(default_factory=list)
+    zone: ZoneInfo = ZoneInfo("UTC")  # the call's time zone: answers with a time are read in it
 
     @property
     def name(self) -> str:
@@ -63,6 +64,20 @@ class FieldSpec:
     def display(self, value, language: str) -> str:
         return self.kind.display(value, self, language)
 
+    def answer_blocks(self, value, language: str, hide=lambda child: False) -> list:
+        return self.kind.answer_blocks(value, self, language, hide)
+
+    @property
+    def macro(self) -> str:
+        return self.kind.macro_for(self)
+
+    @property
+    def value_type(self) -> str:
+        return self.kind.value_type(self)
+
+    def anchor(self, field_id: str | None = None) -> str:
+        return self.kind.anchor(self, field_id or self.name)
+
     def character_count(self, value: str | None) -> dict:
         return character_count(value, self.options["max_length"])
 
@@ -89,7 +104,7 @@ class FormSpec:
 
     def _field(self, raw: dict) -> FieldSpec:
         children = [self._field(child) for child in raw.get("fields", [])]
-        return FieldSpec(raw, self.default_language, children)
+        return FieldSpec(raw, self.default_language, children, ZoneInfo(self.raw["timezone"]))
 
     @property
     def slug(self) -> str:
@@ -157,7 +172,7 @@ class FormSpec:
         fields = list(self.inputs)
         while fields:
             field = fields.pop()
-            if field.type == "file":
+            if field.kind.holds_files:
                 return True
             fields.extend(field.children)
         return False
@@ -167,10 +182,10 @@ class FormSpec:
         group item. Found by the question's type, so any name (even `attachment`) is safe."""
         for question in self.inputs:
             value = answers.get(question.name)
-            if question.type == "file" and isinstance(value, dict):
+            if question.kind.holds_files and isinstance(value, dict):
                 yield question.name, value
-            elif question.type == "group" and isinstance(value, list):
-                files = [child for child in question.children if child.type == "file"]
+            elif question.children and isinstance(value, list):
+                files = [child for child in question.children if child.kind.holds_files]
                 for index, item in enumerate(value):
                     for child in files:
                         if isinstance(item, dict) and isinstance(item.get(child.name), dict):

@@ -95,7 +95,20 @@ class SkipIfBlank:
             raise StopValidation()
 
 
-class Length:
+class Check:
+    """A check of one typed answer, independent of WTForms: `problem(data)` says what is
+    wrong (None when nothing is); calling it as a WTForms validator raises that message."""
+
+    def problem(self, data) -> str | None:
+        raise NotImplementedError
+
+    def __call__(self, form, field):
+        message = self.problem(field.data)
+        if message:
+            raise ValidationError(message)
+
+
+class Length(Check):
     def __init__(self, minimum: int | None, maximum: int | None):
         self.minimum, self.maximum = minimum, maximum
 
@@ -109,40 +122,39 @@ class Length:
             count=number(count),
         )
 
-    def __call__(self, form, field):
-        count = len((field.data or "").replace("\r\n", "\n"))  # a line break is one character
+    def problem(self, data):
+        count = len((data or "").replace("\r\n", "\n"))  # a line break is one character
         number = partial(format_decimal, locale=get_locale())
         if self.maximum is not None and count > self.maximum:
-            raise ValidationError(self.too_long(self.maximum, count))
+            return self.too_long(self.maximum, count)
         if self.minimum is not None and count < self.minimum:
-            raise ValidationError(
-                _(
-                    "Use at least %(min)s characters (you used %(count)s).",
-                    min=number(self.minimum),
-                    count=number(count),
-                )
+            return _(
+                "Use at least %(min)s characters (you used %(count)s).",
+                min=number(self.minimum),
+                count=number(count),
             )
+        return None
 
 
-class Pattern:
+class Pattern(Check):
     def __init__(self, pattern: str, message: str | Callable[[], str] | None):
         self.regex = re.compile(pattern)
         self.message = message
 
-    def __call__(self, form, field):
-        if not self.regex.fullmatch(field.data or ""):
+    def problem(self, data):
+        if not self.regex.fullmatch(data or ""):
             message = self.message() if callable(self.message) else self.message
-            raise ValidationError(message or _("The format of this answer is not valid."))
+            return message or _("The format of this answer is not valid.")
+        return None
 
 
-class Email:
-    def __call__(self, form, field):
+class Email(Check):
+    def problem(self, data):
         try:
-            validate_email(field.data or "", check_deliverability=False)
-        except EmailNotValidError as exc:
-            raise ValidationError(
-                _("Enter an email address in the right format, like name@example.org.")
-            ) from exc
+            validate_email(data or "", check_deliverability=False)
+        except EmailNotValidError:
+            return _("Enter an email address in the right format, like name@example.org.")
+        return None
 
 
 PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-./]+")
@@ -159,19 +171,18 @@ PHONE_EXAMPLES = {
 }
 
 
-class Phone:
-    def __call__(self, form, field):
-        value = field.data or ""
+class Phone(Check):
+    def problem(self, data):
+        value = data or ""
         digits = sum(ch.isdigit() for ch in value)
         if not PHONE_CHARACTERS.fullmatch(value) or not 6 <= digits <= 20:
             international, national = PHONE_EXAMPLES.get(str(get_locale()), PHONE_EXAMPLES["en"])
-            raise ValidationError(
-                _(
-                    "Enter a telephone number, like %(international)s or %(national)s.",
-                    international=international,
-                    national=national,
-                )
+            return _(
+                "Enter a telephone number, like %(international)s or %(national)s.",
+                international=international,
+                national=national,
             )
+        return None
 
 
 def parse_number(text: str, integer: bool) -> int | float | None:
@@ -183,16 +194,14 @@ def parse_number(text: str, integer: bool) -> int | float | None:
     return number if math.isfinite(number) else None  # no nan, inf
 
 
-class Number:
+class Number(Check):
     def __init__(self, integer: bool, minimum: float | None, maximum: float | None):
         self.integer, self.minimum, self.maximum = integer, minimum, maximum
 
-    def __call__(self, form, field):
-        number = parse_number(field.data, self.integer)
+    def problem(self, data):
+        number = parse_number(data, self.integer)
         if number is None:
-            raise StopValidation(
-                _("Enter a whole number.") if self.integer else _("Enter a number.")
-            )
+            return _("Enter a whole number.") if self.integer else _("Enter a number.")
         too_small = self.minimum is not None and number < self.minimum
         too_large = self.maximum is not None and number > self.maximum
         if too_small or too_large:
@@ -204,7 +213,8 @@ class Number:
                 message = _("Enter a number of at least %(min)s.", min=self.minimum)
             else:
                 message = _("Enter a number of at most %(max)s.", max=self.maximum)
-            raise ValidationError(message)
+            return message
+        return None
 
 
 def parse_date(text: str) -> date | None:
@@ -214,32 +224,30 @@ def parse_date(text: str) -> date | None:
         return None
 
 
-class Date:
+class Date(Check):
     def __init__(self, earliest: str | None, latest: str | None):
         self.earliest = date.fromisoformat(earliest) if earliest else None
         self.latest = date.fromisoformat(latest) if latest else None
 
-    def __call__(self, form, field):
-        value = parse_date(field.data)
+    def problem(self, data):
+        value = parse_date(data)
         if value is None:
-            raise StopValidation(_("Enter a real date, for example 2027-03-14."))
+            return _("Enter a real date, for example 2027-03-14.")
         if self.earliest and value < self.earliest:
-            raise ValidationError(
-                _("Enter a date on or after %(date)s.", date=self.earliest.isoformat())
-            )
+            return _("Enter a date on or after %(date)s.", date=self.earliest.isoformat())
         if self.latest and value > self.latest:
-            raise ValidationError(
-                _("Enter a date on or before %(date)s.", date=self.latest.isoformat())
-            )
+            return _("Enter a date on or before %(date)s.", date=self.latest.isoformat())
+        return None
 
 
-class ChoiceCount:
+class ChoiceCount(Check):
     def __init__(self, minimum: int | None, maximum: int | None):
         self.minimum, self.maximum = minimum, maximum
 
-    def __call__(self, form, field):
-        count = len(field.data or [])
+    def problem(self, data):
+        count = len(data or [])
         if self.minimum and count < self.minimum:
-            raise ValidationError(_("Select at least %(min)d options.", min=self.minimum))
+            return _("Select at least %(min)d options.", min=self.minimum)
         if self.maximum and count > self.maximum:
-            raise ValidationError(_("Select at most %(max)d options.", max=self.maximum))
+            return _("Select at most %(max)d options.", max=self.maximum)
+        return None

@@ -2,14 +2,18 @@
 the answers that identify the applicant), computed from its answers and kept current by
 Session listeners after every flush that touches them, whoever writes (services/search.py
 says how they are searched). The listeners are connected by `install`, called by
-create_app (wiring.py), which also says which answers identify the applicant: a rule of
-blind review, above the models."""
+create_app (wiring.py), which also gives the rules of each form version: which answers
+identify the applicant (blind review) and what each answer is found by (its field type: a
+country by its name in every language, say), both above the models."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
 
 from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.engine import Connection
@@ -23,16 +27,26 @@ from models.submissions import Answer, Submission
 # application comes near this).
 MAX_SEARCH_TEXT = 100_000
 
-# version (a FormVersion, or a row with its id, checksum and definition) → the names of the
-# answers left out of `search_text_blind`. Set by `install`.
-SecretFields = Callable[[object], set[str]]
-_secret_fields_of: SecretFields = lambda _version: set()  # noqa: E731 (until installed)
+
+@dataclass(frozen=True)
+class SearchRules:
+    """A form version's rules: the answers left out of `search_text_blind`, and the strings
+    an answer (field name, stored value) is found by."""
+
+    secret: set[str] = dataclass_field(default_factory=set)
+    strings: Callable[[str, Any], list] = lambda _field, value: [value]
 
 
-def install(secret_fields_of: SecretFields) -> None:
-    """Connect the listeners (once per process) and say which answers identify."""
-    global _secret_fields_of
-    _secret_fields_of = secret_fields_of
+# version (a FormVersion, or a row with its id, checksum and definition) → its rules. Set
+# by `install`.
+RulesOf = Callable[[object], SearchRules]
+_rules_of: RulesOf = lambda _version: SearchRules()  # noqa: E731 (until installed)
+
+
+def install(rules_of: RulesOf) -> None:
+    """Connect the listeners (once per process) and say how each version's answers read."""
+    global _rules_of
+    _rules_of = rules_of
     if not event.contains(Session, "before_flush", _texts_of_new_submissions):
         event.listen(Session, "before_flush", _texts_of_new_submissions)
         event.listen(Session, "after_flush", _keep_search_texts_current)
@@ -104,11 +118,11 @@ def _touched_submissions(session: Session) -> set[int]:
     return ids
 
 
-def _both_texts(reference: str | None, pairs: list[tuple], secret: set[str]) -> tuple[str, str]:
+def _both_texts(reference: str | None, pairs: list[tuple], rules: SearchRules) -> tuple[str, str]:
     """(search_text, search_text_blind) from the answers as (field, value) in form order."""
     return (
-        search_text(reference, [value for _field, value in pairs]),
-        search_text(reference, [value for field, value in pairs if field not in secret]),
+        search_text(reference, [rules.strings(f, value) for f, value in pairs]),
+        search_text(reference, [rules.strings(f, v) for f, v in pairs if f not in rules.secret]),
     )
 
 
@@ -131,8 +145,8 @@ def refresh_search_texts(connection: Connection, ids: Iterable[int]) -> dict[int
     ):
         given[submission_id].append((field, value))
     versions = FormVersion.__table__
-    hidden = {
-        version.id: _secret_fields_of(version)  # published versions never change
+    rules = {
+        version.id: _rules_of(version)  # published versions never change
         for version in connection.execute(
             select(versions.c.id, versions.c.checksum, versions.c.definition).where(
                 versions.c.id.in_({row.form_version_id for row in rows})
@@ -140,7 +154,7 @@ def refresh_search_texts(connection: Connection, ids: Iterable[int]) -> dict[int
         )
     }
     texts = {
-        row.id: _both_texts(row.reference, given[row.id], hidden.get(row.form_version_id, set()))
+        row.id: _both_texts(row.reference, given[row.id], rules[row.form_version_id])
         for row in rows
     }
     if texts:
@@ -173,8 +187,9 @@ def _texts_of_new_submissions(session: Session, _context, _instances) -> None:
         if answers is None or version is None or not all(a in session.new for a in answers):
             continue  # not all known here: the after-flush way reads what was written
         pairs = [(a.field, a.value) for a in sorted(answers, key=lambda a: a.position)]
-        secret = _secret_fields_of(version)
-        obj.search_text, obj.search_text_blind = _both_texts(obj.reference, pairs, secret)
+        obj.search_text, obj.search_text_blind = _both_texts(
+            obj.reference, pairs, _rules_of(version)
+        )
         done.add(obj)
 
 

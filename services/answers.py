@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from forms.build import build_page_form, form_data_for, visible_group_items
+from forms.build import build_page_form, form_data_for
 from forms.conditions import visible_fields
 from forms.spec import FormSpec, PageSpec
 
@@ -19,13 +20,13 @@ def visible_names(spec: FormSpec, answers: dict[str, Any]) -> set[str]:
 def page_problems(spec: FormSpec, page: PageSpec, answers: dict, language: str) -> dict:
     """Errors the page's stored answers would show, by field name (empty when valid)."""
     visible = visible_names(spec, answers)
-    form = build_page_form(page, language)(
+    form = build_page_form(page, language, str(get_locale()))(
         formdata=None, data=form_data_for(page, answers), meta={"csrf": False}
     )
     form.validate_visible(visible, answers)
     problems = {name: errors for name, errors in form.errors.items() if errors}
     for field in page.inputs:
-        if field.type == "file" and field.required and field.name in visible:
+        if field.kind.holds_files and field.required and field.name in visible:
             if not answers.get(field.name):
                 problems[field.name] = [_("Choose a file to upload.")]
     return problems
@@ -45,10 +46,7 @@ def answers_to_keep(spec: FormSpec, answers: dict[str, Any]) -> dict[str, Any]:
     for field in spec.inputs:
         if field.name not in visible or answers.get(field.name) in (None, [], ""):
             continue
-        value = answers[field.name]
-        if field.type == "group":
-            value = visible_group_items(field, value, visible, answers)
-            if not value:
-                continue
-        kept[field.name] = value
+        value = field.kind.kept(answers[field.name], field, visible, answers)
+        if value not in (None, []):
+            kept[field.name] = value
     return kept

@@ -117,10 +117,8 @@ def _midnight(day: date, timezone: ZoneInfo) -> datetime:
 # --- tables ------------------------------------------------------------------------------
 
 SUBMISSIONS = "submissions"  # the key of the table of submissions; a group's is its name
-# Answers short enough to repeat on every item's row, to say whose item it is.
-SHORT_TYPES = frozenset(
-    {"text", "email", "phone", "choice", "multichoice", "number", "date", "yesno"}
-)
+# Answers short enough to repeat on every item's row, to say whose item it is, are those
+# of the types marked `short` (forms/field_types).
 
 Cell = str | int | float | Decimal | date | datetime | None
 
@@ -242,12 +240,12 @@ def _plan(form: Form, spec: FormSpec, language: str, viewer: User | None) -> _Pl
     columns, current = _merged(spec.inputs, newest_first, language, blind)
     groups = []
     for column in columns:
-        if column.field.type != "group":
+        if not column.field.kind.repeats:
             continue
         older = [
             [c for c in fields[column.name].children if c.is_input]
             for fields in newest_first
-            if column.name in fields and fields[column.name].type == "group"
+            if column.name in fields and fields[column.name].kind.repeats
         ]
         children, _count = _merged(
             [c for c in column.field.children if c.is_input], older, language, blind
@@ -260,7 +258,7 @@ def _plan(form: Form, spec: FormSpec, language: str, viewer: User | None) -> _Pl
         language=language,
         columns=columns,
         current=current,
-        short=[c for c in columns[:current] if c.field.type in SHORT_TYPES],
+        short=[c for c in columns[:current] if c.field.kind.short],
         groups=groups,
         fields_by_version=fields_by_version,
         has_rubric=bool(spec.raw.get("rubric")),
@@ -292,7 +290,7 @@ def _merged(
 
 
 def _column_header(column: _Column) -> str:
-    if column.field.type == "group":  # its items have a table of their own
+    if column.field.kind.repeats:  # its items have a table of their own
         return _("%(label)s (count)", label=column.header)
     return column.header
 
@@ -427,20 +425,10 @@ def _moment(moment: datetime | None, timezone: ZoneInfo) -> datetime | None:
 
 
 def _value(field: FieldSpec, value: Any, plan: _Plan) -> Cell:
-    """A stored answer as a cell: dates and numbers keep their type; a group counts its
-    items (they have their own table); anything else reads as the dashboard shows it."""
-    if value is None:
-        return None
-    if field.type == "group":
-        return len(value) if isinstance(value, list) else None
-    if field.type == "number" and isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    if field.type == "date" and isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass  # kept as given (an answer from before dates were checked)
-    return field.display(value, plan.language)
+    """A stored answer as a cell, as its type says (forms/field_types): dates and numbers
+    keep their type; a group counts its items (they have their own table); anything else
+    reads as the dashboard shows it."""
+    return field.kind.spreadsheet_value(value, field, plan.language)
 
 
 # --- files -----------------------------------------------------------------------------------

@@ -30,23 +30,18 @@ from workflows.outcome import outcome_of
 
 
 def answers_summary(spec: FormSpec, answers: dict, language: str) -> str:
+    """The answers as plain text lines (a repeatable group one line per item): never
+    turned into links, whatever an answer looks like."""
     lines = []
     for field in spec.inputs:
         if field.name not in answers:
             continue
-        value = answers[field.name]
         label = field.label(language) or field.text("text", language)
-        if field.type == "group":
-            item_label = field.text("item_label", language)
-            for number, item in enumerate(value, start=1):
-                shown = ", ".join(
-                    f"{child.label(language)}: {child.display(item[child.name], language)}"
-                    for child in field.children
-                    if child.is_input and child.name in item
-                )
-                lines.append(f"- {label} – {item_label} {number}: {shown}")
-        else:
-            lines.append(f"- {label}: {field.display(value, language)}")
+        for block in field.answer_blocks(answers[field.name], language):
+            if block.item:
+                lines.append(f"- {label} – {block.item}: " + ", ".join(block.lines))
+            else:
+                lines.append(f"- {label}: " + "\n".join(block.lines))
     return "\n".join(lines)
 
 

@@ -132,7 +132,7 @@ def save_page(
     visible = visible_names(spec, merged)
     valid = form.validate_visible(visible, merged)
     for field in page_spec.inputs:
-        if field.type == "file" and field.name in visible and field.required:
+        if field.kind.holds_files and field.name in visible and field.required:
             if not merged.get(field.name) and field.name not in file_errors:
                 file_errors[field.name] = _("Choose a file to upload.")
     attach_errors(form, {name: [message] for name, message in file_errors.items()})
@@ -147,7 +147,7 @@ def take_files(
     """Store files uploaded on this page at once, so an error elsewhere never loses them."""
     errors = {}
     for field in page_spec.inputs:
-        if field.type != "file":
+        if not field.kind.holds_files:
             continue
         if action == f"remove-file-{field.name}":
             for attachment in [a for a in draft.attachments if a.field == field.name]:
@@ -167,7 +167,7 @@ def take_files(
 def apply_group_action(page_spec: PageSpec, action: str, page_answers: dict) -> str | None:
     """ "Add another" and "Remove" buttons of repeatable groups; returns the anchor to show."""
     for field in page_spec.inputs:
-        if field.type != "group":
+        if not field.kind.repeats:
             continue
         items = list(page_answers.get(field.name) or [])
         if action == f"add-{field.name}":

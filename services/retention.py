@@ -145,7 +145,7 @@ def remove_documents_of(submission: Submission) -> int:
 def _identifies(field_spec: FieldSpec, spec: FormSpec) -> bool:
     return (
         field_spec.identifying
-        or field_spec.type == "file"
+        or field_spec.kind.holds_files
         or field_spec.name == spec.applicant_email_field
     )
 
@@ -161,7 +161,7 @@ def blank_identifying(spec: FormSpec, answers: dict) -> tuple[dict, list[str]]:
         if _identifies(field_spec, spec):
             result[name] = None
             blanked.append(name)
-        elif field_spec.type == "group" and isinstance(result[name], list):
+        elif field_spec.kind.repeats and isinstance(result[name], list):
             for child in field_spec.children:
                 if not _identifies(child, spec):
                     continue

@@ -57,21 +57,8 @@ def _lines(field_spec: FieldSpec, value, language: str) -> list[str]:
 
 
 def _group_items(field_spec: FieldSpec, value, language: str, blind: bool) -> list[AnswerItem]:
-    title = field_spec.text("item_label", language) or _("Item")
-    items = []
-    for index, item in enumerate(value if isinstance(value, list) else [], start=1):
-        item = item if isinstance(item, dict) else {}
-        parts = [
-            (
-                child.label(language),
-                [] if is_hidden(child, blind) else _lines(child, item.get(child.name), language),
-                is_hidden(child, blind),
-            )
-            for child in field_spec.children
-            if child.is_input and item.get(child.name) is not None
-        ]
-        items.append(AnswerItem(f"{title} {index}", parts))
-    return items
+    blocks = field_spec.answer_blocks(value, language, hide=lambda child: is_hidden(child, blind))
+    return [AnswerItem(block.item, block.parts) for block in blocks]
 
 
 def _blank(value) -> bool:
@@ -93,10 +80,10 @@ def answer_rows(submission: Submission, spec: FormSpec, language: str, blind: bo
             row.kind = "hidden"
         elif _blank(value):
             row.kind = "unanswered"
-        elif field_spec.type == "group":
+        elif field_spec.kind.repeats:
             row.kind = "group"
             row.items = _group_items(field_spec, value, language, blind)
-        elif field_spec.type == "file":
+        elif field_spec.kind.holds_files:
             row.kind = "file"
             row.lines = _lines(field_spec, value, language)
             row.attachment_id = File.attachment_id(value)
@@ -120,7 +107,7 @@ class Change:
 def _as_lines(field_spec: FieldSpec, value, language: str, blind: bool) -> list[str]:
     if _blank(value):
         return []
-    if field_spec.type != "group":
+    if not field_spec.kind.repeats:
         return _lines(field_spec, value, language)
     lines = []
     for item in _group_items(field_spec, value, language, blind):

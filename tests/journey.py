@@ -142,6 +142,9 @@ def value_for(f: FieldSpec, plan: Plan, item: int | None = None) -> object:
     """A valid answer to one question, distinct per group item."""
     raw, suffix = f.options, "" if item is None else f" {item + 1}"
     name = f.name
+    example = f.kind.example_post(f)
+    if example is not None:
+        return example  # the type's own valid answer, as posted: {input name suffix: value}
     if f.type in ("text", "textarea"):
         if name.endswith("name") and "first" in name:
             text = plan.person.split()[0] + suffix
@@ -208,6 +211,14 @@ def upload_for(f: FieldSpec) -> dict:
 
 
 def set_answer(page, f: FieldSpec, element_id: str, value) -> None:
+    if isinstance(value, dict):  # a type's example, by input: chosen or typed as the page asks
+        for suffix, text in value.items():
+            element = page.locator(f"#{element_id}{suffix}")
+            if element.evaluate("e => e.tagName") == "SELECT":
+                element.select_option(text)
+            else:
+                element.fill(text)
+        return
     if f.type in ("text", "textarea", "email", "phone", "number", "date"):
         page.locator(f"#{element_id}").fill(str(value))
     elif f.type == "choice" and f.options.get("widget") == "select":
@@ -243,6 +254,7 @@ class Journey:
     sent_at: datetime | None = None
     email_override: str = ""
     confirmation: str = ""  # the confirmation page's text
+    check_page: str = ""  # "check your answers", as last seen before sending
     state: str = ""  # the state the applicant's page shows, once sent
 
     @property
@@ -335,6 +347,31 @@ class Journey:
 
 
 # ---- reading what comes back ------------------------------------------------------------------
+
+
+def typed_answers(journey: Journey) -> list[tuple]:
+    """(question, stored value) of each top-level answer given from its type's example."""
+    found = []
+    for page_spec in journey.spec.pages:
+        for f in page_spec.inputs:
+            value = journey.answers.get(f.name)
+            if isinstance(value, dict) and f.kind.example_post(f) is not None:
+                found.append((f, f.kind.stored(f.kind.from_post(value), f, journey.language)))
+    return found
+
+
+def answer_lines(journey: Journey) -> list[str]:
+    """What those answers read as on pages, in emails and documents, line by line."""
+    return [
+        line
+        for f, stored in typed_answers(journey)
+        for line in f.display(stored, journey.language).splitlines()
+    ]
+
+
+def answers_missing(text: str, lines: list[str]) -> list[str]:
+    flat = " ".join(text.replace("\u202f", " ").split())
+    return [line for line in lines if " ".join(line.replace("\u202f", " ").split()) not in flat]
 
 
 def pdf_text(data: bytes) -> str:

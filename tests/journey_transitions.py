@@ -201,7 +201,9 @@ def form_data(journey: Journey, page_spec, items: int) -> tuple[dict, dict]:
 
 
 def _put(data: dict, files: dict, key: str, f, value) -> None:
-    if f.type == "file":
+    if isinstance(value, dict):  # a type's example answer, by input
+        data.update({key + suffix: text for suffix, text in value.items()})
+    elif f.type == "file":
         upload = upload_for(f)
         files[key] = (upload["name"], upload["buffer"], upload["mimeType"])
     elif f.type == "consent":

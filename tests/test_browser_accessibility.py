@@ -44,7 +44,9 @@ PASSWORD = "a long test password, not a real one"  # noqa: S105
 ANSWERS = {
     "msas": {
         "branch_name": "Filia nr 12",
-        "branch_address": "ul. Przykładowa 5, 90-001 Łódź",
+        "branch_address-street": "ul. Przykładowa 5",
+        "branch_address-postcode": "90-001",
+        "branch_address-town": "Łódź",
         "contact_name": "Zofia Żółtowska",
         "contact_email": "zofia@example.org",
         "contact_phone": "+48 42 123 45 67",
@@ -63,7 +65,7 @@ ANSWERS = {
         "contact_email": "sara@example.org",
     },
     "study-visit-stralsund": {
-        "country": "sweden",
+        "country": "SE",
         "organisation_name": "Exempelby kommun",
         "contact_name": "Karin Exempelsson",
         "contact_email": "karin@example.org",

@@ -193,7 +193,7 @@ def test_a_tolerance_request_goes_from_the_list_of_calls_to_a_reference(live_ser
 def test_a_second_participant_is_added_and_removed_in_the_study_visit_form(live_server, page):
     page.goto(live_server.url + "/calls/study-visit-stralsund")
     page.get_by_role("button", name="Start now").click()
-    page.get_by_label("Country").select_option(label="Sweden")
+    page.get_by_label("Your delegation's country").select_option(label="Sweden")
     page.get_by_label("Organisation", exact=True).fill("Exempelby kommun")
     page.get_by_label("Contact person", exact=True).fill("Karin Exempelsson")
     page.get_by_label("Contact person's email address").fill("karin@example.se")
@@ -237,7 +237,9 @@ def test_a_saved_application_opens_from_its_resume_link_in_another_browser(
     page.get_by_role("button", name="Start now").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your branch")
     page.get_by_label("Branch name").fill("Filia nr 12 Biblioteki Miejskiej")
-    page.get_by_label("Branch address").fill("ul. Przykładowa 5, 90-001 Łódź")
+    page.get_by_label("Street and number").fill("ul. Przykładowa 5")
+    page.get_by_label("Postcode").fill("90-001")
+    page.get_by_label("Town").fill("Łódź")
     page.get_by_label("Contact person").fill("Zofia Żółtowska")
     press(page, "Save and continue later")  # half filled: email and phone still missing
 
@@ -254,9 +256,10 @@ def test_a_saved_application_opens_from_its_resume_link_in_another_browser(
         expect(elsewhere.get_by_label("Branch name")).to_have_value(
             "Filia nr 12 Biblioteki Miejskiej"
         )
-        expect(elsewhere.get_by_label("Branch address")).to_have_value(
-            "ul. Przykładowa 5, 90-001 Łódź"
-        )
+        expect(elsewhere.get_by_label("Street and number")).to_have_value("ul. Przykładowa 5")
+        expect(elsewhere.get_by_label("Postcode")).to_have_value("90-001")
+        expect(elsewhere.get_by_label("Town")).to_have_value("Łódź")
+        expect(elsewhere.get_by_label("Country")).to_have_value("PL")
         expect(elsewhere.get_by_label("Contact person")).to_have_value("Zofia Żółtowska")
         expect(elsewhere.get_by_label("Email address")).to_have_value("")
         # ...and can go on from there: the draft now belongs to this browser too.

@@ -54,7 +54,10 @@ def apply_to_msas(server, branch: str, language: str = "en") -> tuple[str, str]:
         "/calls/msas/page/1",
         {
             "branch_name": branch,
-            "branch_address": "ul. Przykładowa 1, 90-001 Łódź",
+            "branch_address-street": "ul. Przykładowa 1",
+            "branch_address-postcode": "90-001",
+            "branch_address-town": "Łódź",
+            "branch_address-country": "PL",
             "contact_name": "Ewa Nowak",
             "contact_email": f"{branch.split()[-1]}@example.org",
             "contact_phone": "+48 42 123 45 67",

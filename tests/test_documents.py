@@ -634,7 +634,10 @@ def test_the_blank_form_has_every_question_the_deadline_and_the_contact(app, cre
 
 MSAS_ANSWERS = {
     "branch_name": "Filia nr 12 Biblioteki Miejskiej",
-    "branch_address": "ul. Przykładowa 5, 90-001 Łódź",
+    "branch_address-street": "ul. Przykładowa 5",
+    "branch_address-postcode": "90001",  # written 90-001: the Polish way
+    "branch_address-town": "Łódź",
+    "branch_address-country": "PL",
     "contact_name": "Żaneta Wójcik-Ślęzak",
     "contact_email": "filia12@example.org",
     "contact_phone": "+48 42 111 22 33",

@@ -36,6 +36,9 @@ def value_for(field, submission: int, item: int = 0):
     """Form data that answers `field` validly; varies with the submission and the item so
     that every choice (and so every condition's branch) is taken somewhere."""
     options, kind = field.options, field.type
+    example = field.kind.example_post(field)
+    if example is not None:
+        return example  # the type's own valid answer, by input
     if kind == "text":
         # The first submission starts its short answers like a formula would.
         return fit(FORMULA if submission == 0 else f"Łódź – {field.name} {item}", field)
@@ -74,9 +77,14 @@ def page_data(page, submission: int) -> dict:
             for item in range(ITEMS):
                 for child in field.children:
                     value = value_for(child, submission, item)
-                    if value is not None:
+                    if isinstance(value, dict):
+                        key = f"{field.name}-{item}-{child.name}"
+                        data.update({key + suffix: text for suffix, text in value.items()})
+                    elif value is not None:
                         data[f"{field.name}-{item}-{child.name}"] = value
-        elif (value := value_for(field, submission)) is not None:
+        elif isinstance(value := value_for(field, submission), dict):
+            data.update({field.name + suffix: text for suffix, text in value.items()})
+        elif value is not None:
             data[field.name] = value
     return data
 
@@ -152,6 +160,8 @@ def expected_cell(field, value, language: str):
         return value
     if field.type == "date":
         return date.fromisoformat(value)
+    if field.type == "datetime":  # the call's wall clock: a spreadsheet keeps no zone
+        return datetime.fromisoformat(value).astimezone(field.zone).replace(tzinfo=None)
     if field.type == "group":
         return len(value)
     return field.display(value, language)
@@ -178,6 +188,10 @@ def short(field) -> bool:
         "number",
         "date",
         "yesno",
+        "time",
+        "datetime",
+        "country",
+        "url",
     }
 
 
@@ -259,6 +273,8 @@ def test_every_call_exports_labelled_typed_columns_and_one_row_per_group_item(ap
 def check_cell(cell, wanted, where: str) -> None:
     if wanted is None:
         assert cell.value in (None, ""), where
+    elif isinstance(wanted, datetime):
+        assert cell.is_date and cell.value == wanted, where
     elif isinstance(wanted, date):
         assert cell.is_date and cell.value.date() == wanted, where
     elif isinstance(wanted, int | float | Decimal):

@@ -25,7 +25,8 @@ The duties and the tables they read:
   letters (documents.letters.make_missing_letters): audit_entries, submissions, documents
   email (mail.delivery.deliver_due): outbox_messages, documents (the attachments)
   expire_offer (services.transitions.expire_offers): submissions, form_versions
-  digest (services.notifications.send_digests): users, reviewer_assignments, submissions, form_versions
+  digest (services.notifications.send_digests): users, reviewer_assignments, submissions,
+    form_versions
   and each of them: duty_failures (what waits for a retry)
 """
 
@@ -73,9 +74,8 @@ def quick_retries(app):
 def run_every_duty(app) -> None:
     """Every duty through its entry point, as the workers run them: copies (and the
     catch-up), letters, offers, digests, then delivery."""
-    from services.notifications import send_digests
-
     from models.types import utcnow
+    from services.notifications import send_digests
     from services.transitions import expire_offers
 
     deliver(app)  # copies, letters, email

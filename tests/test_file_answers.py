@@ -41,6 +41,9 @@ CALLS_WITH_FILES = [slug for slug, (_raw, spec) in demo_specs().items() if spec.
 def _answer(field, name: str, files: dict) -> dict:
     """A valid answer to one question, as a browser posts it."""
     options, kind = field.options, field.type
+    example = field.kind.example_post(field)
+    if example is not None:  # the type's own valid answer, by input
+        return {name + suffix: value for suffix, value in example.items()}
     if kind == "file":
         extension = options["accept"][0]
         return {name: (io.BytesIO(PDF), f"{field.name}-ä.{extension}")} | files

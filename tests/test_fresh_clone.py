@@ -79,7 +79,9 @@ def send_msas_application(browser, base_url: str, branch: str) -> str:
 
         expect(page.get_by_role("heading", level=1)).to_have_text("Your branch")
         page.get_by_label("Branch name").fill(branch)
-        page.get_by_label("Branch address").fill("ul. Piotrkowska 100, 90-001 Łódź")
+        page.get_by_label("Street and number").fill("ul. Piotrkowska 100")
+        page.get_by_label("Postcode").fill("90-001")
+        page.get_by_label("Town").fill("Łódź")
         page.get_by_label("Contact person").fill("Zofia Żółtowska")
         page.get_by_label("Email address").fill("zofia@example.pl")
         page.get_by_label("Phone number").fill("+48 42 123 45 67")

@@ -10,6 +10,8 @@ Generic: a call added to forms/definitions/ is driven by the same code."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import subprocess
@@ -19,12 +21,15 @@ from urllib.parse import urlparse
 
 import pytest
 from babel.dates import format_time
+from sqlalchemy import text as sql_text
 
 from tests.browser import ROOT
 from tests.conftest import POSTGRES_BASE, _admin_execute
 from tests.conftest_mail import SmtpServer
 from tests.journey import (
     Journey,
+    answer_lines,
+    answers_missing,
     attachments,
     body_text,
     call,
@@ -35,6 +40,7 @@ from tests.journey import (
     plan_for,
     sender_name,
     strict_message,
+    typed_answers,
 )
 from tests.journey_transitions import Walk, Workflow, walk_everything_and_export
 from tests.language_bank import foreign_sentences
@@ -149,6 +155,7 @@ def fill_and_send(page, journey: Journey) -> None:
     assert path_of(page).endswith("/check"), page.url
     if journey.plan.change:
         change_from_check_page(page, journey)
+    journey.check_page = page.locator("main").inner_text()
     journey.sent_at = datetime.now(UTC)
     page.locator("main form button[type=submit]").last.click()
     page.wait_for_url(re.compile(r"/confirmation"))
@@ -265,6 +272,17 @@ def test_a_person_applies_and_reads_what_they_get(
     assert len(pdfs) == 1 and len(docxs) == 1, f"receipt attachments: {sorted(files)}"
     for kind, text in (("receipt PDF", pdf_text(pdfs[0])), ("receipt DOCX", docx_text(docxs[0]))):
         reader.read(kind, text, must_contain=(journey.reference, label, *name))
+    # Each answer given from its field type's example reads as that type shows it, wherever
+    # the person and the staff read it.
+    lines = answer_lines(journey)
+    for where, text in (
+        ("check page", journey.check_page),
+        ("receipt", body_text(receipt)),
+        ("receipt PDF", pdf_text(pdfs[0])),
+        ("receipt DOCX", docx_text(docxs[0])),
+    ):
+        for line in answers_missing(text, lines):
+            reader.problems.append(f"{where}: lacks the answer {line!r}")
 
     walk = Walk(
         journey,
@@ -275,6 +293,7 @@ def test_a_person_applies_and_reads_what_they_get(
         journey_server.env["DATABASE_URL"],
     )
     walk.seen_mail[journey.email] = 1  # the receipt, read above
+    read_typed_answers_as_staff(walk, journey, reader)
     try:
         walk_everything_and_export(walk)
     finally:
@@ -285,6 +304,34 @@ def test_a_person_applies_and_reads_what_they_get(
     assert taken == everything, f"transitions never taken: {sorted(everything - taken)}"
     context.close()
     reader.assert_none()
+
+
+def read_typed_answers_as_staff(walk: Walk, journey: Journey, reader: Reader) -> None:
+    """The submission's dashboard page and the call's CSV export hold each answer given from
+    its type's example: the page as the type shows it, the export as its cell."""
+    typed = typed_answers(journey)
+    if not typed:
+        return
+    staff = walk.staff
+    staff.goto(f"{journey.base}/dashboard/submissions?q={journey.reference}")
+    with staff.expect_navigation():
+        staff.get_by_role("link", name=journey.reference, exact=True).first.click()
+    detail = staff.locator("main").inner_text()
+    for line in answers_missing(detail, answer_lines(journey)):
+        reader.problems.append(f"dashboard: lacks the answer {line!r}")
+    with walk._engine().connect() as connection:
+        form_id = connection.execute(
+            sql_text("SELECT id FROM forms WHERE slug = :slug"), {"slug": journey.spec.slug}
+        ).scalar_one()
+    url = f"{journey.base}/dashboard/exports/{form_id}.csv?lang={journey.language}"
+    table = list(csv.reader(io.StringIO(staff.request.get(url).text().lstrip("\ufeff"))))
+    row = next((r for r in table if journey.reference in r), None)
+    assert row is not None, f"the export has no row for {journey.reference}"
+    for f, stored in typed:
+        cell = f.kind.spreadsheet_value(stored, f, journey.language)
+        wanted = cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
+        if wanted not in row:
+            reader.problems.append(f"export: {f.name} is {wanted!r} nowhere in {row}")
 
 
 def staff_signed_in(context, base: str, language: str):

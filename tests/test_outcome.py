@@ -37,6 +37,9 @@ REVIEW_AFTER_DEADLINE = "will review what you sent after the deadline"
 def field_answer(field, language: str) -> dict[str, str]:
     """Form data answering one question validly, whatever its type (groups: two items)."""
     name, kind, options = field.name, field.type, field.options
+    example = field.kind.example_post(field)
+    if example is not None:
+        return {name + suffix: value for suffix, value in example.items()}
     if kind == "group":
         data = {}
         for index in range(min(2, options.get("max", 2))):

@@ -24,7 +24,9 @@ BAD_TEXT = {
 }
 CONTROL_MESSAGE = "Remove the invisible control characters from this answer"
 ONE_LINE_MESSAGE = "Write this answer on one line."
-TYPED = ("text", "textarea", "email", "phone", "number", "date")
+TYPED = ("text", "textarea", "email", "phone", "number", "date", "time", "datetime", "url")
+# A postal address is typed part by part: its street stands for the parts typed.
+ADDRESS_PART = "-street"
 
 
 def _questions():
@@ -36,6 +38,8 @@ def _questions():
                     for child in field.children:
                         if child.is_input:
                             yield spec.slug, page.index + 1, f"{field.name}-0-{child.name}", child
+                elif field.type == "address":
+                    yield spec.slug, page.index + 1, field.name + ADDRESS_PART, field
                 elif field.type not in ("file", "consent"):
                     yield spec.slug, page.index + 1, field.name, field
 
@@ -46,12 +50,14 @@ IDS = [f"{slug}-{name}" for slug, _n, name, _f in QUESTIONS]
 
 def _limit(field) -> int:
     """Past every type's bound (a question's own max_length, or 320 for an email)."""
+    if field.type == "address":
+        return 200  # a street
     return field.options.get("max_length", 5000)
 
 
 def hostile_values(field) -> list[tuple[str, object, str]]:
     """(case, value posted, message expected beside the question)."""
-    if field.type in TYPED:
+    if field.type in TYPED or field.type == "address":
         cases = [(case, value, CONTROL_MESSAGE) for case, value in BAD_TEXT.items()]
         if field.type != "textarea":
             cases += [("line break", "ab\ncd", ONE_LINE_MESSAGE)]
@@ -93,6 +99,7 @@ def _is_shown(app, slug: str, name: str) -> bool:
 
     spec = next(s for s in calls() if s.slug == slug)
     visible = visible_names(spec, {})
+    name = name.removesuffix(ADDRESS_PART)
     group, _sep, child = name.partition("-0-")
     if not child:
         return name in visible

@@ -29,6 +29,7 @@ from documents.store import COPY_KINDS, current_document
 from forms.build import build_page_form
 from forms.published import spec_for
 from forms.spec import FormSpec
+from forms.validators import clean_formdata
 from models import Draft, Submission
 from models.types import utcnow
 from moments import local_date
@@ -322,14 +323,14 @@ def edit_page(token: str, number: int):
         return refusal
     draft = _workspace(submission)
     page_spec = spec.pages[number - 1]
-    form_class = build_page_form(page_spec, language)
+    form_class = build_page_form(page_spec, language, str(get_locale()))
     answers = dict(draft.answers)
     if request.method == "GET":
         review = bool(request.args.get("review"))
         form = page_flow.page_form(form_class, spec, page_spec, answers, language, review)
         return _render_page(token, submission, spec, page_spec, form, answers, draft)
 
-    form = form_class()
+    form = form_class(formdata=clean_formdata(request.form))  # see public.posted_answers
     action = request.form.get("action", "continue")
     saved = page_flow.save_page(draft, spec, page_spec, form, action, request.files)
     # Every valid page goes back to the summary: there is no "save for later" or "back".

@@ -14,11 +14,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 
 from extensions import limiter
 from forms.build import build_page_form
 from forms.published import spec_for
 from forms.spec import FormSpec
+from forms.validators import clean_formdata
 from models import Draft, FormVersion
 from services import drafts as draft_service
 from services import page_flow
@@ -152,13 +154,14 @@ def page(slug: str, number: int, csrf_failed: bool = False):
     ):
         return _closed(version, spec, language)
     page_spec = spec.pages[number - 1]
-    form_class = build_page_form(page_spec, language)
+    form_class = build_page_form(page_spec, language, str(get_locale()))
     answers = dict(draft.answers) if draft else {}
 
     if request.method == "GET" or csrf_failed:
         bot_checks.note_served(slug)
         if csrf_failed:
-            form = form_class()  # what was sent, shown again but not trusted or saved
+            # What was sent, shown again but not trusted or saved.
+            form = form_class(formdata=posted_answers())
         else:
             # Sent back from "check your answers": show what still needs an answer.
             review = bool(request.args.get("review") and draft)
@@ -167,12 +170,14 @@ def page(slug: str, number: int, csrf_failed: bool = False):
 
     if bot_checks.refused(slug, draft):
         # What was sent is shown again but not stored; sending it again a moment later works.
-        return _render_page(spec, page_spec, form_class(), answers, draft, robot=True)
+        return _render_page(
+            spec, page_spec, form_class(formdata=posted_answers()), answers, draft, robot=True
+        )
     if draft is None:
         draft, token = draft_service.start_draft(version, language)
         _remember_draft(slug, token)
     draft_service.set_language(draft, language)
-    form = form_class()
+    form = form_class(formdata=posted_answers())
     action = request.form.get("action", "continue")
     saved = page_flow.save_page(draft, spec, page_spec, form, action, request.files)
     step = page_flow.next_after(
@@ -194,6 +199,12 @@ def page(slug: str, number: int, csrf_failed: bool = False):
 
 def _return_args() -> dict:
     return {"return": page_flow.CHECK} if _returning_to_check() else {}
+
+
+def posted_answers():
+    """The page's posted fields, cleaned at this edge (NFC, one kind of line break) before
+    the form engine reads them; uploads are read apart, by services/uploads.py."""
+    return clean_formdata(request.form)
 
 
 def _render_page(

@@ -61,5 +61,7 @@ def _backfill():
 
 
 def downgrade():
-    with op.batch_alter_table("form_versions") as batch:
+    # Dropped in place (SQLite 3.35+): rebuilding `form_versions` would fail on the
+    # submissions that refer to it while foreign keys are enforced.
+    with op.batch_alter_table("form_versions", recreate="never") as batch:
         batch.drop_column("workflow_snapshot")

@@ -63,7 +63,9 @@ def upgrade():
 
 def downgrade():
     op.execute("UPDATE users SET role = 'reviewer' WHERE role = 'call_manager'")
-    with op.batch_alter_table("users") as batch:
+    # Dropped in place (SQLite 3.35+): rebuilding `users` would fail on the rows that refer
+    # to it while foreign keys are enforced.
+    with op.batch_alter_table("users", recreate="never") as batch:
         batch.drop_column("totp_last_step")
         batch.drop_column("totp_enabled_at")
         batch.drop_column("totp_secret")

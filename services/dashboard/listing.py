@@ -219,7 +219,7 @@ def _participants_field(spec: FormSpec):
     """The repeatable group that holds an event's participants, if places count its items."""
     name = spec.raw.get("seats_field")
     field = next((f for f in spec.inputs if f.name == name), None) if name else None
-    return field if field is not None and field.type == "group" else None
+    return field if field is not None and field.kind.repeats else None
 
 
 def _participant_names(user: User, spec: FormSpec, items, language: str) -> str | None:

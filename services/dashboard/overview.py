@@ -97,7 +97,7 @@ def form_overviews(
                 seats_taken=seats_taken(form.id, workflow),
                 timezone=str(spec.timezone),
                 per_day=submissions_per_day(form.id, spec, now=now),
-                groups=[(f.name, f.label(language)) for f in spec.inputs if f.type == "group"],
+                groups=[(f.name, f.label(language)) for f in spec.inputs if f.kind.repeats],
             )
         )
     return overviews

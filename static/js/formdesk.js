@@ -4,25 +4,21 @@
 (function () {
   "use strict";
 
-  // The answer as the server stores it (forms/fields.py), so that conditions compare the
-  // same values on both sides (forms/conditions.py): a yes/no question is true or false,
-  // a choice is its value exactly as written (even "yes"), several choices a list.
-  // show_if may only refer to these three types (forms/schema.py).
-  function answerOf(form, name, type) {
-    var inputs = form.querySelectorAll('[name="' + name + '"]');
+  // The answer as the server stores it (forms/field_types), so that conditions compare the
+  // same values on both sides (forms/conditions.py). How to read it is written on the page
+  // by the question's field type (data-value-type), never guessed here: `list` (every ticked
+  // box), `one` (the ticked radio), `yesno` (a ticked yes or no as true or false), `checked`
+  // (a box ticked or not), `text` (the input's value, as typed or chosen).
+  function answerOf(form, name, valueType) {
+    var inputs = Array.prototype.slice.call(form.querySelectorAll('[name="' + name + '"]'));
     if (!inputs.length) { return null; }
-    var first = inputs[0];
-    if (type === "multichoice") {
-      return Array.prototype.filter.call(inputs, function (i) { return i.checked; })
-        .map(function (i) { return i.value; });
-    }
-    var value = first.value;
-    if (first.type === "radio") {
-      var checked = Array.prototype.filter.call(inputs, function (i) { return i.checked; });
-      value = checked.length ? checked[0].value : "";
-    }
+    var ticked = inputs.filter(function (i) { return i.checked; })
+      .map(function (i) { return i.value; });
+    if (valueType === "list") { return ticked; }
+    if (valueType === "checked") { return ticked.length ? true : null; }
+    var value = valueType === "one" || valueType === "yesno" ? (ticked[0] || "") : inputs[0].value;
     if (value === "") { return null; }
-    if (type === "yesno") { return value === "yes" ? true : value === "no" ? false : null; }
+    if (valueType === "yesno") { return value === "yes" ? true : value === "no" ? false : null; }
     return value;
   }
 
@@ -64,8 +60,8 @@
         shown = holds(JSON.parse(box.dataset.showIf), lookup(scope));
         box.hidden = !shown;
       }
-      if (name && !box.querySelector(".group")) {
-        var entry = { shown: shown, value: answerOf(form, name, box.dataset.type) };
+      if (name && box.dataset.valueType !== "items") {
+        var entry = { shown: shown, value: answerOf(form, name, box.dataset.valueType) };
         state[name] = entry;
         var plain = name.replace(/^.*-\d+-/, "");
         state[plain] = state[plain] || entry;
