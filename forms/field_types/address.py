@@ -10,7 +10,7 @@ from wtforms import Form as PlainForm
 from wtforms import FormField, SelectField, StringField
 
 from forms import validators as v
-from forms.field_types.base import NOT_KEPT, FieldType, register
+from forms.field_types.base import NOT_KEPT, FieldType
 from forms.field_types.choices import country_name, country_names, country_strings
 from forms.field_types.settings import Setting
 
@@ -70,7 +70,6 @@ class AddressForm(PlainForm):
     """The four parts of one address; no CSRF of its own (the page form carries it)."""
 
 
-@register
 class Address(FieldType):
     name = "address"
     summary = (

@@ -229,30 +229,12 @@ class FieldType:
         return f"| `{self.name}` |{summary} | {settings} | {self.stores} |"
 
 
+# Every field type by name, in the order the docs list them; filled from the one list of
+# classes in forms/field_types/__init__.py.
 REGISTRY: dict[str, FieldType] = {}
-
-
-def register(cls: type[FieldType]) -> type[FieldType]:
-    REGISTRY[cls.name] = cls()
-    return cls
-
-
-# The order the docs list the types in: typed answers, choices, moments, then the rest.
-DOCS_ORDER = (
-    "text textarea email phone url number date time datetime choice multichoice yesno "
-    "country address consent file group heading paragraph"
-).split()
 
 
 def settings_table() -> str:
     """The table of field types in docs/form-definitions.md, from the classes."""
     header = "| type | asks | settings | stored value |\n|---|---|---|---|"
-    ordered = sorted(
-        REGISTRY,
-        key=lambda name: (
-            name not in DOCS_ORDER,
-            DOCS_ORDER.index(name) if name in DOCS_ORDER else 0,
-            name,
-        ),
-    )
-    return "\n".join([header, *(REGISTRY[name].docs_row() for name in ordered)])
+    return "\n".join([header, *(kind.docs_row() for kind in REGISTRY.values())])

@@ -13,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from config import LANGUAGES
 from forms import validators as v
-from forms.field_types.base import FieldType, register
+from forms.field_types.base import FieldType
 from forms.field_types.settings import Setting
 from moments import _locale
 
@@ -63,7 +63,6 @@ class ChoiceBase(FieldType):
         return field_id if self.value_type(field) == "text" else field_id + "-0"
 
 
-@register
 class Choice(ChoiceBase):
     name = "choice"
     summary = "one of a list of options"
@@ -98,7 +97,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-@register
 class MultiChoice(ChoiceBase):
     name = "multichoice"
     summary = "several of a list of options"
@@ -131,7 +129,6 @@ class MultiChoice(ChoiceBase):
         return list(data) if data else None
 
 
-@register
 class YesNo(FieldType):
     short = True
     name = "yesno"
@@ -178,7 +175,6 @@ class YesNo(FieldType):
         return ()
 
 
-@register
 class Consent(FieldType):
     name = "consent"
     summary = "agreement to a text; always required"
@@ -248,7 +244,6 @@ def country_strings(code) -> list[str]:
     return [code, *dict.fromkeys(country_name(code, language) for language in LANGUAGES)]
 
 
-@register
 class Country(FieldType):
     short = True
     name = "country"

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 
-from forms.field_types.base import FieldType, register
+from forms.field_types.base import FieldType
 from forms.field_types.settings import Setting
 
 DEFAULT_ACCEPT = ["pdf", "docx", "odt", "jpg", "jpeg", "png"]
@@ -23,7 +23,6 @@ def format_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-@register
 class File(FieldType):
     name = "file"
     summary = "a file to upload"

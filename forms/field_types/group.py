@@ -12,7 +12,7 @@ from wtforms import Form as PlainForm
 from wtforms.utils import unset_value
 
 from forms.conditions import visible_fields
-from forms.field_types.base import NOT_KEPT, AnswerBlock, FieldType, register
+from forms.field_types.base import NOT_KEPT, AnswerBlock, FieldType
 from forms.field_types.settings import Setting
 
 
@@ -87,7 +87,6 @@ def visible_group_items(spec, items: list[dict], visible: set, answers: dict) ->
     return kept
 
 
-@register
 class Group(FieldType):
     """Repeatable items, built like every other type: one WTForms FieldList of item forms."""
 
@@ -235,14 +234,12 @@ class Block(FieldType):
         return (Setting("text", "text", required=True, missing=f"a {self.name} needs 'text'"),)
 
 
-@register
 class Heading(Block):
     name = "heading"
     macro = "heading"
     summary = "a section heading, no input"
 
 
-@register
 class Paragraph(Block):
     name = "paragraph"
     macro = "paragraph"

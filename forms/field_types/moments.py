@@ -13,12 +13,11 @@ from wtforms import StringField
 from wtforms.widgets import DateInput, DateTimeLocalInput, TimeInput
 
 from forms import validators as v
-from forms.field_types.base import FieldType, register
+from forms.field_types.base import FieldType
 from forms.field_types.settings import Setting
 from moments import _locale, local_date, local_time_in
 
 
-@register
 class Date(FieldType):
     short = True
     name = "date"
@@ -73,7 +72,6 @@ def parse_time(text: str | None) -> time | None:
     return time(int(found[1]), int(found[2])) if found else None
 
 
-@register
 class Time(FieldType):
     short = True
     name = "time"
@@ -137,7 +135,6 @@ def in_zone(local: datetime, zone: ZoneInfo) -> datetime | None:
     return moment if back.replace(tzinfo=None) == local else None
 
 
-@register
 class DateTime(FieldType):
     """A day with a time, read in the call's time zone (`timezone`) and stored with its UTC
     offset, so the moment is unambiguous even if the call's zone is changed later."""

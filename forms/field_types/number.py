@@ -7,11 +7,10 @@ from wtforms import StringField
 from wtforms.widgets import NumberInput
 
 from forms import validators as v
-from forms.field_types.base import FieldType, register
+from forms.field_types.base import FieldType
 from forms.field_types.settings import Setting
 
 
-@register
 class Number(FieldType):
     short = True
     name = "number"

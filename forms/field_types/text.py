@@ -12,11 +12,10 @@ from wtforms import StringField, TextAreaField
 from wtforms.widgets import EmailInput, TelInput, URLInput
 
 from forms import validators as v
-from forms.field_types.base import FieldType, register
+from forms.field_types.base import FieldType
 from forms.field_types.settings import Setting
 
 
-@register
 class Text(FieldType):
     short = True
     name = "text"
@@ -51,7 +50,6 @@ class Text(FieldType):
         )
 
 
-@register
 class LongText(Text):
     name = "textarea"
     short = False
@@ -115,7 +113,6 @@ def character_count(value: str | None, maximum: int) -> dict:
     }
 
 
-@register
 class Email(FieldType):
     short = True
     name = "email"
@@ -135,7 +132,6 @@ class Email(FieldType):
         )
 
 
-@register
 class Phone(FieldType):
     short = True
     name = "phone"
@@ -178,7 +174,6 @@ def normalise_url(text: str) -> str | None:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 
-@register
 class Url(FieldType):
     """A web address. Shown as text everywhere: an applicant's answer never becomes a link
     (in an email it would be a phishing link with the organisation's name on it)."""
