@@ -115,6 +115,19 @@ def test_an_invited_reviewer_accepts_by_the_emailed_link_and_is_signed_in(app, a
     assert link.rsplit("/", 1)[1] not in stored
 
 
+def test_the_outbox_page_shows_no_working_account_link(app, admin, smtp):
+    """An admin reading the outbox cannot take another person's reset or invitation link."""
+    from extensions import db
+    from models import OutboxMessage
+
+    invite(admin, "rita@example.org")
+    token = received_link(app, smtp, 1).rsplit("/", 1)[1]
+    with app.app_context():
+        message_id = db.session.scalar(select(OutboxMessage.id))
+    page = text(admin.get(f"/dashboard/admin/outbox/{message_id}"))
+    assert token not in page and "/invitation/[secret]" in page
+
+
 def test_an_expired_invitation_is_refused_with_a_clear_message(app, admin, smtp):
     invite(admin, "late@example.org")
     link = received_link(app, smtp, 1)

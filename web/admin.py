@@ -20,6 +20,7 @@ from models.outbox import WAITING, OutboxStatus
 from services import email_templates as texts
 from services import outbox as outbox_service
 from services.staff_input import InputRefused, normalise, page_number, refuse_control_characters
+from web.security import mask_secret_links
 
 bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
 
@@ -209,9 +210,13 @@ def outbox_message(message_id: int):
     message = outbox_service.find_message(message_id)
     if message is None:
         abort(404)
+    # Admins read what was sent, not the secret links in it: another admin's password reset
+    # or an applicant's private link would let the reader act as that person.
     return render_template(
         "admin/outbox_message.html",
         message=message,
+        text_body=mask_secret_links(message.text_body),
+        html_body=mask_secret_links(message.html_body),
         status_names=status_names(outbox_service.writes_to_files()),
         writes_to_files=outbox_service.writes_to_files(),
         Status=OutboxStatus,

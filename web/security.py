@@ -90,7 +90,7 @@ def install(app: Flask) -> None:
 # /s/<token>… and /resume/<token> (and staff's /invitation/ and /password-reset/ links), alone
 # or in a full URL, wherever they appear in a line.
 SECRET_LINK = re.compile(
-    r"""(?P<prefix>(?:^|(?<=[\s"'(=\[]))(?:https?://[^/\s"'<>]+)?/"""
+    r"""(?P<prefix>(?:^|(?<=[\s"'(=\[>]))(?:https?://[^/\s"'<>]+)?/"""
     r"""(?:s|resume|invitation|password-reset)/)"""
     r"""[^/\s?#"'<>]+"""
 )
