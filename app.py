@@ -23,6 +23,7 @@ from config import (
     install_secret_key,
 )
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate, schema_is_current
+from rate_limit_storage import install as install_rate_limit_storage
 from storage import check_configuration as check_storage_configuration
 from web import formatting, observability, security
 from web.language import remember_choice, select_locale
@@ -59,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    install_rate_limit_storage(app.config, app.instance_path)
     limiter.init_app(app)
     mail.init_app(app)
     from jobs import register_duties

@@ -64,6 +64,22 @@ def database_url(tmp_path_factory):
     _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session", autouse=True)
+def rate_limits_of_this_test_process(tmp_path_factory):
+    """Rate-limit counts in a SQLite file of this test process (the real default storage,
+    rate_limit_storage.py): apps made by tests would otherwise share the repository's
+    instance folder, and one xdist worker's `limiter.reset()` would clear another's counts.
+    Servers started by tests do not inherit it (tests.browser.clean_environment)."""
+    path = tmp_path_factory.mktemp("rate-limits") / "rate-limits.sqlite3"
+    previous = os.environ.get("FLASK_RATELIMIT_STORAGE_URI")
+    os.environ["FLASK_RATELIMIT_STORAGE_URI"] = f"sqlite:///{path}"
+    yield
+    if previous is None:
+        os.environ.pop("FLASK_RATELIMIT_STORAGE_URI", None)
+    else:
+        os.environ["FLASK_RATELIMIT_STORAGE_URI"] = previous
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     from app import create_app
