@@ -163,9 +163,7 @@ def sign_ins_at_once(url: str, count: int) -> list[int]:
 
 
 @pytest.mark.parametrize("storage", ["default", "redis"])
-def test_four_workers_let_five_sign_ins_a_minute_through_from_one_address(
-    storage, gunicorn_with
-):
+def test_four_workers_let_five_sign_ins_a_minute_through_from_one_address(storage, gunicorn_with):
     """Before: memory:// in each of 4 workers let up to 20 through. Then, per account and
     address, the growing delay holds whatever worker answers (web.auth.SignInDelay)."""
     if storage == "redis":
