@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_FORMS = ROOT / "forms" / "definitions"
 ON_CI = bool(os.environ.get("CI"))
 
-# The browser and the live server (tests/conftest_browser.py).
-pytest_plugins = ["tests.conftest_browser", "tests.conftest_mail"]
+# The browser and the live server (tests/conftest_browser.py); markers from fixtures
+# (tests/conftest_markers.py).
+pytest_plugins = ["tests.conftest_browser", "tests.conftest_mail", "tests.conftest_markers"]
 
 
 def need(condition: bool, reason: str) -> None:

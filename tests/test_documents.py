@@ -900,6 +900,7 @@ def test_the_command_line_exports_a_zip_and_a_merged_pdf(app, create_form, tmp_p
 # --- LibreOffice ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # LibreOffice converts each kind
 def test_libreoffice_opens_every_docx_kind(app, create_form, tmp_path):
     soffice = shutil.which("soffice")
     need(soffice is not None, "LibreOffice (soffice) is not installed")

@@ -568,6 +568,7 @@ def _csv_export_read(client, url: str, queries: list[str]) -> dict:
     return {"lines": lines, "batches_first": batches_at_first_row, "peak": peak}
 
 
+@pytest.mark.slow  # 5000 submissions
 def test_a_csv_export_streams_batch_by_batch_in_memory_bounded_by_a_batch(app):
     """What bench/export_memory.py measures at 100 000 rows, as behaviour: the first rows go
     out after one batch of submissions was read, and four times the rows (four batches, a

@@ -34,7 +34,7 @@ def redis_reachable() -> bool:
         return False
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.service)])
 def storage_uri(request, tmp_path):
     if request.param == "redis":
         need(redis_reachable(), f"Redis is not reachable at {REDIS_URL}")
@@ -162,7 +162,7 @@ def sign_ins_at_once(url: str, count: int) -> list[int]:
         return sorted(pool.map(lambda email: sign_in(url, email), emails))
 
 
-@pytest.mark.parametrize("storage", ["default", "redis"])
+@pytest.mark.parametrize("storage", ["default", pytest.param("redis", marks=pytest.mark.service)])
 def test_four_workers_let_five_sign_ins_a_minute_through_from_one_address(storage, gunicorn_with):
     """Before: memory:// in each of 4 workers let up to 20 through. Then, per account and
     address, the growing delay holds whatever worker answers (web.auth.SignInDelay)."""
