@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -66,7 +67,12 @@ class SQLiteStorage(Storage):
             raise ValueError(f"{uri!r} names no file (sqlite:////absolute/path)")
         self.path = path
         self._local = threading.local()  # one connection per thread (and per forked process)
-        self._connection().execute(SCHEMA)
+        # Made with a connection closed at once: gunicorn's master (preload_app) builds the
+        # app, then forks workers, which must not share an open SQLite connection.
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")  # kept in the file
+            connection.execute(SCHEMA)
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -75,11 +81,9 @@ class SQLiteStorage(Storage):
     def _connection(self) -> sqlite3.Connection:
         local = self._local
         if getattr(local, "pid", None) != os.getpid():  # a fork inherits no usable connection
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
             )
-            connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             local.connection, local.pid, local.increments = connection, os.getpid(), 0
         return local.connection

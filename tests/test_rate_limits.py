@@ -91,12 +91,16 @@ def test_the_default_storage_is_a_file_in_the_instance_folder(tmp_path, monkeypa
 
     monkeypatch.delenv("FLASK_RATELIMIT_STORAGE_URI", raising=False)
     monkeypatch.setenv("FORMDESK_INSTANCE_PATH", str(tmp_path))
-    app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'formdesk.db'}"}
-    )
-    assert app.config["RATELIMIT_STORAGE_URI"] == f"sqlite:///{tmp_path / FILE_NAME}"
-    assert isinstance(limiter.storage, SQLiteStorage)
-    assert (tmp_path / FILE_NAME).exists()
+    saved = (limiter._storage, limiter._limiter)  # noqa: SLF001  (the test app's, given back)
+    try:
+        app = create_app(
+            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'formdesk.db'}"}
+        )
+        assert app.config["RATELIMIT_STORAGE_URI"] == f"sqlite:///{tmp_path / FILE_NAME}"
+        assert isinstance(limiter.storage, SQLiteStorage)
+        assert (tmp_path / FILE_NAME).exists()
+    finally:
+        limiter._storage, limiter._limiter = saved  # noqa: SLF001
 
 
 # --- through gunicorn ------------------------------------------------------------------
@@ -106,7 +110,8 @@ PER_ADDRESS, FREE_ATTEMPTS = 5, 2
 
 
 def start_gunicorn(tmp_path, storage_uri: str | None) -> ServerProcess:
-    """4 single-threaded worker processes: requests sent at once are answered by several."""
+    """4 single-threaded worker processes: requests sent at once are answered by several.
+    Forked from a master that built the app, as deploy/gunicorn.conf.py does (preload)."""
     port = free_port()
     env = server_environment(tmp_path / "instance", tmp_path / "uploads", port)
     env.update(
@@ -120,7 +125,7 @@ def start_gunicorn(tmp_path, storage_uri: str | None) -> ServerProcess:
     )
     if storage_uri:
         env["FLASK_RATELIMIT_STORAGE_URI"] = storage_uri
-    command = [sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "gunicorn", "-w", "4", "--preload", "-b", f"127.0.0.1:{port}"]
     command.append("app:create_app()")
     return ServerProcess(command, ROOT, env, port, tmp_path / "gunicorn.log").start(120)
 
