@@ -287,6 +287,7 @@ def test_a_command_line_mistake_is_one_line_on_stderr(app, create_form, tmp_path
     assert expected.format(**places) in lines[0]
 
 
+@pytest.mark.slow  # a server process that must refuse to start
 @pytest.mark.parametrize("server", ["flask", "gunicorn"])
 def test_production_without_a_key_is_refused_in_one_line(tmp_path, server):
     """Outside development, a command or a server started without FLASK_SECRET_KEY stops
@@ -341,6 +342,7 @@ def development_server(instance: Path, log: Path) -> ServerProcess:
     return ServerProcess(command, ROOT, env, port, log)
 
 
+@pytest.mark.slow  # a development server
 def test_the_first_start_says_where_staff_sign_in_and_how_to_make_an_admin(tmp_path):
     instance = tmp_path / "instance"
     server = development_server(instance, tmp_path / "first.log")

@@ -435,6 +435,7 @@ def hostile(url: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_hostile_answers_render_and_fetch_nothing(app, create_form, tmp_path):
     from documents.content import DocumentContent, QuestionAnswer, Section, clean
     from documents.docx import render_docx

@@ -240,6 +240,7 @@ def test_one_event_queues_one_message_and_two_senders_send_it_once(app, create_f
     assert len({m["Message-ID"] for m in messages}) == 6
 
 
+@pytest.mark.slow  # 50 submissions, an SMTP outage
 def test_smtp_down_during_50_submissions_then_exactly_50_receipts(app, create_form):
     """The fault test: submitting never waits for SMTP, and nothing is lost or doubled."""
     port = free_port()
