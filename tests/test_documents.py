@@ -846,6 +846,7 @@ def test_the_list_downloads_a_zip_and_a_merged_pdf_of_what_it_shows(app, create_
     assert [(d["format"], d["count"]) for d in logged] == [("zip", 3), ("pdf", 3), ("zip", 1)]
 
 
+@pytest.mark.slow  # renders many PDFs
 def test_bulk_documents_are_for_reviewers_of_the_form_only(app, create_form):
     three_submissions(app, create_form)
     create_form(zone_call("other"))

@@ -405,6 +405,7 @@ def _send_tolerance_request(server_url: str, contact_email: str) -> None:
     assert url.endswith("/confirmation"), person.html[:500]
 
 
+@pytest.mark.slow  # the embedded worker polls
 def test_the_embedded_background_sender_delivers_without_any_command(tmp_path):
     """`make run` with an SMTP server configured: the receipt arrives on its own."""
     smtp_server = SmtpServer().start()
@@ -418,6 +419,7 @@ def test_the_embedded_background_sender_delivers_without_any_command(tmp_path):
         smtp_server.stop()
 
 
+@pytest.mark.slow  # a stalled server
 def test_a_stalled_smtp_server_does_not_hold_up_the_embedded_workers_documents(tmp_path):
     """Documents and email have threads of their own: while the mail thread is stuck with a
     server that does not answer, the next application's PDF and DOCX are still made."""
