@@ -4,6 +4,9 @@
 #   make test              test suite on SQLite; again on PostgreSQL when CI or
 #                          FORMDESK_TEST_POSTGRES_URL is set (test, lint, audit and bench
 #                          install the tools of requirements-dev.txt too)
+#   make test-fast         the inner loop (about 2.5 minutes): the tests marked neither browser,
+#                          slow nor service (pyproject.toml; marks from the fixtures a test
+#                          uses, tests/conftest_markers.py), on SQLite, 2 processes
 #   make lint              ruff check + format check + the layers' import contracts
 #   make audit             bandit (no high finding) and pip-audit of requirements.txt (.ci/audit)
 #   make translations      compile translations/*/LC_MESSAGES/*.mo (run and test do it)
@@ -30,10 +33,10 @@ EXTRACT := $(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-locatio
 	--project Formdesk --copyright-holder "Formdesk contributors"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv venv-tools run test lint audit clean translations messages bench bench-quick
+.PHONY: help venv venv-tools run test test-fast lint audit clean translations messages bench bench-quick
 
 help:
-	@echo "targets: run test lint audit clean translations messages bench bench-quick venv venv-tools   (make run PORT=5001)"
+	@echo "targets: run test test-fast lint audit clean translations messages bench bench-quick venv venv-tools   (make run PORT=5001)"
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -85,6 +88,10 @@ test: venv-tools translations $(AXE) audit
 	else \
 		echo "== PostgreSQL run skipped (set CI or FORMDESK_TEST_POSTGRES_URL)"; \
 	fi
+
+# No chromium, no server process, no Redis: what a change needs first, before `make test`.
+test-fast: venv-tools translations
+	unset FORMDESK_TEST_DATABASE; $(PYTEST) -m "not browser and not slow and not service" tests
 
 audit: venv-tools
 	VENV=$(VENV) sh .ci/audit

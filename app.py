@@ -29,6 +29,7 @@ from config import (
     sqlite_writer_queue_enabled,
 )
 from extensions import babel, csrf, db, limiter, login_manager, mail, migrate, schema_is_current
+from rate_limit_storage import install as install_rate_limit_storage
 from services.users import load_user
 from storage import check_configuration as check_storage_configuration
 from web import formatting, observability, outage, security
@@ -89,6 +90,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
+    install_rate_limit_storage(app.config, app.instance_path)
     limiter.init_app(app)
     mail.init_app(app)
 

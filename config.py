@@ -76,7 +76,10 @@ class Defaults:
     FORMDESK_LOGIN_FREE_ATTEMPTS = 5
     FORMDESK_LOGIN_FIRST_DELAY_SECONDS = 2
     FORMDESK_LOGIN_MAX_DELAY_SECONDS = 15 * 60
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Where the counts of every limit are kept. Unset: a SQLite file in the instance folder,
+    # shared by the processes of one machine (rate_limit_storage.py); several machines share
+    # Redis (redis://127.0.0.1:6379/1); memory:// counts per process (tests).
+    RATELIMIT_STORAGE_URI: str | None = None
     RATELIMIT_HEADERS_ENABLED = True
     # Email: Flask-Mail's own keys (FLASK_MAIL_SERVER=…). With no MAIL_SERVER, messages are
     # written as .eml files in instance/outbox/ and stay visible in the outbox view.
@@ -127,8 +130,8 @@ class Defaults:
     # Served over HTTPS (behind a TLS proxy): Secure cookies and Strict-Transport-Security.
     FORMDESK_HTTPS = False
     FORMDESK_HSTS_SECONDS = 365 * 24 * 3600
-    # Throttling of the public side per client address (Flask-Limiter syntax; with several
-    # processes set FLASK_RATELIMIT_STORAGE_URI=redis://… so they share the counts).
+    # Throttling of the public side per client address (Flask-Limiter syntax; counted where
+    # RATELIMIT_STORAGE_URI says: by default shared by the processes of one machine).
     FORMDESK_PAGE_LIMIT = "60 per minute;600 per hour"  # form pages sent (POST)
     FORMDESK_SUBMIT_LIMIT = "10 per minute;50 per hour"  # applications sent ("Send")
     # Requests to /resume/<token> and /s/<token>…, and those whose token opens nothing.

@@ -13,6 +13,8 @@ from flask_wtf import CSRFProtect
 from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 
+from rate_limit_storage import SQLiteStorage  # noqa: F401  (the sqlite:// scheme)
+
 # Named constraints so that Alembic migrations work the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,6 +64,7 @@ class ThreadSafeMemoryStorage(MemoryStorage):
             super()._MemoryStorage__schedule_expiry()
 
 
-# Memory storage by default; FLASK_RATELIMIT_STORAGE_URI=redis://… shares counts across workers.
+# Counts in RATELIMIT_STORAGE_URI: by default rate_limit_storage.SQLiteStorage, one file per
+# machine (registered as sqlite:// by its import); redis://… across machines.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 mail = Mail()

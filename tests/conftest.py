@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_FORMS = ROOT / "forms" / "definitions"
 ON_CI = bool(os.environ.get("CI"))
 
-# The browser and the live server (tests/conftest_browser.py).
-pytest_plugins = ["tests.conftest_browser", "tests.conftest_mail"]
+# The browser and the live server (tests/conftest_browser.py); markers from fixtures
+# (tests/conftest_markers.py).
+pytest_plugins = ["tests.conftest_browser", "tests.conftest_mail", "tests.conftest_markers"]
 
 
 def need(condition: bool, reason: str) -> None:
@@ -62,6 +63,22 @@ def database_url(tmp_path_factory):
         pytest.fail(f"PostgreSQL requested but not reachable: {exc}")
     yield POSTGRES_BASE.rsplit("/", 1)[0] + "/" + name
     _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rate_limits_of_this_test_process(tmp_path_factory):
+    """Rate-limit counts in a SQLite file of this test process (the real default storage,
+    rate_limit_storage.py): apps made by tests would otherwise share the repository's
+    instance folder, and one xdist worker's `limiter.reset()` would clear another's counts.
+    Servers started by tests do not inherit it (tests.browser.clean_environment)."""
+    path = tmp_path_factory.mktemp("rate-limits") / "rate-limits.sqlite3"
+    previous = os.environ.get("FLASK_RATELIMIT_STORAGE_URI")
+    os.environ["FLASK_RATELIMIT_STORAGE_URI"] = f"sqlite:///{path}"
+    yield
+    if previous is None:
+        os.environ.pop("FLASK_RATELIMIT_STORAGE_URI", None)
+    else:
+        os.environ["FLASK_RATELIMIT_STORAGE_URI"] = previous
 
 
 @pytest.fixture(scope="session")

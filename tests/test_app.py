@@ -153,47 +153,70 @@ def test_demo_forms_are_published_on_first_start(tmp_path):
     assert {"msas", "tolerance-requests", "study-visit-stralsund"} <= slugs
 
 
+HANG_CEILING_SECONDS = 600
+GUNICORN_GRACEFUL_SECONDS = 30
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+
+
+def served_once_up(server: subprocess.Popen, log: Path, path: str = "/") -> str:
+    """The page at `path` once the server answers: the port gunicorn was given by the OS
+    (`-b 127.0.0.1:0`, read back from its log), then the page asked for again until it
+    comes. It waits as long as the server lives (gunicorn exits when its workers cannot
+    boot): a server that dies fails at once, with its log. The hang ceiling is only a net for
+    a server alive but deaf, far above any start on a busy machine."""
+    port, ceiling = None, time.monotonic() + HANG_CEILING_SECONDS
+    while True:
+        if time.monotonic() > ceiling:
+            raise AssertionError(f"gunicorn alive but not answering:\n{log.read_text()}")
+        if server.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
+        if port is None and (found := LISTENING.search(log.read_text(encoding="utf-8"))):
+            port = found.group(1)
+        if port is not None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as page:  # noqa: S310
+                    return page.read().decode()
+            except OSError:
+                pass  # the workers are still starting
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
 def test_gunicorn_serves_the_factory(tmp_path):
-    port = free_port()
     env = {
         **os.environ,
         "FLASK_SECRET_KEY": TEST_KEY,
-        "FLASK_FORMDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "FLASK_FORMDESK_PUBLIC_URL": "http://127.0.0.1",  # the host is checked, not the port
         "FORMDESK_INSTANCE_PATH": str(tmp_path),
         "FLASK_FORMDESK_UPLOAD_DIR": str(tmp_path / "uploads"),
     }
     env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(  # noqa: S603 (our own command line)
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    env.pop("FLASK_RATELIMIT_STORAGE_URI", None)  # the default: a file in the instance folder
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # noqa: S603 (our own command line)
+            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "app:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    body = response.read().decode()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        body = served_once_up(server, log)
         assert "International Neighbourhood Activity Zone" in body or "Strefy" in body
     finally:
-        server.terminate()
-        server.wait(10)
+        stop(server)
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM, then gunicorn's own graceful timeout (30 s: its workers finish what they
+    hold, the embedded worker's threads too) before SIGKILL. Stopping is not what is tested."""
+    server.terminate()
+    try:
+        server.wait(GUNICORN_GRACEFUL_SECONDS + 10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def test_migrations_match_the_models(app, app_context):
@@ -264,6 +287,7 @@ def test_a_command_line_mistake_is_one_line_on_stderr(app, create_form, tmp_path
     assert expected.format(**places) in lines[0]
 
 
+@pytest.mark.slow  # a server process that must refuse to start
 @pytest.mark.parametrize("server", ["flask", "gunicorn"])
 def test_production_without_a_key_is_refused_in_one_line(tmp_path, server):
     """Outside development, a command or a server started without FLASK_SECRET_KEY stops
@@ -318,6 +342,7 @@ def development_server(instance: Path, log: Path) -> ServerProcess:
     return ServerProcess(command, ROOT, env, port, log)
 
 
+@pytest.mark.slow  # a development server
 def test_the_first_start_says_where_staff_sign_in_and_how_to_make_an_admin(tmp_path):
     instance = tmp_path / "instance"
     server = development_server(instance, tmp_path / "first.log")

@@ -161,6 +161,7 @@ def test_an_attacker_cannot_lock_the_owner_out_of_the_account(app, reviewer):
     assert owner.get("/dashboard/").status_code == 200
 
 
+@pytest.mark.slow  # waits out real delays
 def test_each_failure_beyond_the_free_ones_doubles_the_wait(app, reviewer, monkeypatch):
     from extensions import limiter
 

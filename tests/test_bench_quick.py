@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from bench import common, rush
 from tests.conftest import POSTGRES_BASE
+
+pytestmark = pytest.mark.slow  # a gunicorn and 50 people
 
 
 def test_deadline_rush_script_counts_seats_and_waiting_list(monkeypatch):

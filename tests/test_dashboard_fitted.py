@@ -14,6 +14,9 @@ from tests.conftest import FormClient, demo_definition
 from tests.test_auth import PASSWORD, sign_in
 from tests.test_exports_demo_calls import CALLS, send
 
+# Each test publishes every demo call with submissions (the `demo` fixture).
+pytestmark = pytest.mark.slow
+
 ADMIN = "ada@example.org"
 LANGUAGES = ("en", "pl", "sv", "de", "lt")
 # HTML's "valid global date and time string", as a browser's parser takes it.

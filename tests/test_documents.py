@@ -436,6 +436,7 @@ def hostile(url: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_hostile_answers_render_and_fetch_nothing(app, create_form, tmp_path):
     from documents.content import DocumentContent, QuestionAnswer, Section, clean
     from documents.docx import render_docx
@@ -850,6 +851,7 @@ def test_the_list_downloads_a_zip_and_a_merged_pdf_of_what_it_shows(app, create_
     assert [(d["format"], d["count"]) for d in logged] == [("zip", 3), ("pdf", 3), ("zip", 1)]
 
 
+@pytest.mark.slow  # renders many PDFs
 def test_bulk_documents_are_for_reviewers_of_the_form_only(app, create_form):
     three_submissions(app, create_form)
     create_form(zone_call("other"))
@@ -905,6 +907,7 @@ def test_the_command_line_exports_a_zip_and_a_merged_pdf(app, create_form, tmp_p
 # --- LibreOffice ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # LibreOffice converts each kind
 def test_libreoffice_opens_every_docx_kind(app, create_form, tmp_path):
     soffice = shutil.which("soffice")
     need(soffice is not None, "LibreOffice (soffice) is not installed")

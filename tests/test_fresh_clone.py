@@ -20,6 +20,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.browser import ROBOT_FRIENDLY, ServerProcess, clean_environment, free_port
 from tests.conftest import need
 
@@ -27,6 +29,8 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # the `browser` fixture reports it: a skip here, a failure on CI
     expect = None
+
+pytestmark = pytest.mark.slow  # a clone, a venv, two servers
 
 HERE = Path(__file__).resolve().parent
 FIRST_START_SECONDS = 300  # python3 -m venv + pip install -r requirements.txt
@@ -44,17 +48,36 @@ def repository_root() -> Path:
     return Path(found.stdout.strip())
 
 
+PORT_ATTEMPTS = 5
+
+
 def make_run(clone: Path, log: Path, timeout: float) -> ServerProcess:
-    """`make run` on a port nothing listened on, started and answering; and it is this
-    server that answers, not something that took the port meanwhile."""
-    port = free_port()
+    """`make run` on a port the OS gave as free, started and answering. The port is only
+    free when asked: the first start builds a virtualenv for minutes before it binds, and
+    another test or program may take the port meanwhile. Then, seen for certain (the server
+    said the address is in use, or its banner names no such address while something else
+    answers), another port is tried: a collision costs a retry, never a failure."""
     env = clean_environment(**ROBOT_FRIENDLY)
-    server = ServerProcess(["make", "run", f"PORT={port}"], clone, env, port, log)
-    server.start(timeout=timeout)
-    if f"Running on {server.url}" not in log.read_text(encoding="utf-8"):
-        server.stop()
-        raise AssertionError(f"another server answered on {server.url}:\n{server.log_tail()}")
-    return server
+    for _attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        seen = log.stat().st_size if log.exists() else 0
+        server = ServerProcess(["make", "run", f"PORT={port}"], clone, env, port, log)
+        try:
+            server.start(timeout=timeout)
+        except RuntimeError:
+            if "Address already in use" not in _log_since(log, seen):
+                raise
+            continue
+        if f"Running on {server.url}" in _log_since(log, seen):
+            return server
+        server.stop()  # another server answered on the port
+    raise AssertionError(f"{PORT_ATTEMPTS} ports taken before make run bound them")
+
+
+def _log_since(log: Path, offset: int) -> str:
+    with log.open(encoding="utf-8", errors="replace") as text:
+        text.seek(offset)
+        return text.read()
 
 
 def send_msas_application(browser, base_url: str, branch: str) -> str:

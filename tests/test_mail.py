@@ -242,6 +242,7 @@ def test_one_event_queues_one_message_and_two_senders_send_it_once(app, create_f
     assert len({m["Message-ID"] for m in messages}) == 6
 
 
+@pytest.mark.slow  # 50 submissions, an SMTP outage
 def test_smtp_down_during_50_submissions_then_exactly_50_receipts(app, create_form):
     """The fault test: submitting never waits for SMTP, and nothing is lost or doubled."""
     port = free_port()
@@ -406,6 +407,7 @@ def _send_tolerance_request(server_url: str, contact_email: str) -> None:
     assert url.endswith("/confirmation"), person.html[:500]
 
 
+@pytest.mark.slow  # the embedded worker polls
 def test_the_embedded_background_sender_delivers_without_any_command(tmp_path):
     """`make run` with an SMTP server configured: the receipt arrives on its own."""
     smtp_server = SmtpServer().start()
@@ -419,6 +421,7 @@ def test_the_embedded_background_sender_delivers_without_any_command(tmp_path):
         smtp_server.stop()
 
 
+@pytest.mark.slow  # a stalled server
 def test_a_stalled_smtp_server_does_not_hold_up_the_embedded_workers_documents(tmp_path):
     """Documents and email have threads of their own: while the mail thread is stuck with a
     server that does not answer, the next application's PDF and DOCX are still made."""

@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 
+import pytest
 from flask import request
 
 from app import create_app
@@ -104,6 +105,7 @@ def test_behind_a_proxy_links_use_the_forwarded_scheme_and_host(tmp_path):
         assert app.test_client().get("/_root", headers=forwarded).get_data(as_text=True) == expected
 
 
+@pytest.mark.slow  # gunicorn
 def test_the_gunicorn_configuration_file_is_valid(tmp_path):
     result = subprocess.run(  # noqa: S603
         [

@@ -234,6 +234,7 @@ def test_any_post_anywhere_public_is_never_a_500(app, forms, values, path, junk,
     action=ACTIONS,
     send=st.booleans(),
 )
+@pytest.mark.slow  # many generated bodies
 def test_huge_counts_and_control_characters_are_refused_not_stored(
     app, forms, items, item_value, repeats, topic, page, action, send
 ):

@@ -495,6 +495,7 @@ def redis_reachable() -> bool:
         return False
 
 
+@pytest.mark.service
 def test_limits_are_shared_through_redis_by_every_process(app, database_url, tmp_path, create_form):
     """Two app instances (two processes in production) share one count in Redis."""
     need(redis_reachable(), "Redis is not running at 127.0.0.1:6379")

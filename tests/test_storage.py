@@ -101,7 +101,7 @@ def objects(client, bucket_name: str) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.service)])  # moto
 def storage(request, tmp_path):
     from storage import LocalStorage, S3Storage
 

@@ -269,6 +269,7 @@ def test_leaving_the_waiting_list(app, create_form):
 RACERS = 60
 
 
+@pytest.mark.slow  # threads racing
 def test_racing_registrations_never_exceed_the_seats(app, create_form):
     """Many people press "Send" at the same moment for the last seats."""
     event(create_form, capacity=9)
