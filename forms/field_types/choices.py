@@ -70,7 +70,7 @@ class Choice(ChoiceBase):
     settings = (CHOICES, Setting("widget", "one_of", default="radio", one_of=("radio", "select")))
 
     def macro_for(self, field) -> str:
-        return "select" if field.options.get("widget") == "select" else "options"
+        return "input" if field.options.get("widget") == "select" else "options"
 
     def value_type(self, field):
         return "text" if field.options.get("widget") == "select" else "one"
@@ -249,7 +249,7 @@ class Country(FieldType):
     name = "country"
     summary = "a country, named in the page's language"
     stores = "ISO 3166 code, e.g. `PL`"
-    macro = "select"
+    macro = "input"  # a <select>: WTForms renders the element
     settings = (Setting("countries", "territories", doc="offer only these (default: all)"),)
     required_message = _l("Select a country.")
     max_characters = 10
