@@ -10,14 +10,14 @@ import re
 
 import pytest
 
-from tests.test_browser_accessibility import button, tab_to
+from tests.conftest import need
+from tests.conftest_mail import SmtpServer
+from tests.test_browser_accessibility import AXE_JS, Audit, button, tab_to
 from tests.test_browser_staff import (
     ADMIN,
     PASSWORD,
-    audit,  # noqa: F401 (a fixture)
     flask,
     link_in_email,
-    mail_server,  # noqa: F401 (a fixture)
     new_page,
     sign_in,
     submit,
@@ -32,7 +32,20 @@ BUTTON = "Sign in with Test IdP"
 
 
 @pytest.fixture
-def sso_site(live_server, mail_server, oidc_provider):  # noqa: F811 (the fixture above)
+def mail_server():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def audit():
+    need(AXE_JS.is_file(), f"axe-core is not installed ({AXE_JS}): run `npm ci --prefix tests/js`")
+    return Audit(AXE_JS.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def sso_site(live_server, mail_server, oidc_provider):
     """The live server with single sign-on through the test's provider, mail through the
     test's SMTP server, and an admin account."""
     live_server.stop()
@@ -52,7 +65,7 @@ def test_an_invited_reviewer_signs_in_through_the_provider(
     browser,
     mail_server,
     oidc_provider,
-    audit,  # noqa: F811
+    audit,
 ):
     admin = new_page(browser)
     sign_in(admin, sso_site.url, ADMIN)
@@ -92,7 +105,7 @@ def test_someone_without_an_invitation_and_a_deactivated_account_are_refused(
     sso_site,
     browser,
     oidc_provider,
-    audit,  # noqa: F811
+    audit,
 ):
     oidc_provider.issue(email="mallory@example.org", email_verified=True)
     mallory = new_page(browser)

@@ -1,27 +1,21 @@
 // A real OpenID Connect provider for the single sign-on tests (tests/conftest_oidc.py):
 // oauth2-mock-server on 127.0.0.1, a fresh RS256 signing key, discovery, JWKS, the
-// authorization code flow with PKCE and nonce. It signs in whoever asks, as the person
-// the test chose: POST /test/claims with a JSON object sets the claims of the ID tokens
-// it issues from then on (email, email_verified, name, sub …).
+// authorization code flow with PKCE and nonce. It signs in whoever asks, as the person the
+// test chose: the claims file (a JSON object: email, email_verified, name, sub …) is read
+// each time a token is signed, so what the test wrote last is what the ID token says.
 //
-// Usage: node oidc_provider.mjs <port>; prints "issuer <url>" once it listens.
+// Usage: node oidc_provider.mjs <port> <claims file>; prints "issuer <url>" once it listens.
+import { readFileSync } from 'node:fs';
 import { OAuth2Server } from 'oauth2-mock-server';
 
 const port = Number(process.argv[2] || 0);
+const claimsFile = process.argv[3];
 const server = new OAuth2Server();
 await server.issuer.keys.generate('RS256');
 
-let claims = {};
-
-server.service.addRoute('POST', '/test/claims', (req, res) => {
-  claims = typeof req.body === 'string' ? JSON.parse(req.body || '{}') : { ...req.body };
-  res.writeHead(204);
-  res.end();
-});
-
 // Every token it signs carries the chosen claims (the ID token is the one the app reads).
 server.service.on('beforeTokenSigning', (token) => {
-  Object.assign(token.payload, claims);
+  Object.assign(token.payload, JSON.parse(readFileSync(claimsFile, 'utf8') || '{}'));
 });
 
 await server.start(port, '127.0.0.1');
