@@ -18,9 +18,8 @@ from tests.test_staff import audit_actions, signed_in, text, user
 REFUSED_NOT_INVITED = "No staff account was invited for this address"
 
 
-@pytest.fixture(scope="module")
-def sso_app(app, database_url, oidc_provider, tmp_path_factory):
-    """The app as configured with the provider, on the test database (`app` empties it)."""
+def app_with(app, database_url, tmp_path_factory, **settings):
+    """An app configured with `settings`, on the test database (`app` empties it)."""
     from app import create_app
 
     return create_app(
@@ -30,9 +29,15 @@ def sso_app(app, database_url, oidc_provider, tmp_path_factory):
             "FORMDESK_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
             "FORMDESK_LOAD_FORMS_ON_START": False,
             "FORMDESK_PUBLIC_URL": "http://formdesk.test",
-            **oidc_provider.settings(),
+            **settings,
         }
     )
+
+
+@pytest.fixture(scope="module")
+def sso_app(app, database_url, oidc_provider, tmp_path_factory):
+    """The app as configured with the test's provider."""
+    return app_with(app, database_url, tmp_path_factory, **oidc_provider.settings())
 
 
 def invited(app, email: str, role: str = "reviewer") -> None:
@@ -261,3 +266,17 @@ def test_an_id_token_for_someone_else_is_refused(sso_app, oidc_provider, bad):
     client, answer = through_provider(sso_app, oidc_provider, email="rita@example.org", **bad)
     assert answer.status_code == 400 and "did not complete" in text(answer)
     assert client.get("/dashboard/").status_code == 302
+
+
+def test_an_unreachable_provider_gives_a_clear_page(app, database_url, tmp_path_factory):
+    from tests.browser import free_port
+
+    down = app_with(
+        app,
+        database_url,
+        tmp_path_factory,
+        FORMDESK_OIDC_ISSUER=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        FORMDESK_OIDC_CLIENT_ID="formdesk",
+    )
+    answer = down.test_client().get("/login/sso")
+    assert answer.status_code == 503 and "cannot be reached right now" in text(answer)
