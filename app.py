@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
         documents,
         exports,
         health,
+        oidc,
         public,
         review_detail,
         staff,
@@ -124,8 +125,10 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         staff,
         account,
+        oidc,
     ):
         app.register_blueprint(module.bp)
+    oidc.init_app(app)  # single sign-on, when configured
 
 
 # How the first administrator is made; printed by the first `make run` and in the README.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -125,6 +126,16 @@ class Defaults:
     FORMDESK_OPERATOR_EMAIL = "contact@example.org"
     # When the accessibility statement was last reviewed (ISO date).
     FORMDESK_ACCESSIBILITY_REVIEWED = "2026-11-21"
+
+    # --- Single sign-on with OpenID Connect (README "Single sign-on") ---------------------
+    # The identity provider's issuer (its discovery document is
+    # <issuer>/.well-known/openid-configuration), this service's client id and secret there,
+    # and the provider's name on the sign-in button ("Sign in with <name>"). Without an
+    # issuer there is no button and the sign-in routes answer 404; see `oidc_settings`.
+    FORMDESK_OIDC_ISSUER: str | None = None
+    FORMDESK_OIDC_CLIENT_ID: str | None = None
+    FORMDESK_OIDC_CLIENT_SECRET: str | None = None
+    FORMDESK_OIDC_NAME: str | None = None
 
     # --- Security (README "Security") ------------------------------------------------------
     # Served over HTTPS (behind a TLS proxy): Secure cookies and Strict-Transport-Security.
@@ -273,3 +284,44 @@ def install_public_url(config: dict) -> None:
     config["FORMDESK_PUBLIC_URL"] = url.rstrip("/")
     if config.get("TRUSTED_HOSTS") is None:
         config["TRUSTED_HOSTS"] = [parts.hostname, *LOOPBACK_HOSTS]
+
+
+OIDC_SCOPES = "openid email profile"
+MAX_OIDC_NAME = 60  # the provider's name on a button
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    issuer: str
+    client_id: str
+    client_secret: str | None
+    name: str | None  # None: the button names no provider
+
+    @property
+    def discovery_url(self) -> str:
+        return self.issuer + "/.well-known/openid-configuration"
+
+
+def oidc_settings(config: dict) -> OidcSettings | None:
+    """Single sign-on's settings, or None when it is not configured. Half a configuration
+    stops the start: a button that cannot work is worse than none. The issuer is HTTPS
+    (plain HTTP only on this machine, for tests and development)."""
+    issuer = (config.get("FORMDESK_OIDC_ISSUER") or "").strip().rstrip("/")
+    client_id = (config.get("FORMDESK_OIDC_CLIENT_ID") or "").strip()
+    if not issuer and not client_id:
+        return None
+    if not issuer or not client_id:
+        raise StartupRefused(
+            "single sign-on needs both FLASK_FORMDESK_OIDC_ISSUER and FLASK_FORMDESK_OIDC_CLIENT_ID"
+        )
+    parts = urlsplit(issuer)
+    local = parts.hostname in LOOPBACK_HOSTS
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise StartupRefused(
+            f"FLASK_FORMDESK_OIDC_ISSUER={issuer!r} is not an https:// address (the provider's "
+            "issuer, e.g. https://login.microsoftonline.com/<tenant>/v2.0)"
+        )
+    if parts.query or parts.fragment:
+        raise StartupRefused(f"FLASK_FORMDESK_OIDC_ISSUER={issuer!r} has a query or fragment")
+    name = " ".join((config.get("FORMDESK_OIDC_NAME") or "").split())[:MAX_OIDC_NAME] or None
+    return OidcSettings(issuer, client_id, config.get("FORMDESK_OIDC_CLIENT_SECRET") or None, name)

@@ -21,7 +21,12 @@ ON_CI = bool(os.environ.get("CI"))
 
 # The browser and the live server (tests/conftest_browser.py); markers from fixtures
 # (tests/conftest_markers.py).
-pytest_plugins = ["tests.conftest_browser", "tests.conftest_mail", "tests.conftest_markers"]
+pytest_plugins = [
+    "tests.conftest_browser",
+    "tests.conftest_mail",
+    "tests.conftest_markers",
+    "tests.conftest_oidc",
+]
 
 
 def need(condition: bool, reason: str) -> None:

@@ -23,6 +23,8 @@ MARKS_BY_FIXTURE = {
     "broker_url": ("slow", "service"),
     # moto's S3 server in its own process (tests/test_storage.py).
     "s3_endpoint": ("service",),
+    # The OpenID Connect provider, a node process (tests/conftest_oidc.py).
+    "oidc_provider": ("service",),
 }
 
 

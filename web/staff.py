@@ -238,4 +238,6 @@ def action_names() -> dict[str, str]:
         "staff.two_factor_removed": _("Two-factor sign-in removed by an admin"),
         "staff.recovery_code_used": _("Signed in with a recovery code"),
         "staff.two_factor_requirement_changed": _("Changed who must use two-factor sign-in"),
+        "staff.signed_in_oidc": _("Signed in with single sign-on"),
+        "staff.oidc_refused": _("Refused at single sign-on"),
     }
