@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
         documents,
         exports,
         health,
+        installation,
         public,
         review_detail,
         staff,
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         staff,
         account,
+        installation,
     ):
         app.register_blueprint(module.bp)
 

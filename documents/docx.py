@@ -134,7 +134,7 @@ def _properties(document, content: DocumentContent, keywords: str) -> None:
 def _page_furniture(document, content: DocumentContent) -> None:
     section = document.sections[0]
     header = section.header.paragraphs[0]
-    header.text = f"{content.title} · {content.organisation}"
+    header.text = content.running_header
     header.runs[0].font.size = Pt(8)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT

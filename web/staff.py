@@ -238,4 +238,5 @@ def action_names() -> dict[str, str]:
         "staff.two_factor_removed": _("Two-factor sign-in removed by an admin"),
         "staff.recovery_code_used": _("Signed in with a recovery code"),
         "staff.two_factor_requirement_changed": _("Changed who must use two-factor sign-in"),
+        "settings.changed": _("Changed the installation's settings"),
     }
