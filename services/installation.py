@@ -74,7 +74,7 @@ def is_hex_colour(text: str) -> bool:
 
 
 def check_accent(text: str) -> str:
-    """"#rrggbb" in lower case, or InputRefused with the measured ratio."""
+    """ "#rrggbb" in lower case, or InputRefused with the measured ratio."""
     colour = text.strip().lower()
     if len(colour) == 4 and colour.startswith("#"):  # #abc → #aabbcc
         colour = "#" + "".join(c * 2 for c in colour[1:])

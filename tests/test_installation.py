@@ -30,9 +30,15 @@ def png(width: int = 4, height: int = 2) -> bytes:
     """A real PNG, made by hand (no image library in the test's own path)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
-    rows = b"".join(b"\x00" + b"\x1d\x4f\x91" * width for _ in range(height))
+    # Diagonal stripes of yellow and near-black: a logo a person can see on a screenshot.
+    stripes = (b"\xff\xdd\x00", b"\x0b\x0c\x0c")
+    rows = b"".join(
+        b"\x00" + b"".join(stripes[(x + y) // 5 % 2] for x in range(width)) for y in range(height)
+    )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
