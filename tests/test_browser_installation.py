@@ -9,8 +9,11 @@ import os
 import re
 from pathlib import Path
 
-from tests.test_browser_accessibility import named, tab_to
-from tests.test_browser_staff import ADMIN, PASSWORD, audit, flask, new_page, sign_in  # noqa: F401
+import pytest
+
+from tests.conftest import need
+from tests.test_browser_accessibility import AXE_JS, Audit, named, tab_to
+from tests.test_browser_staff import ADMIN, PASSWORD, flask, new_page, sign_in
 from tests.test_installation import png
 
 try:
@@ -21,11 +24,17 @@ except ImportError:  # the `browser` fixture reports it
 NAME = "Gmina Przykładowo"
 
 
+@pytest.fixture
+def audit():
+    need(AXE_JS.is_file(), f"axe-core is not installed ({AXE_JS}): run `npm ci --prefix tests/js`")
+    return Audit(AXE_JS.read_text(encoding="utf-8"))
+
+
 def test_the_settings_page_is_used_with_the_keyboard_and_names_the_public_page(
     live_server,
     browser,
     audit,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     flask(
         live_server,
