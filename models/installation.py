@@ -14,7 +14,8 @@ from datetime import date
 from email.utils import parseaddr
 
 from flask import current_app, has_app_context
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from extensions import db
 from models.staff import InstallationSetting
@@ -44,7 +45,7 @@ def _stored(key: str):
         return None
     try:
         row = db.session.get(InstallationSetting, key)
-    except OperationalError:  # the database is down (its outage page): the defaults
+    except (DBAPIError, PoolTimeout):  # the database is down (its outage page): defaults
         return None
     return None if row is None else row.value
 
@@ -85,7 +86,8 @@ def email() -> str:
 
 
 def accent() -> str | None:
-    return from_environment(ACCENT) or _stored(ACCENT)
+    chosen = from_environment(ACCENT) or _stored(ACCENT)
+    return chosen.strip().lower() if isinstance(chosen, str) and chosen.strip() else None
 
 
 def accessibility_reviewed() -> date:

@@ -13,6 +13,7 @@ import struct
 import zlib
 from html import unescape
 
+import docx
 import pytest
 
 from tests.conftest import FormClient, errors_in
@@ -137,12 +138,14 @@ def test_a_staff_email_received_carries_the_name_as_sender_and_in_its_footer(app
     assert NAME in message.get_body(("html",)).get_content()
 
 
-def test_a_pdf_carries_the_name(app, admin, client, create_form, tmp_path):
+def test_a_pdf_and_a_docx_carry_the_name(app, admin, client, create_form, tmp_path):
     save(admin)
     create_form(DEMO_CALLS["msas"], **window())
     response = client.client.get("/calls/msas/form.pdf?lang=en")
     assert response.status_code == 200
     assert NAME in " ".join(poppler_text(response.data, tmp_path).split())
+    word = docx.Document(io.BytesIO(client.client.get("/calls/msas/form.docx?lang=en").data))
+    assert NAME in word.sections[0].header.paragraphs[0].text
 
 
 def test_a_colour_with_too_little_contrast_is_refused_with_its_ratio(app, admin):
@@ -193,6 +196,12 @@ def test_the_refusals_are_in_the_pages_language(app, admin):
             b'<svg xmlns="http://www.w3.org/2000/svg">&x;</svg>',
             "entity.svg",
             "DTD",
+        ),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(//evil.example/a.css);'
+            b"</style></svg>",
+            "style.svg",
+            "<style>",
         ),
         (b"GIF89a\x01\x00\x01\x00", "logo.png", "neither"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "broken.png", "damaged"),
@@ -261,3 +270,6 @@ def test_environment_variables_win_over_the_settings(app, admin, client, monkeyp
     assert "a11y@landkreis.example" in page and NAME not in page
     settings_page = text(admin.get(SETTINGS).get_data(as_text=True))
     assert "FLASK_FORMDESK_OPERATOR_NAME" in settings_page
+    monkeypatch.setitem(app.config, "FORMDESK_ACCENT_COLOUR", "#00703C")
+    css = client.client.get("/installation/accent.css").get_data(as_text=True)
+    assert "--brand: #00703c" in css
