@@ -38,7 +38,7 @@ def enqueue(
     text = text_for(kind, language, form_id)
     # In the language the text is written in, so the first line matches the rest.
     greeting = REGISTRY["greeting"].render({"greet": greet, "language": text.language})
-    values = {**values, "greeting": greeting}
+    values = {**values, "greeting": greeting, "installation": installation.name(text.language)}
     body = _with_footer(fill(text.body, values), text.language)
     subject = " ".join(fill(text.subject, values).split())[:300]
     row = {

@@ -273,3 +273,21 @@ def test_environment_variables_win_over_the_settings(app, admin, client, monkeyp
     monkeypatch.setitem(app.config, "FORMDESK_ACCENT_COLOUR", "#00703C")
     css = client.client.get("/installation/accent.css").get_data(as_text=True)
     assert "--brand: #00703c" in css
+
+
+def test_an_email_text_names_the_installation_by_its_placeholder(app, admin, smtp):
+    save(admin)
+    url = "/dashboard/admin/emails/all/invitation/en"
+    admin.get(url)
+    body = "{greeting}\n\n{installation} invites you: {account_link}"
+    response = admin.post(url, {"subject": "Join {installation}", "body": body, "action": "save"})
+    assert response.status_code == 302, errors_in(admin.last_html)
+    admin.get("/dashboard/admin/staff/invite")
+    admin.post(
+        "/dashboard/admin/staff/invite",
+        {"email": "rita@example.org", "role": "reviewer", "language": "en"},
+    )
+    deliver(app)
+    message = smtp.inbox.wait_for(1)[0]
+    assert message["Subject"] == f"Join {NAME}"
+    assert f"{NAME} invites you: http" in message.get_body(("plain",)).get_content()
