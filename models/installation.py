@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from email.utils import parseaddr
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -41,13 +41,31 @@ DEFAULT_REVIEWED = date(2026, 11, 21)  # when the shipped statement was last rev
 
 
 def _stored(key: str):
+    """The admin's value, read once per request (a page asks for the name several times;
+    outside requests, e.g. in a worker's long-lived context, it is read every time)."""
     if not has_app_context():
         return None
-    try:
-        row = db.session.get(InstallationSetting, key)
-    except (DBAPIError, PoolTimeout):  # the database is down (its outage page): defaults
-        return None
-    return None if row is None else row.value
+    cache = _request_cache()
+    if key not in cache:
+        try:
+            row = db.session.get(InstallationSetting, key)
+        except (DBAPIError, PoolTimeout):  # the database is down (its outage page): defaults
+            return None
+        cache[key] = None if row is None else row.value
+    return cache[key]
+
+
+def _request_cache() -> dict:
+    # On the request, not on `g`: an app context may outlive many requests (a test's, a
+    # worker's), the request object does not.
+    if not has_request_context():
+        return {}
+    return request.__dict__.setdefault("_installation_settings", {})
+
+
+def forget_read_values() -> None:
+    """After a change in this request, the next read sees it."""
+    _request_cache().clear()
 
 
 def from_environment(key: str) -> str | None:

@@ -185,4 +185,5 @@ def change(admin: User, wanted: Wanted) -> list[str]:
         )
     )
     db.session.commit()
+    setting.forget_read_values()
     return changed
