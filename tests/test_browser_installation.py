@@ -75,6 +75,19 @@ def test_the_settings_page_is_used_with_the_keyboard_and_names_the_public_page(
     expect(page.locator(".notice")).to_contain_text("Saved: the installation's settings.")
     audit.check(page, "settings page saved")
 
+    # In Polish, with a refusal: the message in the page's language, still nothing for axe.
+    page.goto(f"{live_server.url}/dashboard/admin/settings?lang=pl")
+    page.locator("#accent").fill("#ffdd00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Zapisz ustawienia").click()
+    expect(page.locator("#accent-error")).to_contain_text("kontrast 1.34:1")
+    audit.check(page, "settings page with an error [pl]")
+    # 320 CSS px (400 % zoom): nothing wider than the window.
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(f"{live_server.url}/dashboard/admin/settings?lang=en")
+
     public = new_page(browser)
     public.goto(f"{live_server.url}/?lang=en")
     header_logo = public.locator("header img.brand-logo")
