@@ -55,19 +55,13 @@ class DocumentContent:
     addressee: list[str] = field(default_factory=list)  # letters: to whom, one line each
     place_date: str = ""  # letters: "Łódź, 21 stycznia 2030"
     sign_lines: list[str] = field(default_factory=list)  # blank forms: labelled lines to sign
-    # Who runs the installation (models/installation.py), in the running header once named.
+    # Who runs the installation (models/installation.py), in the page footer once named.
     installation: str = ""
 
     def __post_init__(self):
         if not self.installation and installation.is_named():
             self.installation = clean(installation.name(self.language))
 
-    @property
-    def running_header(self) -> str:
-        parts = [self.title, self.organisation]
-        if self.installation and self.installation != self.organisation:
-            parts.append(self.installation)
-        return " · ".join(parts)
 
 
 def _labels() -> dict[str, str]:

@@ -145,7 +145,7 @@ def test_a_pdf_and_a_docx_carry_the_name(app, admin, client, create_form, tmp_pa
     assert response.status_code == 200
     assert NAME in " ".join(poppler_text(response.data, tmp_path).split())
     word = docx.Document(io.BytesIO(client.client.get("/calls/msas/form.docx?lang=en").data))
-    assert NAME in word.sections[0].header.paragraphs[0].text
+    assert NAME in word.sections[0].footer.paragraphs[0].text
 
 
 def test_a_colour_with_too_little_contrast_is_refused_with_its_ratio(app, admin):
