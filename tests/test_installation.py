@@ -291,3 +291,17 @@ def test_an_email_text_names_the_installation_by_its_placeholder(app, admin, smt
     message = smtp.inbox.wait_for(1)[0]
     assert message["Subject"] == f"Join {NAME}"
     assert f"{NAME} invites you: http" in message.get_body(("plain",)).get_content()
+
+
+def test_the_name_in_mail_default_sender_wins_as_the_sender_name(app, admin, smtp, monkeypatch):
+    save(admin)
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "Helpdesk <calls@formdesk.test>")
+    admin.get("/dashboard/admin/staff/invite")
+    admin.post(
+        "/dashboard/admin/staff/invite",
+        {"email": "rita@example.org", "role": "reviewer", "language": "en"},
+    )
+    deliver(app)
+    message = smtp.inbox.wait_for(1)[0]
+    assert message["From"].addresses[0].display_name == "Helpdesk"
+    assert message.get_body(("plain",)).get_content().rstrip().endswith(NAME)  # the footer
