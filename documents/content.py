@@ -63,7 +63,6 @@ class DocumentContent:
             self.installation = clean(installation.name(self.language))
 
 
-
 def _labels() -> dict[str, str]:
     return {
         "page": _("Page"),
