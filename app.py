@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
         exports,
         health,
         oidc,
+        installation,
         public,
         review_detail,
         staff,
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
         staff,
         account,
         oidc,
+        installation,
     ):
         app.register_blueprint(module.bp)
     oidc.init_app(app)  # single sign-on, when configured

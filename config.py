@@ -120,12 +120,15 @@ class Defaults:
     FORMDESK_PROXY_COUNT = 0
     # Recently closed calls stay on the list of calls for this many days, marked closed.
     FORMDESK_RECENTLY_CLOSED_DAYS = 30
-    # Who runs this installation: named, with a contact address, in the accessibility
-    # statement (/accessibility) and the privacy notice (/privacy).
-    FORMDESK_OPERATOR_NAME = "Example Organisation"
-    FORMDESK_OPERATOR_EMAIL = "contact@example.org"
-    # When the accessibility statement was last reviewed (ISO date).
-    FORMDESK_ACCESSIBILITY_REVIEWED = "2026-11-21"
+    # Who runs this installation: admins set these on the settings page (Admin → Settings,
+    # models/installation.py); each of these, when set, wins over the admin's choice. The
+    # name (header, emails, documents, accessibility statement, privacy notice), the contact
+    # address, the accent colour (#rrggbb, 4.5:1 against white) and when the accessibility
+    # statement was last reviewed (ISO date).
+    FORMDESK_OPERATOR_NAME: str | None = None
+    FORMDESK_OPERATOR_EMAIL: str | None = None
+    FORMDESK_ACCENT_COLOUR: str | None = None
+    FORMDESK_ACCESSIBILITY_REVIEWED: str | None = None
 
     # --- Single sign-on with OpenID Connect (README "Single sign-on") ---------------------
     # The identity provider's issuer (its discovery document is

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from forms.fields import format_size
 from forms.spec import FormSpec
+from models import installation
 from moments import local_date, local_time_in, zone_name
 from workflows.outcome import outcome_of
 
@@ -54,6 +55,12 @@ class DocumentContent:
     addressee: list[str] = field(default_factory=list)  # letters: to whom, one line each
     place_date: str = ""  # letters: "Łódź, 21 stycznia 2030"
     sign_lines: list[str] = field(default_factory=list)  # blank forms: labelled lines to sign
+    # Who runs the installation (models/installation.py), in the page footer once named.
+    installation: str = ""
+
+    def __post_init__(self):
+        if not self.installation and installation.is_named():
+            self.installation = clean(installation.name(self.language))
 
 
 def _labels() -> dict[str, str]:

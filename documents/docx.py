@@ -138,6 +138,8 @@ def _page_furniture(document, content: DocumentContent) -> None:
     header.runs[0].font.size = Pt(8)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if content.installation:  # who runs the installation, once named
+        footer.add_run(f"{content.installation} · ").font.size = Pt(8)
     footer.add_run(f"{content.labels['page']} ").font.size = Pt(8)
     _field(footer, "PAGE")
     footer.add_run(" / ").font.size = Pt(8)

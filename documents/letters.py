@@ -25,7 +25,7 @@ from forms.published import spec_for
 from forms.spec import FormSpec
 from jobs import dispatch, isolation
 from jobs.dispatch import Task
-from models import AuditEntry, Document, Submission
+from models import AuditEntry, Document, Submission, installation
 from models.duties import LETTERS
 from moments import local_date
 from workflows.lookup import workflow_of
@@ -72,6 +72,7 @@ def letter_values(
         "state": state_label,
         "comment": (entry.comment or "").strip(),
         "decided_on": entry.created_at.astimezone(spec.timezone).date(),
+        "installation": installation.name(language),
     }
     return placeholders.values(facts, placeholders.LETTER)
 

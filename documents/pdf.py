@@ -61,8 +61,10 @@ def render_pdf(content: DocumentContent, fetcher: OwnAssetsOnly | None = None) -
     """`fetcher` may be given to see what was refused (tests); a new one otherwise."""
     html = html_for(content).replace(
         "</head>",
-        # The page label is a translated word, given to CSS as a custom property.
-        f'<style>html {{ --page-label: "{_css_string(content.labels["page"])}"; }}</style></head>',
+        # The page label (a translated word) and the installation's name, given to CSS as
+        # custom properties.
+        f'<style>html {{ --page-label: "{_css_string(content.labels["page"])}"; '
+        f'--installation: "{_css_string(content.installation)}"; }}</style></head>',
         1,
     )
     document = HTML(

@@ -163,6 +163,14 @@ class ContactEmail(Placeholder):
 
 
 @placeholder
+class InstallationName(Placeholder):
+    # Given by the mail and document layers (models/installation.py), which may read it.
+    name = "installation"
+    description = _l("the name of the organisation running this service")
+    used_in = frozenset({EMAIL, LETTER})
+
+
+@placeholder
 class StatusLink(Placeholder):
     name = "status_link"
     description = _l("the applicant's private link to their submission")

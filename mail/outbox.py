@@ -3,8 +3,9 @@ the message exists exactly when the event that caused it does."""
 
 from __future__ import annotations
 
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
+from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -13,7 +14,7 @@ from jobs import dispatch
 from jobs.dispatch import Task
 from mail.delivery import sender_address
 from mail.texts import own_links, text_for, to_html
-from models import OutboxMessage
+from models import OutboxMessage, installation
 from models.outbox import OutboxStatus
 
 
@@ -37,8 +38,8 @@ def enqueue(
     text = text_for(kind, language, form_id)
     # In the language the text is written in, so the first line matches the rest.
     greeting = REGISTRY["greeting"].render({"greet": greet, "language": text.language})
-    values = {**values, "greeting": greeting}
-    body = fill(text.body, values)
+    values = {**values, "greeting": greeting, "installation": installation.name(text.language)}
+    body = _with_footer(fill(text.body, values), text.language)
     subject = " ".join(fill(text.subject, values).split())[:300]
     row = {
         "idempotency_key": key[:200],
@@ -46,7 +47,7 @@ def enqueue(
         "submission_id": submission_id,
         "language": language,
         "recipient": recipient,
-        "sender_name": sender_name[:200],
+        "sender_name": (sender_name or default_sender_name(language))[:200],
         "reply_to": reply_to,
         "subject": subject,
         "text_body": body,
@@ -70,3 +71,21 @@ def enqueue(
 
 def mail_domain() -> str:
     return sender_address().rpartition("@")[2] or "localhost"
+
+
+def default_sender_name(language: str) -> str:
+    """The name on a message nobody's call sends (staff invitations, resets): the one in
+    MAIL_DEFAULT_SENDER ("Name <address>") where set, else the installation's, once named."""
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+    configured = parseaddr(sender)[0] if isinstance(sender, str) else ""
+    return configured or (installation.name(language) if installation.is_named() else "")
+
+
+def installation_footer(language: str) -> str:
+    """The installation's name under every message, as a signature, once it is named."""
+    return f"\n\n-- \n{installation.name(language)}\n" if installation.is_named() else ""
+
+
+def _with_footer(body: str, language: str) -> str:
+    footer = installation_footer(language)
+    return body.rstrip("\n") + footer if footer else body

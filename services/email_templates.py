@@ -35,7 +35,7 @@ from mail.texts import (
     to_html,
     workflow_events,
 )
-from models import AuditEntry, EmailTemplate, Form, User
+from models import AuditEntry, EmailTemplate, Form, User, installation
 from models.types import utcnow
 from workflows.engine import Workflow, get_workflow, known_workflows
 from workflows.lookup import workflow_of_version
@@ -424,6 +424,7 @@ def sample_values(scope: Scope, language: str) -> dict[str, str]:
             "form_title": title,
             "organisation": spec.organisation_name(language) if spec else _("Example organisation"),
             "contact_email": spec.contact["email"] if spec else "calls@example.org",
+            "installation": installation.name(language),
             "status_link": absolute_url("applicant.status", token=SAMPLE_TOKEN),
             "state": _("Accepted"),
             "outcome": _("Application received"),  # workflows.outcome: per workflow state

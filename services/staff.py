@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import generate_password_hash
 
 from extensions import db
@@ -34,6 +34,7 @@ INVITATION_VALID = timedelta(hours=72)
 RESET_VALID = timedelta(hours=1)
 MAX_NAME_LENGTH = 200
 AUDIT_PREFIX = "staff."
+SETTINGS_AUDIT_PREFIX = "settings."  # services/installation.py
 AUDIT_PER_PAGE = 50
 
 
@@ -68,8 +69,11 @@ class AuditPage:
 
 
 def audit_page(page: int) -> AuditPage:
-    """Staff-related entries, newest first."""
-    staff_only = AuditEntry.action.startswith(AUDIT_PREFIX)
+    """Staff-related entries and the installation's settings, newest first."""
+    staff_only = or_(
+        AuditEntry.action.startswith(AUDIT_PREFIX),
+        AuditEntry.action.startswith(SETTINGS_AUDIT_PREFIX),
+    )
     total = db.session.scalar(select(func.count()).select_from(AuditEntry).where(staff_only))
     pages = max(1, -(-total // AUDIT_PER_PAGE))
     page = max(1, min(page, pages))

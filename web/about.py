@@ -1,25 +1,26 @@
 """About the service: the accessibility statement and the privacy notice, public and in
 every language of the interface. The organisation running this installation is named in
-both (FORMDESK_OPERATOR_NAME, FORMDESK_OPERATOR_EMAIL)."""
+both, with its contact address (the admin's settings page, or the environment variables
+that win over it: models/installation.py)."""
 
 from __future__ import annotations
 
-from datetime import date
+from flask import Blueprint, render_template
+from flask_babel import get_locale
 
-from flask import Blueprint, current_app, render_template
+from models import installation
 
 bp = Blueprint("about", __name__)
 
 
 def _operator() -> dict[str, str]:
-    config = current_app.config
-    return {"name": config["FORMDESK_OPERATOR_NAME"], "email": config["FORMDESK_OPERATOR_EMAIL"]}
+    return {"name": installation.name(str(get_locale())), "email": installation.email()}
 
 
 @bp.get("/accessibility")
 def accessibility():
     """The accessibility statement the EU Web Accessibility Directive asks public bodies for."""
-    reviewed = date.fromisoformat(str(current_app.config["FORMDESK_ACCESSIBILITY_REVIEWED"]))
+    reviewed = installation.accessibility_reviewed()
     return render_template("public/accessibility.html", operator=_operator(), reviewed=reviewed)
 
 

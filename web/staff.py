@@ -240,4 +240,5 @@ def action_names() -> dict[str, str]:
         "staff.two_factor_requirement_changed": _("Changed who must use two-factor sign-in"),
         "staff.signed_in_oidc": _("Signed in with single sign-on"),
         "staff.oidc_refused": _("Refused at single sign-on"),
+        "settings.changed": _("Changed the installation's settings"),
     }
