@@ -114,6 +114,7 @@ def test_automatic_assignment_is_balanced_respects_conflicts_and_only_fills_gaps
         assert {email for _sid, email in made} == pool
         loads = Counter(email for _sid, email in made)
         assert max(loads.values()) - min(loads.values()) <= 1, loads
+        print("balance after N=2:", dict(loads))
         assert plan.load_after == {user(e).id: n for e, n in loads.items()}
         # again: nothing to do, nothing changes
         assert plan_automatic(manager, grants, 2).count == 0
@@ -342,3 +343,41 @@ def test_the_reminder_goes_once_to_reviewers_with_unscored_assignments(app, call
     with app.app_context():
         assert send_review_reminders() == 0
     assert ids and PASSWORD
+
+
+def test_a_reminder_that_cannot_be_written_fails_alone(app, call):
+    """The duty takes one reviewer at a time (jobs.isolation): a call whose definition
+    cannot be read fails that reviewer's reminder, recorded for admins; the others go."""
+    from extensions import db
+    from models import DutyFailure, Form, FormVersion, OutboxMessage
+    from services.assignment import apply_bulk
+    from services.review_deadlines import send_review_reminders, set_deadline
+
+    soon = (date.today() + timedelta(days=1)).isoformat()
+    with app.app_context():
+        admin, ada, otto = user(call["admin"]), user("ada@example.org"), user(call["outsider"])
+        assert apply_bulk(admin, [call["ids"][0]], ada.id) == 1
+        assert apply_bulk(admin, [call["other"]], otto.id) == 1
+        set_deadline(admin, form_id("grants"), soon)
+        set_deadline(admin, form_id("visits"), soon)
+        visits = db.session.get(Form, form_id("visits"))
+        version = visits.current_version
+        broken = FormVersion(
+            form_id=visits.id,
+            number=version.number + 100,
+            definition={},
+            checksum="x" * 64,
+            opens_at=version.opens_at,
+            closes_at=version.closes_at,
+        )
+        db.session.add(broken)
+        db.session.flush()
+        visits.current_version_id = broken.id
+        db.session.commit()
+        assert send_review_reminders() == 1
+        keys = db.session.scalars(select(OutboxMessage.idempotency_key)).all()
+        assert [k for k in keys if k.startswith("review_reminder:")] == [
+            f"review_reminder:{form_id('grants')}:{ada.id}"
+        ]
+        failures = db.session.execute(select(DutyFailure.duty, DutyFailure.item_id)).all()
+        assert failures == [("review_reminder", otto.id)]
