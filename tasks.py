@@ -14,7 +14,7 @@ from jobs.isolation import run_each
 from mail import delivery
 from models import OutboxMessage
 from models.outbox import WAITING
-from services import notifications, transitions
+from services import notifications, review_deadlines, transitions
 
 
 def register(celery: Celery) -> None:
@@ -53,6 +53,10 @@ def register(celery: Celery) -> None:
     @celery.task(name=Task.EXPIRE_OFFERS.value)
     def expire_offers() -> None:
         transitions.expire_offers()
+
+    @celery.task(name=Task.REVIEW_REMINDERS.value)
+    def review_reminders() -> None:
+        review_deadlines.send_review_reminders()
 
     @celery.task(name=Task.SEND_DIGESTS.value)
     def send_digests() -> None:

@@ -19,7 +19,7 @@ from jobs import embedded
 from jobs.celery_app import init_celery
 from mail import attachments, delivery
 from models import search_texts
-from services import notifications, transitions
+from services import notifications, review_deadlines, transitions
 from services.blind_review import identifying_fields
 from workflows import effects
 
@@ -72,6 +72,8 @@ def _connect_background_work(app: Flask) -> None:
         # Offers run out on the clock: Celery beat does it where there is a broker, here
         # the documents thread (its emails then wake the mail thread).
         embedded.add_duty("expire offers", transitions.expire_offers, lane="documents")
+        # Reminders before a call's review deadline; once per reviewer and call (outbox key).
+        embedded.add_duty("review reminders", review_deadlines.send_review_reminders, lane="mail")
         # Started by the first request of each serving process: after gunicorn forks, and
         # never in CLI commands or in the debug reloader's watcher.
         app.before_request(lambda: embedded.ensure_started(app))

@@ -292,6 +292,17 @@ class Inviter(Placeholder):
     description = _l("the admin who invited the person")
 
 
+@placeholder
+class ReviewDeadline(Placeholder):
+    name = "review_deadline"
+    description = _l("the call's review deadline (reminders to reviewers)")
+    needs = ("review_due_on", "language")
+
+    def render(self, context):
+        day = context.get("review_due_on")
+        return local_date(day, context["language"]) if day else ""
+
+
 def table(use: str, language: str) -> list[tuple[str, str]]:
     """(placeholder, description) rows for the docs, in `language`."""
     with force_locale(language):

@@ -38,6 +38,7 @@ def init_celery(app: Flask) -> Celery:
             "sweep": {"task": Task.SWEEP.value, "schedule": 30.0},
             "retry-mail": {"task": Task.DELIVER_DUE.value, "schedule": 30.0},
             "expire-offers": {"task": Task.EXPIRE_OFFERS.value, "schedule": 60.0},
+            "review-reminders": {"task": Task.REVIEW_REMINDERS.value, "schedule": 3600.0},
             "reviewer-digest": {
                 "task": Task.SEND_DIGESTS.value,
                 "schedule": crontab(hour=7, minute=0),

@@ -24,6 +24,7 @@ class Task(StrEnum):
     MAKE_LETTERS = "formdesk.make_letters"
     SWEEP = "formdesk.sweep"
     EXPIRE_OFFERS = "formdesk.expire_offers"
+    REVIEW_REMINDERS = "formdesk.review_reminders"
 
 
 # Task → Celery queue: slow SMTP must not delay documents.
@@ -35,6 +36,7 @@ QUEUES = {
     Task.MAKE_LETTERS: "documents",
     Task.SWEEP: "documents",
     Task.EXPIRE_OFFERS: "documents",
+    Task.REVIEW_REMINDERS: "mail",
 }
 
 

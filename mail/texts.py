@@ -22,7 +22,15 @@ from workflows.engine import Workflow
 
 # Events the service itself sends, whatever the workflow; the others are the workflows'
 # `email:<event>` effects (workflow_events), each with its own default texts.
-SYSTEM_EVENTS = ("receipt", "resume", "new_submission", "digest", "invitation", "password_reset")
+SYSTEM_EVENTS = (
+    "receipt",
+    "resume",
+    "new_submission",
+    "digest",
+    "invitation",
+    "password_reset",
+    "review_reminder",
+)
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 URL = re.compile(r"https?://[^\s<>\"]+")
 

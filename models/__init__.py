@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Models import nothing above them."""
 
+from models.assignment import ReviewDeadline, SubmissionAssignment
 from models.audit import AuditEntry
 from models.documents import Document
 from models.duties import DutyFailure
@@ -30,6 +31,8 @@ __all__ = [
     "OutboxMessage",
     "InternalComment",
     "ReviewerAssignment",
+    "ReviewDeadline",
+    "SubmissionAssignment",
     "Score",
     "SubmissionRevision",
     "SubmissionTag",

@@ -17,7 +17,9 @@ RETRYING, FAILED = "retrying", "failed"
 # The duties that record their items here (email records on the outbox row instead).
 COPIES, LETTERS, EXPIRE_OFFER = "copies", "letters", "expire_offer"
 DIGEST = "digest"  # a reviewer's daily digest (item: the reviewer's user id)
-DUTIES = (COPIES, LETTERS, EXPIRE_OFFER, DIGEST)
+# A reviewer's reminder of unscored assignments before a call's review deadline (item: user id).
+REVIEW_REMINDER = "review_reminder"
+DUTIES = (COPIES, LETTERS, EXPIRE_OFFER, DIGEST, REVIEW_REMINDER)
 
 
 class DutyFailure(db.Model):

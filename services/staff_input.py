@@ -98,6 +98,7 @@ class ListQuery:
     sort: str = ""
     order: str = ""
     page: str = ""
+    mine: str = ""  # "1": only the submissions assigned to the person (review assignment)
     problems: tuple[str, ...] = field(default=())
 
     @property
@@ -186,6 +187,7 @@ def read_list_query(args: Mapping[str, str]) -> ListQuery:
         sort=_word(args, "sort"),
         order=_word(args, "order"),
         page=_word(args, "page"),
+        mine=_word(args, "mine"),
         problems=tuple(problems),
     )
 

@@ -225,6 +225,8 @@ def _what(entry: AuditEntry, workflow: Workflow, language: str) -> str:
         "submission.comment_added": _("Internal comment added"),
         "submission.scored": _("Scores saved"),
         "submission.conflict_declared": _("Conflict of interest declared"),
+        "submission.reviewer_assigned": _("Reviewer assigned"),
+        "submission.reviewer_unassigned": _("Reviewer unassigned"),
     }
     if entry.action in labels:
         return labels[entry.action]

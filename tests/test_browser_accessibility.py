@@ -428,6 +428,20 @@ def _admin_pages(page: Page, base: str, audit: Audit, language: str, full: bool)
     audit.check(page, f"email text with errors [{language}]")
 
 
+def _reviewer_pages(page: Page, base: str, audit: Audit, language: str) -> None:
+    """A call's Reviewers page (review assignment), its error state and its preview."""
+    audit.visit(page, f"{base}/dashboard/calls/msas/reviewers", f"reviewers [{language}]")
+    page.locator("#per_submission").fill("x")
+    with page.expect_navigation():
+        page.locator("#per_submission").press("Enter")
+    audit.check(page, f"reviewers with an error [{language}]")
+    expect(page.locator("#per_submission")).to_have_attribute("aria-invalid", "true")
+    page.locator("#per_submission").fill("2")
+    with page.expect_navigation():
+        page.locator("#per_submission").press("Enter")
+    audit.check(page, f"automatic assignment preview [{language}]")
+
+
 def test_dashboard_and_admin_pages_have_no_accessibility_violations(site, visitor, audit):
     """Every staff page in English; the main ones in Polish and Swedish too."""
     page = visitor.new_page()
@@ -449,6 +463,7 @@ def test_dashboard_and_admin_pages_have_no_accessibility_violations(site, visito
         # The language chosen before signing in is kept (the session is renewed at sign-in).
         expect(page.locator("html")).to_have_attribute("lang", language)
         audit.check(page, f"overview [{language}]")
+        _reviewer_pages(page, site.url, audit, language)
         audit.visit(page, f"{site.url}/dashboard/submissions", f"submissions [{language}]")
         detail_url = page.locator("table.submissions tbody a").first.get_attribute("href")
         audit.visit(page, site.url + detail_url, f"submission detail [{language}]")
@@ -517,7 +532,12 @@ def _reflow_problems(site, browser, width: int, every_page: bool) -> list[str]:
         page.locator("table.submissions tbody a").first.click()
         page.wait_for_load_state()
         problems += _too_wide(page, width, "submission detail")
-        admin = ("/dashboard/admin/emails", "/dashboard/admin/outbox", "/account/password")
+        admin = (
+            "/dashboard/admin/emails",
+            "/dashboard/admin/outbox",
+            "/account/password",
+            "/dashboard/calls/msas/reviewers",
+        )
         for path in admin if every_page else ():
             page.goto(site.url + path)
             problems += _too_wide(page, width, path)

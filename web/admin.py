@@ -245,6 +245,7 @@ def duty_names() -> dict[str, str]:
         "letters": _("Decision letter (PDF, DOCX)"),
         "expire_offer": _("Expiry of an offered place"),
         "digest": _("Daily digest of a reviewer"),
+        "review_reminder": _("Review deadline reminder to a reviewer"),
     }
 
 

@@ -28,7 +28,7 @@ from documents.letters import LETTER_KINDS, letter_document, letter_rows, letter
 from documents.store import COPY_KINDS, current_document, render
 from extensions import db
 from forms.published import spec_for
-from services import annotations, scoring
+from services import annotations, assignment, scoring
 from services import submission_detail as detail
 from services.access import actor_kind
 from services.blind_review import hides_identity
@@ -89,6 +89,7 @@ def _render(submission, status: int = 200, errors: dict | None = None, typed: di
         known_tags=annotations.tags_in_form(submission.form_id),
         conflicts=annotations.conflicts_of(submission.id),
         scores=scoring.score_panel(submission, current_user),
+        assignment=assignment.panel(submission, current_user),
         score_values=scoring.SCORE_VALUES,
         transitions=detail.available_transitions(submission, current_user),
         letters=[] if blind else letter_rows(submission, language),
@@ -366,3 +367,21 @@ def declare_conflict(submission_id: int):
         return _render(submission, 400, {"conflict": str(refusal)}, {"reason": reason})
     flash(_("Your conflict of interest is recorded. You will not see or give scores here."))
     return _back(submission.id, "#scores")
+
+
+@bp.post("/<int:submission_id>/reviewers")
+@login_required
+def assign_reviewers(submission_id: int):
+    """Review assignment by hand: the checked reviewers become the assigned ones."""
+    submission = _submission_or_404(submission_id)
+    wanted = [
+        int(value)
+        for value in request.form.getlist("reviewer")[:100]
+        if value.isascii() and value.isdigit() and len(value) <= 18
+    ]
+    try:
+        added, removed = assignment.set_reviewers(submission.id, current_user, wanted)
+    except assignment.AssignmentRefused as refusal:
+        return _render(submission, 400, {"assign": str(refusal)}, {"reviewers": set(wanted)})
+    flash(_("Reviewers saved: %(added)d added, %(removed)d removed.", added=added, removed=removed))
+    return _back(submission.id, "#assignment")

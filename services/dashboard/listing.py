@@ -19,6 +19,7 @@ from models import (
     Answer,
     Form,
     Submission,
+    SubmissionAssignment,
     SubmissionTag,
     Tag,
     User,
@@ -104,6 +105,7 @@ class ListFilters:
     sort: str = "submitted"
     order: str = "desc"
     page: int = 1
+    mine: bool = False  # only the submissions assigned to the user
 
     def args(self, choices: ListChoices, **changes) -> dict[str, str]:
         """The query string for these filters (for links), without the defaults."""
@@ -119,6 +121,7 @@ class ListFilters:
             "sort": filters.sort if filters.sort != "submitted" else None,
             "order": filters.order if filters.order != "desc" else None,
             "page": str(filters.page) if filters.page != 1 else None,
+            "mine": "1" if filters.mine else None,
         }
         return {key: value for key, value in raw.items() if value}
 
@@ -175,6 +178,7 @@ def read_filters(query: ListQuery, choices: ListChoices) -> tuple[ListFilters, l
     if query.order in ORDERS:
         filters.order = query.order
     filters.page = page_number(query.page)
+    filters.mine = query.mine == "1"
     return filters, problems
 
 
@@ -259,6 +263,7 @@ class ListRow:
     tags: list[str] = field(default_factory=list)
     places: int | None = None  # places the submission asks for (calls counting participants)
     participants: str | None = None  # their names; None: no such list, or hidden (blind)
+    assigned: bool = False  # assigned to the user for review
 
 
 @dataclass
@@ -296,7 +301,18 @@ def _conditions(user: User, filters: ListFilters, choices: ListChoices) -> list:
         )
     if filters.q:
         conditions.append(submission_matches(filters.q, hidden_fields(user, choices.form_ids)))
+    if filters.mine:
+        conditions.append(_assigned_to(user))
     return conditions
+
+
+def _assigned_to(user: User):
+    return exists(
+        select(SubmissionAssignment.id).where(
+            SubmissionAssignment.submission_id == Submission.id,
+            SubmissionAssignment.user_id == user.id,
+        )
+    )
 
 
 def _submitted_between(filters: ListFilters, choices: ListChoices) -> list:
@@ -317,7 +333,20 @@ def _submitted_between(filters: ListFilters, choices: ListChoices) -> list:
     return ranges or [Submission.id.is_(None)]
 
 
-def _order(filters: ListFilters, choices: ListChoices) -> list:
+def _order(filters: ListFilters, choices: ListChoices, user: User) -> list:
+    # The user's assigned submissions first (review assignment), then the chosen order;
+    # only for someone with assignments, so everyone else's list keeps its index-only sort.
+    if user.is_authenticated and _has_assignments(user.id):
+        return [case((_assigned_to(user), 0), else_=1), *_chosen_order(filters, choices)]
+    return _chosen_order(filters, choices)
+
+
+def _has_assignments(user_id: int) -> bool:
+    query = select(SubmissionAssignment.id).where(SubmissionAssignment.user_id == user_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _chosen_order(filters: ListFilters, choices: ListChoices) -> list:
     if filters.sort == "reference":
         key = Submission.reference
     elif filters.sort == "state":
@@ -348,12 +377,14 @@ def list_submissions(
     page_ids = (
         select(Submission.id)
         .where(*conditions)
-        .order_by(*_order(filters, choices))
+        .order_by(*_order(filters, choices, user))
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     )
     submissions = db.session.scalars(
-        select(Submission).where(Submission.id.in_(page_ids)).order_by(*_order(filters, choices))
+        select(Submission)
+        .where(Submission.id.in_(page_ids))
+        .order_by(*_order(filters, choices, user))
     ).all()
     return SubmissionPage(_rows(user, submissions, choices, language), total, page, pages)
 
@@ -364,7 +395,7 @@ def matching_ids(user: User, filters: ListFilters, choices: ListChoices) -> list
     conditions = _conditions(user, filters, choices)
     return list(
         db.session.scalars(
-            select(Submission.id).where(*conditions).order_by(*_order(filters, choices))
+            select(Submission.id).where(*conditions).order_by(*_order(filters, choices, user))
         )
     )
 
@@ -390,6 +421,14 @@ def _rows(
         ):
             answers[sid][name] = value
     tags = tag_names_of(ids)
+    mine = set(
+        db.session.scalars(
+            select(SubmissionAssignment.submission_id).where(
+                SubmissionAssignment.submission_id.in_(ids),
+                SubmissionAssignment.user_id == user.id,
+            )
+        )
+    )
     with_rubric = [s.id for s in submissions if specs[s.id].raw.get("rubric")]
     scores = weighted_average(with_rubric, for_user=user) if with_rubric else {}
     rows = []
@@ -425,6 +464,7 @@ def _rows(
                 participants=_participant_names(
                     user, spec, answers[submission.id].get(spec.raw.get("seats_field")), language
                 ),
+                assigned=submission.id in mine,
             )
         )
     return rows
