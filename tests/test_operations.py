@@ -35,7 +35,14 @@ def test_healthz_checks_database_broker_and_storage(client):
         "status": "ok",
         "checks": {"database": "ok", "broker": "embedded", "storage": "ok"},
         # Items background duties gave up on (tests/test_duties.py fills them).
-        "failed": {"copies": 0, "letters": 0, "expire_offer": 0, "digest": 0, "email": 0},
+        "failed": {
+            "copies": 0,
+            "letters": 0,
+            "expire_offer": 0,
+            "digest": 0,
+            "review_reminder": 0,
+            "email": 0,
+        },
     }
 
 
