@@ -13,6 +13,8 @@ from forms.fields import format_size
 from forms.spec import FormSpec
 from models import installation
 from moments import local_date, local_time_in, zone_name
+from workflows.engine import get_workflow
+from workflows.lookup import workflow_of
 from workflows.outcome import outcome_of
 
 
@@ -102,7 +104,7 @@ def submission_copy(submission, spec: FormSpec) -> DocumentContent:
             language=language,
             title=clean(spec.text("title", language)),
             organisation=clean(spec.organisation_name(language)),
-            heading=_("Application %(reference)s", reference=submission.reference),
+            heading=_copy_heading(workflow_of(submission).submissions_are, submission.reference),
             facts=facts,
             intro=outcome.next_steps,
             sections=sections,
@@ -164,6 +166,32 @@ def _blank_question(item, language: str) -> list[QuestionAnswer]:
     return [QuestionAnswer(question, [], hint=hint, write_lines=[""] * lines_to_write(item))]
 
 
+def _copy_heading(kind: str, reference: str) -> str:
+    """Whole sentences per kind of submission (workflows.engine.SUBMISSION_KINDS), so that
+    every language can inflect them."""
+    if kind == "registration":
+        return _("Registration %(reference)s", reference=reference)
+    if kind == "request":
+        return _("Request %(reference)s", reference=reference)
+    return _("Application %(reference)s", reference=reference)
+
+
+def _blank_heading(kind: str) -> str:
+    if kind == "registration":
+        return _("Registration form")
+    if kind == "request":
+        return _("Request form")
+    return _("Application form")
+
+
+def _decision_heading(kind: str, reference: str) -> str:
+    if kind == "registration":
+        return _("Decision on registration %(reference)s", reference=reference)
+    if kind == "request":
+        return _("Decision on request %(reference)s", reference=reference)
+    return _("Decision on application %(reference)s", reference=reference)
+
+
 def blank_form(spec: FormSpec, language: str) -> DocumentContent:
     """The questions with room to answer by hand, where and how to send the form, and lines
     to date and sign it: for people who must fill it in on paper."""
@@ -192,7 +220,7 @@ def blank_form(spec: FormSpec, language: str) -> DocumentContent:
             language=language,
             title=clean(spec.text("title", language)),
             organisation=clean(spec.organisation_name(language)),
-            heading=_("Application form"),
+            heading=_blank_heading(get_workflow(spec.workflow).submissions_are),
             facts=facts,
             intro=[p.strip() for p in description.split("\n\n") if p.strip()],
             sections=sections,
@@ -243,7 +271,9 @@ def decision_letter(
             language=language,
             title=clean(spec.text("title", language)),
             organisation=clean(spec.organisation_name(language)),
-            heading=_("Decision on application %(reference)s", reference=submission.reference),
+            heading=_decision_heading(
+                workflow_of(submission).submissions_are, submission.reference
+            ),
             facts=facts,
             intro=[clean(p) for p in paragraphs],
             labels=_labels(),

@@ -957,3 +957,40 @@ def test_libreoffice_opens_every_docx_kind(app, create_form, tmp_path):
         for wanted in texts:
             assert flat(wanted) in text, (name, wanted)
         assert "Strona 1" in text  # the page number field, computed by LibreOffice
+
+
+def test_copies_and_letters_are_headed_by_what_the_workflow_calls_its_submissions():
+    """A registrant's copy said "Application": the heading follows the workflow's
+    `submissions_are`, a whole sentence in each language."""
+    from flask_babel import force_locale
+
+    from app import create_app
+    from documents.content import _blank_heading, _copy_heading, _decision_heading
+    from workflows.engine import get_workflow
+
+    with create_app({"TESTING": True}).test_request_context():
+        kinds = {
+            name: get_workflow(name).submissions_are
+            for name in ("application-review", "event-registration", "request-handling")
+        }
+        assert kinds == {
+            "application-review": "application",
+            "event-registration": "registration",
+            "request-handling": "request",
+        }
+        with force_locale("pl"):
+            assert _copy_heading("registration", "STR-1") == "Rejestracja STR-1"
+            assert _decision_heading("request", "TOL-2") == "Decyzja w sprawie prośby TOL-2"
+        with force_locale("de"):
+            assert _blank_heading("registration") == "Anmeldeformular"
+            assert _copy_heading("application", "MSAS-3") == "Antrag MSAS-3"
+
+
+def test_a_workflow_calling_its_submissions_something_unknown_is_refused():
+    from workflows.engine import WorkflowError, parse
+
+    with pytest.raises(WorkflowError, match="submissions_are: must be one of"):
+        parse(
+            {"name": "w", "submissions_are": "petition", "initial": "a", "states": {"a": {}}},
+            "w.yaml",
+        )

@@ -59,6 +59,12 @@ class WorkflowError(ValueError):
     pass
 
 
+# What the workflow's submissions are called in documents ("Registration STR-2030-0004"):
+# `submissions_are` in its file. Each kind's headings are whole sentences in the catalogs
+# (documents/content.py), so every language can inflect them.
+SUBMISSION_KINDS = ("application", "registration", "request")
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -116,6 +122,7 @@ class Workflow:
     capacity: Capacity | None = None
     extra: dict = field(default_factory=dict)
     source: dict | None = None  # the definition as written: a form version keeps it
+    submissions_are: str = "application"  # one of SUBMISSION_KINDS
 
     def state_label(self, state: str, language: str) -> str:
         return localise(self.states.get(state, {}).get("label"), language, "en") or state
@@ -257,6 +264,9 @@ def parse(raw: dict, source: str) -> Workflow:
         if key in raw:
             problem(key, f"is declared by the states now: {instead} (docs/workflows.md)")
     capacity = _capacity(states, problem)
+    submissions_are = raw.get("submissions_are", "application")
+    if submissions_are not in SUBMISSION_KINDS:
+        problem("submissions_are", f"must be one of {list(SUBMISSION_KINDS)}")
     by_name = {t.name: t for t in transitions}
     for state, declared in states.items():
         for message in _declared_transition_problems(state, declared, by_name):
@@ -270,6 +280,7 @@ def parse(raw: dict, source: str) -> Workflow:
         transitions=tuple(transitions),
         capacity=capacity,
         source=raw,
+        submissions_are=submissions_are,
     )
 
 
