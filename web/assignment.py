@@ -16,7 +16,7 @@ from services import assignment
 from services.dashboard.listing import ListChoices, ListFilters, shown_forms
 from services.review_deadlines import deadline_of, set_deadline
 from services.staff_input import InputRefused, clean_text
-from web.dashboard import _back, _ids
+from web.dashboard import list_address, selected_ids
 
 bp = Blueprint("assignment", __name__, url_prefix="/dashboard")
 
@@ -52,8 +52,8 @@ def _reviewer_id() -> int | None:
 @login_required
 def bulk_preview():
     """What assigning the chosen reviewer to the selected submissions will do."""
-    ids, reviewer_id = _ids(request.form.getlist("submission")), _reviewer_id()
-    back = _back(request.form.get("back"))
+    ids, reviewer_id = selected_ids(request.form.getlist("submission")), _reviewer_id()
+    back = list_address(request.form.get("back"))
     errors = []
     reviewer = assignment.reviewer_named(reviewer_id)
     if reviewer is None:
@@ -78,7 +78,7 @@ def bulk_preview():
 @bp.post("/assign/apply")
 @login_required
 def bulk_apply():
-    ids, reviewer_id = _ids(request.form.getlist("submission")), _reviewer_id()
+    ids, reviewer_id = selected_ids(request.form.getlist("submission")), _reviewer_id()
     if assignment.reviewer_named(reviewer_id) is None:
         abort(400)  # the confirmation page always names one
     reviewer = assignment.reviewer_named(reviewer_id)
@@ -88,7 +88,7 @@ def bulk_apply():
         reviewer=reviewer,
         done=done,
         errors=[],
-        back=_back(request.form.get("back")),
+        back=list_address(request.form.get("back")),
     )
 
 

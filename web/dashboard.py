@@ -156,7 +156,7 @@ def submissions():
         sort_link=sort_link,
         page_numbers=page_numbers(page.page, page.pages),
         actions=bulk_choices(current_user, choices, language, filters),
-        back=_back(request.full_path.rstrip("?")),
+        back=list_address(request.full_path.rstrip("?")),
         columns=list_columns(filters, choices),
     ), 400 if query.problems else 200
 
@@ -164,7 +164,7 @@ def submissions():
 # --- Bulk transitions -------------------------------------------------------------------------
 
 
-def _ids(values: list[str]) -> list[int]:
+def selected_ids(values: list[str]) -> list[int]:
     """Positive ids among the values; anything else is left out."""
     return [
         int(value)
@@ -173,7 +173,7 @@ def _ids(values: list[str]) -> list[int]:
     ]
 
 
-def _back(value: str | None) -> str:
+def list_address(value: str | None) -> str:
     """Only back to the list (with its filters): never elsewhere, nothing unchecked."""
     try:
         value = clean_text(value, "back", MAX_BACK_LENGTH)
@@ -196,7 +196,7 @@ class BulkRequest:
 def _bulk_request() -> BulkRequest:
     language = _language()
     choices = list_choices(current_user, language)
-    back = _back(request.form.get("back"))
+    back = list_address(request.form.get("back"))
     # The actions the list offered, with its labels: those of the filters it was showing.
     listed, _problems = read_filters(
         read_list_query(MultiDict(parse_qsl(urlsplit(back).query))), choices
@@ -211,7 +211,7 @@ def _bulk_request() -> BulkRequest:
         ).strip()
     except InputRefused as refusal:
         problem = str(refusal)
-    ids = _ids(request.form.getlist("submission"))
+    ids = selected_ids(request.form.getlist("submission"))
     return BulkRequest(action, comment, problem, ids, back)
 
 
