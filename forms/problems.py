@@ -112,7 +112,7 @@ MESSAGES: dict[str, Any] = {
     "setting.territories": _l("must be a non-empty list of ISO country codes, like [PL, SE]"),
     "setting.unknown_countries": _l("unknown country code(s) %(codes)s"),
     "setting.territory": _l("must be an ISO country code, like PL"),
-    "choices.invalid": _l("'choices' must be a non-empty list of {value, label}"),
+    "choices.invalid": _l("must be a non-empty list of {value, label}"),
     "choices.item_invalid": _l("needs 'value' and 'label'"),
     "choices.truth_value": _l(
         "YAML reads a bare yes, no, true or false as a truth value; write the value in "
