@@ -138,7 +138,8 @@ def test_the_documented_example_unknown_type(tmp_path):
                     ],
                 }
             ],
-            "pages[0].fields[0] (outer).fields[0] (inner).type: a group cannot contain a group field",
+            "pages[0].fields[0] (outer).fields[0] (inner).type: "
+            "a group cannot contain a group field",
             id="group-in-group",
         ),
         pytest.param(
