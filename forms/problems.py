@@ -180,9 +180,11 @@ def render_path(path: Path, names: tuple[tuple[int, str], ...] = ()) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    path: Path
-    code: str
-    params: dict = field(default_factory=dict)
+    path: Path = ()
+    code: str = "invalid"
+    # Plain values (strings, numbers, lists); not part of a problem's identity (a problem
+    # is where and what), which keeps problems hashable.
+    params: dict = field(default_factory=dict, compare=False, hash=False)
     # The names of the questions on the path, for the CLI's "pages[0].fields[3] (email)";
     # not part of the problem's identity.
     names: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
@@ -202,15 +204,15 @@ class Problem:
 
     def english(self) -> str:
         template = MESSAGES.get(self.code)
-        if template is None:
-            return self.code
+        if template is None:  # a code of no catalogue: its own words, if it brought any
+            return str(self.params.get("message", self.code))
         return template._args[0] % self._values()
 
     def message(self) -> str:
         """The message in the current Flask-Babel locale; English outside an app."""
         template = MESSAGES.get(self.code)
         if template is None:
-            return self.code
+            return self.english()
         if not has_app_context():
             return self.english()
         return gettext(template._args[0], **self._values())

@@ -117,28 +117,41 @@ def checksum(definition: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def check(document: object) -> list[Problem]:
-    """Every problem of an input document (empty: it is valid); never raises."""
-    return _checked(document)[1]
+def check(document: object, *, published: bool = False) -> list[Problem]:
+    """Every problem of an input document (empty: it is valid); never raises. With
+    `published`, for a version published earlier: rules that only guide authors
+    (AUTHORING_ONLY, some added after old versions were published) are left out."""
+    return _checked(document, published)[1]
 
 
-def validate(document: object, source: str) -> dict:
+def validate(document: object, source: str, *, published: bool = False) -> dict:
     """Return the normalised definition or raise DefinitionError listing every problem.
-    The normalised definition is itself a valid document that validates to itself."""
-    definition, problems = _checked(document)
+    The normalised definition is itself a valid document that validates to itself.
+    `published`: see `check` (a spec built for an old version must not be refused for
+    a rule of style made since)."""
+    definition, problems = _checked(document, published)
     if problems:
         raise DefinitionError(source, problems)
     return definition
 
 
-def _checked(document: object) -> tuple[dict, list[Problem]]:
+# Problems that guide authors but change nothing in what the definition means: checked when
+# a call is loaded or published, not when an already published version is read again (its
+# label may say "(optional)": the rule came after it).
+AUTHORING_ONLY = frozenset({"text.says_optional"})
+
+
+def _checked(document: object, published: bool = False) -> tuple[dict, list[Problem]]:
     checker = _Checker()
     try:
         definition = checker.definition(document)
     except Exception as exc:  # a document the checker did not foresee: say so, never crash
         checker.problem((), "document.not_checked", error=f"{type(exc).__name__}: {exc}")
         definition = {}
-    return definition, checker.problems
+    problems = checker.problems
+    if published:
+        problems = [p for p in problems if p.code not in AUTHORING_ONLY]
+    return definition, problems
 
 
 Names = tuple[tuple[int, str], ...]

@@ -476,3 +476,15 @@ def test_a_problem_reads_in_the_pages_language(app, language, words):
     # …and the CLI line stays English, whatever the locale.
     with app.test_request_context(), force_locale(language):
         assert str(problem) == "title: is required"
+
+
+def test_a_version_published_before_a_rule_of_style_still_reads():
+    """Versions published before labels were refused for saying "(optional)" hold such
+    labels: read again as published, only rules that change the meaning apply."""
+    old = validate(read_document(DEMO_FORMS / "msas.yaml"), "msas")
+    old["pages"][0]["fields"][0]["label"] = {"en": "Branch (optional)", "pl": "Filia"}
+    assert [p.code for p in check(old)] == ["text.says_optional"]
+    assert check(old, published=True) == []
+    assert validate(old, "stored", published=True) == old
+    old["pages"][0]["fields"][0]["name"] = "errors"  # a real problem is still one
+    assert [p.code for p in check(old, published=True)] == ["name.reserved"]
