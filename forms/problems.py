@@ -150,6 +150,19 @@ MESSAGES: dict[str, Any] = {
 }
 
 
+def _msgid(template: Any) -> str:
+    """The English template of a lazy translation (outside an app, str() gives it too)."""
+    args = getattr(template, "_args", None)
+    return args[0] if args else str(template)
+
+
+class _Shown(dict):
+    """Parameters for a template: one a caller left out shows as "?", never an error."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 def shown(value: Any) -> str:
     """A parameter as a message writes it: a list joined with commas, a truth value as
     YAML writes it (true, false), anything else as it is."""
@@ -200,13 +213,13 @@ class Problem:
         return render_path(self.path, self.names)
 
     def _values(self) -> dict:
-        return {key: shown(value) for key, value in self.params.items()}
+        return _Shown({key: shown(value) for key, value in self.params.items()})
 
     def english(self) -> str:
         template = MESSAGES.get(self.code)
         if template is None:  # a code of no catalogue: its own words, if it brought any
             return str(self.params.get("message", self.code))
-        return template._args[0] % self._values()
+        return _msgid(template) % self._values()
 
     def message(self) -> str:
         """The message in the current Flask-Babel locale; English outside an app."""
@@ -215,19 +228,8 @@ class Problem:
             return self.english()
         if not has_app_context():
             return self.english()
-        return gettext(template._args[0], **self._values())
-
-    def under(self, prefix: Path, names: tuple[tuple[int, str], ...] = ()) -> Problem:
-        """The same problem with its path under `prefix` (and the names moved along)."""
-        shift = len(prefix)
-        moved = tuple(names) + tuple((index + shift, name) for index, name in self.names)
-        return Problem(tuple(prefix) + tuple(self.path), self.code, self.params, moved)
+        return gettext(_msgid(template)) % self._values()
 
     def __str__(self) -> str:
         place = self.place
         return f"{place}: {self.english()}" if place else self.english()
-
-
-def problem_lines(problems: list) -> list[str]:
-    """English lines, one per problem (plain strings, from older callers, as they are)."""
-    return [str(problem) for problem in problems]
