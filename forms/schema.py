@@ -205,7 +205,7 @@ class _Checker:
             self.problem(("languages",), "languages.invalid", known=list(LANGUAGES))
             languages = []
         for language in languages:
-            if language not in LANGUAGES:
+            if not isinstance(language, str) or language not in LANGUAGES:
                 self.problem(("languages",), "languages.unknown", language=str(language))
         d["languages"] = [str(lang) for lang in languages]
         d["default_language"] = raw.get("default_language")

@@ -488,3 +488,60 @@ def test_a_version_published_before_a_rule_of_style_still_reads():
     assert validate(old, "stored", published=True) == old
     old["pages"][0]["fields"][0]["name"] = "errors"  # a real problem is still one
     assert [p.code for p in check(old, published=True)] == ["name.reserved"]
+
+
+JUNK = [
+    None,
+    0,
+    -1,
+    1.5,
+    True,
+    "",
+    "x",
+    "yes",
+    "en",
+    "errors",
+    [],
+    [None],
+    {},
+    {"a": 1},
+    [1, "a"],
+    {"en": 3},
+    "2027-13-45",
+    ["en", {"x": 1}],
+    {"any": 3},
+]
+
+
+def _places(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _places(item, (*path, index))
+
+
+def test_any_damage_to_a_document_is_a_problem_never_a_crash_and_any_valid_one_is_idempotent():
+    """Documents a builder could send: a demo call (as read and as normalised) with one to
+    three values replaced by junk. The checker must name a problem, not fail, and what it
+    accepts must validate to itself."""
+    import random
+
+    documents = [read_document(path) for path in DEMO_FILES]
+    documents += [validate(document, "n") for document in list(documents)]
+    chance = random.Random(16)  # noqa: S311  (repeatable damage, not a secret)
+    for _ in range(600):
+        document = copy.deepcopy(chance.choice(documents))
+        for _ in range(chance.randint(1, 3)):
+            *parents, last = chance.choice([p for p in _places(document) if p])
+            node = document
+            for part in parents:
+                node = node[part]
+            node[last] = copy.deepcopy(chance.choice(JUNK))
+        problems = check(document)
+        assert "document.not_checked" not in {p.code for p in problems}, [str(p) for p in problems]
+        if not problems:
+            normalised = validate(document, "fuzzed")
+            assert validate(normalised, "again") == normalised
