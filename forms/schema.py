@@ -469,9 +469,7 @@ class _Checker:
         for setting in kind.settings:  # kept beside the texts, as before settings were declared
             if setting.on_field and setting.kind != "text" and setting.key in raw:
                 field[setting.key] = raw[setting.key]
-        field["options"] = kind.check(
-            settings, lambda suffix, code, **params: problem(suffix, code, **params), at
-        )
+        field["options"] = kind.check(settings, problem, at)
         if "show_if" in raw:
             field["show_if"] = self.condition(raw["show_if"], (*path, "show_if"), names, scope)
         if "fields" in kind.keys:
@@ -499,10 +497,16 @@ class _Checker:
             if not isinstance(options, dict):
                 problem(("options",), "field.options_invalid")
                 options = {}
+            # Texts, child fields and settings kept on the question are never in `options`.
+            kept = {
+                setting.key
+                for setting in kind.settings
+                if not setting.on_field and setting.kind not in ("text", "fields")
+            }
             for key, value in options.items():
                 if kind.fixed_options.get(key, ABSENT) == value:
                     continue  # what every question of the type has
-                if key not in kind.keys or key in ("fields",):
+                if key not in kept:
                     problem(("options", key), "field.unknown_key", key=key, type=kind.name)
                     continue
                 if key not in values:
