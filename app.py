@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
+    from web.builder import calls
 
     for module in (
         health,
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         account,
         oidc,
         installation,
+        calls,
     ):
         app.register_blueprint(module.bp)
     oidc.init_app(app)  # single sign-on, when configured
