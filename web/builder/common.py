@@ -53,9 +53,14 @@ def save_or_conflict(form: Form, document: dict, summary: str) -> str | None:
     return None
 
 
-def conflict_message(draft: FormDraft) -> str:
+def editor_name(draft: FormDraft) -> str:
+    """Who saved the draft last: a staff member's name or email, or the command line."""
     editor = db.session.get(User, draft.updated_by_id) if draft.updated_by_id else None
-    who = (editor.name or editor.email) if editor else _("the command line")
+    return (editor.name or editor.email) if editor else _("the command line")
+
+
+def conflict_message(draft: FormDraft) -> str:
+    who = editor_name(draft)
     return _(
         "%(who)s saved this call at %(when)s, after you opened this page. Your change was "
         "not saved, so that theirs is not lost: what you entered is below. Open the page "
