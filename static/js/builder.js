@@ -2,7 +2,7 @@
 // static/ so the Content-Security-Policy stays as it is (no inline scripts).
 "use strict";
 
-// Someone else editing the same call: every 20 seconds ask the draft's revision; when it
+// Someone else editing the same call: every 20 seconds (data-every) ask the draft's revision; when it
 // moved on since this page was made, say so before the person saves (the server refuses a
 // save from an old revision anyway, keeping what was typed).
 (function () {
@@ -19,5 +19,5 @@
         window.clearInterval(timer);
       })
       .catch(function () { /* offline for a moment: ask again next time */ });
-  }, 20000);
+  }, 1000 * (Number(watch.getAttribute("data-every")) || 20));
 })();
