@@ -113,7 +113,7 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
-    from web.builder import calls
+    from web.builder import calls, questions
 
     for module in (
         health,
@@ -132,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         oidc,
         installation,
         calls,
+        questions,
     ):
         app.register_blueprint(module.bp)
     oidc.init_app(app)  # single sign-on, when configured
