@@ -8,7 +8,8 @@
 
 Parts: submit (throughput against a reference app), rush (deadline rush), smtp (slow SMTP
 server), dashboard (100 000 submissions: pages and exports), documents (PDF and DOCX against
-the bare libraries), builder_preview (the builder's preview of a 40-question draft). Each part runs in its own process, so one that fails is reported and
+the bare libraries), builder_preview (the builder's preview of a 40-question draft). Each
+part runs in its own process, so one that fails is reported and
 the others still run. Raw figures go to bench/results/ as JSON (ignored by git); the report
 ends with bench/NOTES.md (what was found and fixed, with before/after figures)."""
 
