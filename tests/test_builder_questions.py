@@ -428,3 +428,51 @@ def test_nonsense_addresses_are_404_not_500(app, call, admin):
         "questions/q/0-0/condition",
     ):
         assert admin.get(f"/dashboard/build/{SLUG}/{url}").status_code == 404, url
+
+
+# --- in a real browser ------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_browser_adds_a_question_and_previews_it(live_server, browser):
+    """An admin adds a question to a demo call with ordinary links, radios and buttons (no
+    step needs the script), and the draft's preview shows it in each language."""
+    from playwright.sync_api import expect
+
+    from tests.test_browser_staff import flask
+
+    flask(
+        live_server, "users", "create", ADMIN, "--role", "admin", stdin=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    context = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    base_url = live_server.url
+    page.goto(f"{base_url}/login?lang=en")
+    page.locator("#email").fill(ADMIN)
+    page.locator("#password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+    page.goto(f"{base_url}/dashboard/build/study-visit-stralsund/questions")
+    page.get_by_role("link", name="Add a question to page 1").click()
+    page.get_by_label("several of a list of options").check()
+    page.get_by_role("button", name="Continue").click()
+    for field in page.locator("input[name^='label.']").all():
+        language = field.get_attribute("name").split(".")[1]
+        field.fill(f"Favourite harbour ({language})")
+    for field in page.locator("input[name^='choice-0-label.']").all():
+        field.fill("Stralsund")
+    page.get_by_role("button", name="Add another choice").click()
+    for field in page.locator("input[name^='choice-1-label.']").all():
+        field.fill("Rostock")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("favourite_harbour_en")
+
+    page.get_by_role("link", name="Preview page 1 as applicants see it").click()
+    expect(page.locator(".builder-preview-page")).to_contain_text("Favourite harbour (en)")
+    expect(page.locator(".builder-preview-page")).to_contain_text("Rostock")
+    page.get_by_label("Language of the preview").get_by_role("link", name="Deutsch").click()
+    expect(page.locator(".builder-preview-page")).to_contain_text("Favourite harbour (de)")
+    context.close()
