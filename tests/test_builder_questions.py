@@ -444,9 +444,20 @@ def test_browser_adds_a_question_and_previews_it(live_server, browser):
     flask(
         live_server, "users", "create", ADMIN, "--role", "admin", stdin=f"{PASSWORD}\n{PASSWORD}\n"
     )
-    context = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
+    from tests.test_browser_accessibility import AXE_JS, Audit
+
+    # axe is injected whatever the page's Content-Security-Policy says (bypass_csp).
+    context = browser.new_context(
+        locale="en-GB", viewport={"width": 1100, "height": 900}, bypass_csp=True
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
+    audit = Audit(AXE_JS.read_text(encoding="utf-8")) if AXE_JS.is_file() else None
+
+    def check(what: str) -> None:
+        if audit:
+            audit.check(page, what)
+
     base_url = live_server.url
     page.goto(f"{base_url}/login?lang=en")
     page.locator("#email").fill(ADMIN)
@@ -455,9 +466,12 @@ def test_browser_adds_a_question_and_previews_it(live_server, browser):
         page.locator("main form button[type=submit]").click()
 
     page.goto(f"{base_url}/dashboard/build/study-visit-stralsund/questions")
+    check("questions")
     page.get_by_role("link", name="Add a question to page 1").click()
+    check("choose a type")
     page.get_by_label("several of a list of options").check()
     page.get_by_role("button", name="Continue").click()
+    check("new question")
     for field in page.locator("input[name^='label.']").all():
         language = field.get_attribute("name").split(".")[1]
         field.fill(f"Favourite harbour ({language})")
@@ -469,10 +483,22 @@ def test_browser_adds_a_question_and_previews_it(live_server, browser):
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Saved.")).to_be_visible()
     expect(page.locator("main")).to_contain_text("favourite_harbour_en")
+    expect(page.locator(".builder-preview .builder-preview-page")).to_contain_text("Rostock")
+    check("question, with its live preview")
+    question_url = page.url
+    page.get_by_role("link", name="Change when it is shown").click()
+    check("condition")
+    page.goto(question_url)
+    page.get_by_role("link", name="Delete this question").click()
+    check("delete a question")
+    page.goto(question_url)
 
     page.get_by_role("link", name="Preview page 1 as applicants see it").click()
     expect(page.locator(".builder-preview-page")).to_contain_text("Favourite harbour (en)")
     expect(page.locator(".builder-preview-page")).to_contain_text("Rostock")
     page.get_by_label("Language of the preview").get_by_role("link", name="Deutsch").click()
     expect(page.locator(".builder-preview-page")).to_contain_text("Favourite harbour (de)")
+    check("preview")
     context.close()
+    if audit:
+        audit.assert_clean()
