@@ -502,3 +502,48 @@ def test_browser_adds_a_question_and_previews_it(live_server, browser):
     context.close()
     if audit:
         audit.assert_clean()
+
+
+def test_deleting_a_page_is_refused_while_a_later_page_refers_to_it(app, call, admin):
+    add(admin, "0", "yesno", label("Visa"))
+    post(admin, f"/dashboard/build/{SLUG}/questions/pages/new", {"title.en": "Two"})
+    add(admin, "1", "text", label("Embassy"))
+    url = f"/dashboard/build/{SLUG}/questions/q/1-0/condition"
+    admin.get(url)
+    admin.post(url, {"revision": revision(admin), "values.visa": "true", "action": "save"})
+    response = post(admin, f"/dashboard/build/{SLUG}/questions/pages/0/delete", {})
+    assert response.status_code == 200 and "Embassy" in unescape(admin.last_html)
+    assert len(document(app)["pages"]) == 2
+    response = post(admin, f"/dashboard/build/{SLUG}/questions/pages/1/delete", {})
+    assert response.status_code == 302
+    assert len(document(app)["pages"]) == 1
+
+
+def test_a_published_call_whose_document_is_normalised_is_edited_in_place(app, admin, create_form):
+    """Versions published before drafts kept the normalised definition (settings in
+    `options`); the builder reads them there and writes them back on the question."""
+    from forms.schema import check
+    from tests.definitions import all_types
+
+    create_form(all_types(slug=SLUG))
+    before = document(app)
+    where = next(i for i, f in enumerate(before["pages"][0]["fields"]) if f.get("name") == "story")
+    assert "max_length" in before["pages"][0]["fields"][where]["options"]
+    url = f"/dashboard/build/{SLUG}/questions/q/0-{where}"
+    page = admin.get(url).get_data(as_text=True)
+    assert 'name="max_length" value="50"' in page.replace('id="max_length" ', "")
+    assert 'name="name"' not in page  # published: the key stays
+    form = {
+        "label.en": "Story",
+        "label.pl": "Historia",
+        "label.sv": "Berättelse",
+        "max_length": "60",
+        "min_length": "5",
+        "action": "save",
+    }
+    response = post(admin, url, form)
+    assert response.status_code == 302
+    story = document(app)["pages"][0]["fields"][where]
+    assert story["max_length"] == 60 and "max_length" not in story.get("options", {})
+    with app.app_context():
+        assert check(document(app)) == []

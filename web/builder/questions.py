@@ -163,15 +163,16 @@ def key_from(label: str, taken: set[str], fallback: str) -> str:
     return candidate
 
 
-def references_to(document: dict, names: set[str]) -> list[str]:
-    """What refers to any of `names`: conditions of other questions and the call's
+def references_to(document: dict, names: set[str], gone: tuple[int, ...]) -> list[str]:
+    """What refers to any of `names` (the questions at `gone`, a page or a question, which
+    is deleted with what is inside it): conditions of other questions and the call's
     settings naming a question (the applicant's email, the seats, the applicant's name)."""
     found = []
     for key in REFERRING_KEYS:
         if document.get(key) in names:
             found.append(_("the call's setting “%(setting)s”", setting=key))
-    for _where, question in every_question(document):
-        if question.get("name") in names:
+    for where, question in every_question(document):
+        if where[: len(gone)] == gone:
             continue
         if names & condition_names(question.get("show_if")):
             found.append(_("the condition of “%(question)s”", question=question_title(question)))
@@ -553,10 +554,7 @@ def delete_page(slug: str, page: int):
     if not 0 <= page < len(pages):
         abort(404)
     names = {str(q["name"]) for w, q in every_question(document) if w[0] == page and q.get("name")}
-    referred = [r for r in references_to(document, names)] if names else []
-    # Conditions inside the page itself go with it.
-    inside = {question_title(q) for w, q in every_question(document) if w[0] == page}
-    referred = [r for r in referred if not any(f"“{t}”" in r for t in inside)]
+    referred = references_to(document, names, (page,)) if names else []
     conflict = None
     if request.method == "POST" and not referred:
         del pages[page]
@@ -842,7 +840,7 @@ def delete_question(slug: str, where: str):
     for child in question.get("fields") or [] if question.get("type") == "group" else []:
         if isinstance(child, dict) and child.get("name"):
             names.add(str(child["name"]))
-    referred = references_to(document, names) if names else []
+    referred = references_to(document, names, place) if names else []
     conflict = None
     if request.method == "POST" and not referred:
         del container_of(document, place[:-1])[place[-1]]
