@@ -547,3 +547,62 @@ def test_a_published_call_whose_document_is_normalised_is_edited_in_place(app, a
     assert story["max_length"] == 60 and "max_length" not in story.get("options", {})
     with app.app_context():
         assert check(document(app)) == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d.update(pages="nonsense"),
+        lambda d: d.update(
+            pages=[5, {"fields": "x"}, {"title": ["x"], "fields": [7, {"type": 3}]}]
+        ),
+        lambda d: d.update(pages=[{"fields": [{"type": "group", "name": "g", "fields": 5}]}]),
+        lambda d: d.update(pages=[{"fields": [{"type": ["x"], "label": {"en": 5}}]}]),
+        lambda d: d.update(
+            languages="en",
+            pages=[{"fields": [{"type": "choice", "name": "c", "choices": "x", "show_if": 3}]}],
+        ),
+    ],
+)
+def test_a_damaged_draft_never_gives_a_500(app, call, admin, damage):
+    from extensions import db
+    from models import Form
+    from services import call_drafts
+
+    with app.app_context():
+        form = db.session.scalar(select(Form).where(Form.slug == SLUG))
+        changed = dict(form.draft.document)
+        damage(changed)
+        call_drafts.save_draft(form, changed, revision=form.draft.revision, user=None, summary="t")
+    urls = [
+        "questions",
+        "questions/pages/0",
+        "questions/pages/new",
+        "questions/add/0",
+        "questions/add/0/text",
+        "questions/q/0-0",
+        "questions/q/0-1",
+        "questions/q/2-1",
+        "questions/q/0-0/condition",
+        "questions/q/0-0/delete",
+        "questions/pages/0/delete",
+        "preview/1",
+        "preview/2",
+        "questions/add/0-0",
+    ]
+    for url in urls:
+        response = admin.get(f"/dashboard/build/{SLUG}/{url}")
+        assert response.status_code in (200, 302, 404), (url, response.status_code)
+    for url, data in [
+        ("questions/q/0-0", {"label.en": "x", "choice_count": "99999999999", "action": "save"}),
+        ("questions/q/0-0/move", {"position": "999"}),
+        ("questions/q/0-0/move", {"to_page": "9"}),
+        ("questions/q/0-0/move", {"direction": "sideways"}),
+        ("questions/add/0/choice", {"label.en": "x", "choice_count": "-3"}),
+        ("questions/pages/0/move", {"direction": "up"}),
+    ]:
+        admin.get(f"/dashboard/build/{SLUG}/questions")
+        response = admin.post(
+            f"/dashboard/build/{SLUG}/{url}", {"revision": revision(admin), **data}
+        )
+        assert response.status_code in (200, 302, 400, 404), (url, response.status_code)

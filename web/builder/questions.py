@@ -140,8 +140,9 @@ def every_question(document: dict):
             if not isinstance(field, dict):
                 continue
             yield (p, i), field
-            for c, child in enumerate(field.get("fields") or []):
-                if isinstance(child, dict) and field.get("type") == "group":
+            children = field.get("fields") if field.get("type") == "group" else None
+            for c, child in enumerate(children if isinstance(children, list) else []):
+                if isinstance(child, dict):
                     yield (p, i, c), child
 
 
@@ -221,8 +222,8 @@ def settings_value(question: dict, key: str):
     return options.get(key) if isinstance(options, dict) else None
 
 
-def type_name(name: str) -> str:
-    kind = REGISTRY.get(name)
+def type_name(name: object) -> str:
+    kind = REGISTRY.get(name) if isinstance(name, str) else None
     return _(kind.summary) if kind and kind.summary else str(name)
 
 
@@ -774,11 +775,16 @@ def _question_page(
         setting_label=lambda setting: _setting_label(kind, setting),
         one_of_labels=ONE_OF_LABELS,
         page_count=len(pages),
-        children=question.get("fields") if kind.name == "group" and place else None,
+        children=_children(question) if kind.name == "group" and place else None,
         group=question_at(document, place[:-1]) if place and len(place) == 3 else None,
         has_errors=bool(errors),
         **_common(form, draft, document),
     ), 200
+
+
+def _children(group: dict) -> list:
+    fields = group.get("fields")
+    return fields if isinstance(fields, list) else []
 
 
 def _setting_label(kind, setting) -> str:
@@ -837,7 +843,7 @@ def delete_question(slug: str, where: str):
     place = parse_where(where, (2, 3))
     question = question_at(document, place)
     names = {str(question["name"])} if question.get("name") else set()
-    for child in question.get("fields") or [] if question.get("type") == "group" else []:
+    for child in _children(question) if question.get("type") == "group" else []:
         if isinstance(child, dict) and child.get("name"):
             names.add(str(child["name"]))
     referred = references_to(document, names, place) if names else []
