@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         staff,
     )
     from web.builder import calls
+    from web.builder import settings as call_settings
 
     for module in (
         health,
@@ -132,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
         oidc,
         installation,
         calls,
+        call_settings,
     ):
         app.register_blueprint(module.bp)
     oidc.init_app(app)  # single sign-on, when configured
