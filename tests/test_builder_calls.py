@@ -372,7 +372,8 @@ def test_what_happens_next_rubric_rows_and_letters(app, made):
     assert [row["key"] for row in draft_document(app, "grants")["rubric"]] == ["fit"]
     page = made.get(url).get_data(as_text=True)
     assert "event-registration" in page and "First come, first served" in page
-    assert "/dashboard/calls/grants/reviewers" in page and "/admin/emails" in page
+    assert "/admin/emails" in page
+    assert "/reviewers" not in page  # the reviewers page is there once the call is published
 
 
 def test_letters_in_a_number_are_refused(app, made):
@@ -492,6 +493,8 @@ def test_publish_makes_a_version_with_the_workflow_and_the_public_page_shows_it(
     with app.app_context():
         version = db.session.query(Form).filter_by(slug="grants").one().current_version
         assert version.number == 1 and version.workflow_snapshot and version.origin == "browser"
+    next_page = made.get("/dashboard/build/grants/settings/next").get_data(as_text=True)
+    assert "/dashboard/calls/grants/reviewers" in next_page
     public = FormClient(app.test_client()).get("/calls/grants")
     assert public.status_code == 200 and "Grants 2027" in public.get_data(as_text=True)
     # A change shows what it changes, and a stale revision is refused with a message.

@@ -527,7 +527,7 @@ def _links(form) -> dict:
     links = {}
     if current_user.is_admin and "admin.email_texts" in views:
         links["emails"] = url_for("admin.email_texts")
-    if "assignment.reviewers" in views:
+    if "assignment.reviewers" in views and form.current_version is not None:
         links["reviewers"] = url_for("assignment.reviewers", slug=form.slug)
     return links
 
