@@ -189,6 +189,42 @@ def test_create_from_a_demo_call(app, admin):
     document = draft_document(app, "msas-2031")
     assert document["rubric"] and document["pages"]
     assert document["title"]["pl"] == "MSAS 2031"
+    assert document["default_language"] == "pl" and document["languages"] == ["pl", "en"]
+    # Another default language: the copy starts in it, and offers it.
+    admin.post(
+        "/dashboard/build/new",
+        {
+            "source": "demo",
+            "demo": "msas",
+            "slug": "msas-sv",
+            "title": "MSAS på svenska",
+            "language": "sv",
+        },
+    )
+    document = draft_document(app, "msas-sv")
+    assert document["default_language"] == "sv" and document["languages"] == ["pl", "en", "sv"]
+    page = admin.get("/dashboard/build/msas-sv/").get_data(as_text=True)
+    assert "Has problems" in page  # its texts in Swedish are missing
+
+
+def test_a_reserved_question_name_is_a_problem_on_the_publish_page(app, made):
+    import copy
+
+    from extensions import db
+    from models import Form
+    from services import call_drafts
+
+    complete(made)
+    with app.app_context():
+        form = db.session.query(Form).filter_by(slug="grants").one()
+        draft = call_drafts.draft_of(form)
+        document = copy.deepcopy(draft.document)
+        document["pages"][0]["fields"] = [{"name": "meta", "type": "text", "label": {"en": "Meta"}}]
+        call_drafts.save_draft(form, document, revision=draft.revision, user=None, summary="test")
+    page = text_of(made.get("/dashboard/build/grants/publish").get_data(as_text=True))
+    assert "the name 'meta' is reserved" in page
+    task_list = made.get("/dashboard/build/grants/").get_data(as_text=True)
+    assert re.search(r"Questions\s*</span>\s*<strong[^>]*>Has problems", task_list)
 
 
 # --- settings pages ---------------------------------------------------------------------------

@@ -163,6 +163,7 @@ def new():
                 }.get(problem.where, problem.where)
                 errors.setdefault(key, []).append(problem.message())
         else:
+            _use_language(form, values["language"])
             if not current_user.is_admin and not reviews_every_form(current_user):
                 # a call manager runs the calls they make
                 db.session.add(ReviewerAssignment(user_id=current_user.id, form_id=form.id))
@@ -170,6 +171,21 @@ def new():
             flash(_("The call was created. Work through its tasks, then make it live."))
             return redirect(url_for("builder.task_list", slug=form.slug))
     return _new_page(values, errors, 400)
+
+
+def _use_language(form, language: str) -> None:
+    """A copy starts in the default language asked for (offered too, if it was not: its
+    missing texts then show as problems to fill in)."""
+    draft = call_drafts.draft_of(form)
+    document = dict(draft.document)
+    languages = [lang for lang in document.get("languages") or [] if isinstance(lang, str)]
+    if document.get("default_language") == language and language in languages:
+        return
+    document["default_language"] = language
+    document["languages"] = languages if language in languages else [*languages, language]
+    call_drafts.save_draft(
+        form, document, revision=draft.revision, user=current_user, summary="default language"
+    )
 
 
 # --- the task list ----------------------------------------------------------------------------
