@@ -623,3 +623,45 @@ def test_publishing_a_call_with_submissions_says_what_changes_and_who_is_affecte
     with app.app_context():
         form = db.session.query(Form).filter_by(slug="alfa").one()
         assert form.current_version.number == 2
+
+
+WEIRD = [
+    "",
+    " ",
+    "x" * 5000,
+    "\x00",
+    "\u202e\u0000",
+    "2027-02-30",
+    "99:99",
+    "-1",
+    "1e9",
+    "１２",  # full-width digits
+    "<script>",
+    "{",
+    "NaN",
+]
+
+
+@pytest.mark.parametrize("section", ["details", "languages", "dates", "places", "next"])
+def test_garbage_on_any_settings_page_is_never_a_500(app, made, section):
+    from forms.call_settings import of_section
+
+    url = f"/dashboard/build/grants/settings/{section}"
+    names = []
+    for setting in of_section(section):
+        names += [setting.key, f"{setting.key}.en", f"{setting.key}.date", f"{setting.key}.time"]
+    names += ["rubric[0].key", "rubric[0].weight", "rubric[0].label.en", "rubric[999].key"]
+    names += ["letters.accepted.en", "workflow", "action"]
+    for weird in WEIRD:
+        made.get(url)
+        revision = revision_of(made.last_html)
+        response = made.post(url, {"revision": revision, **{name: weird for name in names}})
+        assert response.status_code < 500, (section, weird)
+        made.get(url + "?check=1")
+        assert made.get(url + "?check=1").status_code == 200, (section, weird)
+        assert made.get("/dashboard/build/grants/").status_code == 200
+        assert made.get("/dashboard/build/grants/publish").status_code == 200
+    for action in ("remove_row:x", "remove_row:", "add_row", "nonsense"):
+        made.get(url)
+        response = made.post(url, {"revision": revision_of(made.last_html), "action": action})
+        assert response.status_code < 500, action
