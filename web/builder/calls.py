@@ -269,7 +269,7 @@ def task_sections(form, draft, problems: list[Problem]) -> list[dict]:
         for link in (
             {
                 "title": _l("Preview link and test submissions"),
-                "url": endpoint_url("life.preview", slug=slug),
+                "url": endpoint_url("life.test", slug=slug),
             },
             {
                 "title": _l("Close, extend or archive"),
@@ -422,6 +422,7 @@ def impact(form) -> dict | None:
         .join(FormVersion, FormVersion.id == Draft.form_version_id)
         .where(
             FormVersion.form_id == form.id,
+            FormVersion.number > 0,  # previews are numbered below 0
             Draft.is_test.is_(False),
             Draft.submission_id.is_(None),
         )
