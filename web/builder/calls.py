@@ -330,14 +330,35 @@ def problem_link(slug: str, problem: Problem) -> str | None:
     path = problem.path
     if path[:1] == ("pages",):
         where = find_declaration_path(slug, path)
-        if where:
-            return where
-        return endpoint_url("questions.pages", slug=slug)
+        return where or question_link(slug, path)
     section = section_of(path)
     if section is None:
         return None
     anchor = problem.where
     return url_for("call_settings.section", slug=slug, section=section, check=1) + "#" + anchor
+
+
+def question_link(slug: str, path: tuple) -> str | None:
+    """The questions helper's page of the question (or page) a problem's path names:
+    ("pages", 1, "fields", 2, ...) -> its question "1-2"; a group's child "1-2-0"."""
+    numbers = []
+    for index, part in enumerate(path[:6]):
+        if index % 2 == 1:
+            if not isinstance(part, int):
+                break
+            numbers.append(part)
+        elif part != ("pages" if index == 0 else "fields"):
+            break
+    if len(numbers) >= 2:
+        where = "-".join(str(n) for n in numbers[:3])
+        link = endpoint_url("questions.edit_question", slug=slug, where=where)
+        if link:
+            return link
+    if len(numbers) == 1:
+        link = endpoint_url("questions.edit_page", slug=slug, page=numbers[0])
+        if link:
+            return link
+    return endpoint_url("questions.pages", slug=slug)
 
 
 def find_declaration_path(slug: str, path: tuple) -> str | None:
