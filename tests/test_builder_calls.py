@@ -136,6 +136,9 @@ def test_create_from_scratch_asks_slug_title_language(app, made):
     assert document["default_language"] == "en"
     page = made.get("/dashboard/build/grants/").get_data(as_text=True)
     assert "Call details" in page and "Make it live" in page and "Has problems" in page
+    # A section with problems opens with them beside its settings.
+    assert 'href="/dashboard/build/grants/settings/dates?check=1"' in page
+    assert 'href="/dashboard/build/grants/settings/languages"' in page
 
 
 @pytest.mark.parametrize(

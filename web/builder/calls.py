@@ -247,10 +247,13 @@ def task_sections(form, draft, problems: list[Problem]) -> list[dict]:
     slug = form.slug
 
     def setting(section: str) -> dict:
+        status = section_status(section, document, problems)
+        # A section with problems opens with them shown beside its settings.
+        check = {"check": 1} if status == HAS_PROBLEMS else {}
         return {
             "title": SECTION_TITLES[section],
-            "url": url_for("call_settings.section", slug=slug, section=section),
-            "status": section_status(section, document, problems),
+            "url": url_for("call_settings.section", slug=slug, section=section, **check),
+            "status": status,
         }
 
     details = setting("details")
@@ -259,10 +262,15 @@ def task_sections(form, draft, problems: list[Problem]) -> list[dict]:
         "url": endpoint_url("questions.pages", slug=slug),
         "status": questions_status(document, problems),
     }
+    declared = declaration_status(document, problems)
     declaration = {
         "title": _l("Declaration"),
-        "url": url_for("call_settings.declaration", slug=slug),
-        "status": declaration_status(document, problems),
+        "url": url_for(
+            "call_settings.declaration",
+            slug=slug,
+            **({"check": 1} if declared == HAS_PROBLEMS else {}),
+        ),
+        "status": declared,
     }
     test_links = [
         link
