@@ -4,6 +4,7 @@ call, or a demo call), each call's task list, and making the draft live (publish
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -94,8 +95,6 @@ def index():
 def _title(document: dict) -> str:
     title = document.get("title") if isinstance(document, dict) else None
     if isinstance(title, dict):
-        from flask_babel import get_locale  # noqa: PLC0415
-
         return str(title.get(str(get_locale())) or next(iter(title.values()), "") or "")
     return str(title or "")
 
@@ -122,7 +121,9 @@ def new():
     if not can_create_calls(current_user):
         abort(404)
     if request.method == "GET":
-        return _new_page({"source": "blank", "language": "en"}, {})
+        page_language = str(get_locale())
+        language = page_language if page_language in LANGUAGES else "en"
+        return _new_page({"source": "blank", "language": language}, {})
     values = {
         key: request.form.get(key, "")[:300] for key in ("source", "slug", "title", "language")
     }
