@@ -212,9 +212,10 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         # On a form page, show the answers again instead of losing them with a bare 400.
-        if request.endpoint == "public.page" and request.view_args:
-            from web.public import page
+        if request.endpoint in ("public.page", "preview.page") and request.view_args:
+            from web import preview, public
 
+            page = public.page if request.endpoint == "public.page" else preview.page
             try:
                 return page(**request.view_args, csrf_failed=True)
             except HTTPException as missing:  # an unknown call or page: not a 500

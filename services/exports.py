@@ -217,7 +217,7 @@ def prepare_export(
         Submission.submitted_at,
         Submission.updated_at,
         Submission.form_version_id,
-    ).where(Submission.form_id == form_id)
+    ).where(Submission.form_id == form_id, Submission.is_test.is_(False))  # never tests
     plan = _plan(form, spec, language or spec.default_language, viewer)
     query = apply_filters(query, filters or {}, spec.timezone, plan.hidden_fields)
     return Export(plan, query, batch_size)
