@@ -34,6 +34,11 @@ def _started_version(key: str):
     return draft.form_version if draft is not None and draft.is_test else None
 
 
+def opens(view_args: dict) -> bool:
+    """Whether these page arguments name a working preview link (web/app's CSRF page)."""
+    return call_life.form_of_preview(view_args.get("token")) is not None
+
+
 @bp.get("/<token>")
 @token_limit
 @token_miss_limit
