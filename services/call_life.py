@@ -172,9 +172,7 @@ def delete_test_submissions(form: Form, user: User) -> TestCounts:
     lock_form(form.id)  # a test sent at this moment waits, then is deleted or stays whole
     ids = list(
         db.session.scalars(
-            select(Submission.id).where(
-                Submission.form_id == form.id, Submission.is_test.is_(True)
-            )
+            select(Submission.id).where(Submission.form_id == form.id, Submission.is_test.is_(True))
         )
     )
     draft_ids = list(
@@ -229,21 +227,21 @@ def delete_test_submissions(form: Form, user: User) -> TestCounts:
             DutyFailure,
         ):
             db.session.execute(
-                delete(model).where(model.submission_id.in_(ids)).execution_options(
-                    synchronize_session=False
-                )
+                delete(model)
+                .where(model.submission_id.in_(ids))
+                .execution_options(synchronize_session=False)
             )
     if draft_ids:
         db.session.execute(
-            delete(Draft).where(Draft.id.in_(draft_ids)).execution_options(
-                synchronize_session=False
-            )
+            delete(Draft)
+            .where(Draft.id.in_(draft_ids))
+            .execution_options(synchronize_session=False)
         )
     if ids:
         db.session.execute(
-            delete(Submission).where(Submission.id.in_(ids)).execution_options(
-                synchronize_session=False
-            )
+            delete(Submission)
+            .where(Submission.id.in_(ids))
+            .execution_options(synchronize_session=False)
         )
     counts = TestCounts(len(ids), unsent or 0)
     _audit(

@@ -63,7 +63,10 @@ def submissions(app) -> list:
 
         return [
             SimpleNamespace(
-                id=s.id, reference=s.reference, is_test=s.is_test, state=s.state,
+                id=s.id,
+                reference=s.reference,
+                is_test=s.is_test,
+                state=s.state,
                 version=s.form_version_id,
             )
             for s in Submission.query.order_by(Submission.id)
@@ -80,9 +83,7 @@ def form_id(app) -> int:
 # --- preview link and test submissions ---------------------------------------------------
 
 
-def test_a_test_submission_is_marked_left_out_of_everything_and_deleted_in_one_go(
-    app, create_form
-):
+def test_a_test_submission_is_marked_left_out_of_everything_and_deleted_in_one_go(app, create_form):
     create_form(event_call())
     admin = admin_client(app)
     preview = make_link(admin)
@@ -103,13 +104,11 @@ def test_a_test_submission_is_marked_left_out_of_everything_and_deleted_in_one_g
     # The one place went to the real applicant: the test took none.
     assert found[real_reference].state == "confirmed"
     with app.app_context():
-        from models import Draft, OutboxMessage, User
+        from models import Draft, OutboxMessage, Submission, User
         from services.capacity import seats_taken
         from services.dashboard.overview import form_overviews
         from services.exports import export_rows
         from workflows.lookup import workflow_of
-
-        from models import Submission
 
         real_row = Submission.query.filter_by(reference=real_reference).one()
         assert seats_taken(form_id(app), workflow_of(real_row)) == 1
@@ -186,7 +185,9 @@ def test_closing_early_makes_the_public_form_refuse(app, create_form):
     admin = admin_client(app)
     page = admin.get(f"/dashboard/build/{SLUG}/status/close").get_data(as_text=True)
     assert "Close the call now?" in unescape(page)
-    assert admin.post(f"/dashboard/build/{SLUG}/status/close", {"confirm": "yes"}).status_code == 302
+    assert (
+        admin.post(f"/dashboard/build/{SLUG}/status/close", {"confirm": "yes"}).status_code == 302
+    )
 
     applicant = FormClient(app.test_client())
     assert applicant.get(f"/calls/{SLUG}/page/1").status_code == 403
@@ -210,9 +211,7 @@ def test_extending_keeps_a_draft_started_before_closing_alive_past_the_old_deadl
     create_form(event_call())
     applicant = FormClient(app.test_client())
     applicant.get(f"/calls/{SLUG}/page/1")
-    response = applicant.post(
-        f"/calls/{SLUG}/page/1", {**VALID_ALL_TYPES, "action": "continue"}
-    )
+    response = applicant.post(f"/calls/{SLUG}/page/1", {**VALID_ALL_TYPES, "action": "continue"})
     assert response.status_code == 302
     applicant.get(f"/calls/{SLUG}/check")  # the page with Send, left open
     # The old deadline passed two hours ago, grace and all; the draft began before it.
@@ -273,7 +272,9 @@ def test_a_deadline_in_the_past_or_earlier_than_now_and_closing_before_opening_a
     url = f"/dashboard/build/{SLUG}/status/extend"
 
     def said(moment: datetime) -> list[str]:
-        response = admin.post(url, {"closes_at": moment.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M")})
+        response = admin.post(
+            url, {"closes_at": moment.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M")}
+        )
         assert response.status_code == 400
         return errors_in(admin.last_html)
 

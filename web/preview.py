@@ -78,4 +78,3 @@ def resume(preview: str, token: str):
     if draft is None or not draft.is_test or draft.form_version.form_id != flow.form.id:
         return render_template("public/resume_invalid.html"), 404
     return public.resume_draft(flow, draft, token)
-

@@ -250,7 +250,9 @@ def answer_page(flow: Flow, number: int, csrf_failed: bool = False):
         spec, page_spec.index, saved, to_check=_returning_to_check(), save_and_back=True
     )
     if step.go is Go.SAME_PAGE:
-        return redirect(flow.url("page", number=page_spec.index + 1, **_return_args()) + step.anchor)
+        return redirect(
+            flow.url("page", number=page_spec.index + 1, **_return_args()) + step.anchor
+        )
     if step.go is Go.SAVED:
         if not flow.test:  # a test's answers are not emailed anywhere
             draft_service.save_for_later(draft, session["drafts"][flow.key])

@@ -84,9 +84,7 @@ def life_delete_tests(slug: str):
     form = _managed_call(slug)
     counts = call_life.test_counts(form)
     if request.method == "GET" or not _confirmed():
-        return _render(
-            "builder/life_confirm.html", form=form, what="delete_tests", counts=counts
-        )
+        return _render("builder/life_confirm.html", form=form, what="delete_tests", counts=counts)
     deleted = call_life.delete_test_submissions(form, current_user)
     return _render("builder/life_done.html", form=form, what="tests_deleted", counts=deleted)
 
