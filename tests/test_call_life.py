@@ -408,3 +408,41 @@ def test_the_call_s_own_grace_applies_else_the_installation_s(app_context):
     assert grace_minutes_of({"grace_minutes": True}) is None
     assert grace_minutes_of({"grace_minutes": 5000}) is None
     assert grace_minutes_of({"grace_minutes": "10"}) is None
+
+
+def test_the_impact_macro_says_what_each_will_see(app):
+    from services.call_life import PublishingImpact, VersionPeople
+
+    with app.test_request_context("/"):
+        macro = app.jinja_env.get_template("builder/_impact.html").module.impact_summary
+        nobody = text_of(str(macro(PublishingImpact(next_number=1))))
+        assert "Nobody has started or sent an application yet" in nobody
+        some = text_of(
+            str(macro(PublishingImpact(3, [VersionPeople(1, 0, 4), VersionPeople(2, 2, 1)])))
+        )
+        assert "2 applications in progress continue with the questions they started on" in some
+        assert "5 sent submissions keep their questions and answers" in some
+        assert "People who start after publishing answer version 3." in some
+
+
+def test_the_digest_leaves_test_submissions_out(app, create_form):
+    create_form(event_call())
+    admin = admin_client(app)
+    apply_through(FormClient(app.test_client()), make_link(admin))
+    with app.app_context():
+        from extensions import db
+        from models import OutboxMessage, User
+        from services.notifications import send_digests
+
+        User.query.filter_by(email="admin@example.org").one().notify = "daily"
+        db.session.commit()
+        assert send_digests() == 0  # the only submission of the day is a test
+        assert OutboxMessage.query.filter_by(kind="digest").count() == 0
+    apply_through(FormClient(app.test_client()), f"/calls/{SLUG}")
+    with app.app_context():
+        from models import OutboxMessage
+        from services.notifications import send_digests
+
+        assert send_digests() == 1
+        [digest] = OutboxMessage.query.filter_by(kind="digest").all()
+        assert "LIFE-" in digest.text_body and "TEST-LIFE-" not in digest.text_body
