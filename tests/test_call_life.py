@@ -446,3 +446,32 @@ def test_the_digest_leaves_test_submissions_out(app, create_form):
         assert send_digests() == 1
         [digest] = OutboxMessage.query.filter_by(kind="digest").all()
         assert "LIFE-" in digest.text_body and "TEST-LIFE-" not in digest.text_body
+
+
+def test_a_test_draft_saved_for_later_resumes_through_the_preview_link_only(app, create_form):
+    create_form(event_call())
+    preview = make_link(admin_client(app))
+    tester = FormClient(app.test_client())
+    tester.get(f"{preview}/page/1")
+    response = tester.post(
+        f"{preview}/page/1", {"name": "Tess", "email": "tess@example.org", "action": "save"}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/saved")
+    saved = tester.get(f"{preview}/saved").get_data(as_text=True)
+    assert "Test — not a real application" in saved
+    resume = re.search(r'href="http://formdesk\.test(/preview/[^"]+/resume/[^"]+)"', saved)
+    draft_token = resume.group(1).rsplit("/", 1)[1]
+    with app.app_context():
+        from models import OutboxMessage
+
+        assert OutboxMessage.query.filter_by(kind="resume").count() == 0  # nothing emailed
+
+    other = FormClient(app.test_client())
+    assert other.get(f"/resume/{draft_token}").status_code == 404  # not as a real draft
+    response = other.get(resume.group(1))
+    assert response.status_code == 302 and f"{preview}/page/1" in response.headers["Location"]
+    page = other.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'value="Tess"' in page
+    # And the public form does not pick it up as a draft of its own.
+    public = other.get(f"/calls/{SLUG}/page/1").get_data(as_text=True)
+    assert 'value="Tess"' not in public

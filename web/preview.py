@@ -48,22 +48,26 @@ def call(token: str):
 
 @bp.route("/<token>/page/<int:number>", methods=["GET", "POST"])
 @page_limit
+@token_miss_limit
 def page(token: str, number: int, csrf_failed: bool = False):
     return public.answer_page(_flow(token), number, csrf_failed)
 
 
 @bp.route("/<token>/check", methods=["GET", "POST"])
 @submit_limit
+@token_miss_limit
 def check(token: str):
     return public.check_page(_flow(token))
 
 
 @bp.get("/<token>/confirmation")
+@token_miss_limit
 def confirmation(token: str):
     return public.confirmation_page(_flow(token))
 
 
 @bp.get("/<token>/saved")
+@token_miss_limit
 def saved(token: str):
     flow = _flow(token)
     return public.saved_page(flow, "preview.resume", preview=token)
