@@ -4,7 +4,7 @@ from models.assignment import ReviewDeadline, SubmissionAssignment
 from models.audit import AuditEntry
 from models.documents import Document
 from models.duties import DutyFailure
-from models.forms import Form, FormVersion
+from models.forms import Form, FormDraft, FormVersion
 from models.outbox import EmailTemplate, OutboxMessage
 from models.review import ConflictOfInterest, InternalComment, Score, SubmissionTag, Tag
 from models.staff import AccountLink, InstallationSetting, RecoveryCode
@@ -42,6 +42,7 @@ __all__ = [
     "AuditEntry",
     "Draft",
     "Form",
+    "FormDraft",
     "FormVersion",
     "ReferenceCounter",
     "Submission",

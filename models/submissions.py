@@ -7,12 +7,14 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     literal_column,
 )
@@ -39,6 +41,8 @@ class Draft(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    # Started through a call's preview link: its submission is a test (see Submission).
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     form_version: Mapped[FormVersion] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(back_populates="draft")
@@ -90,6 +94,11 @@ class Submission(db.Model):
     # the applicant (what a reviewer of a blind-reviewed call may search).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     search_text_blind: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Made through the call's preview link: left out of counts, places, exports and the
+    # reference numbers of real submissions, and deleted in one go (services/call_life.py).
+    is_test: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
 
     form: Mapped[Form] = relationship()
     form_version: Mapped[FormVersion] = relationship()

@@ -6,17 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from config import LANGUAGES
 from extensions import db
-from forms.schema import DefinitionError, checksum, language_gaps, load_file
+from forms.schema import DefinitionError, read_document
 from mail.texts import missing_texts
 from models import Form, FormVersion
 from models.types import utcnow
+from services import call_drafts
 from workflows.engine import WorkflowError, get_workflow, known_workflows
 
 
@@ -34,38 +34,37 @@ class LoadReport:
         )
 
 
-def load_definitions(directory: str | None = None) -> LoadReport:
-    """Publish every definition file in `directory`; a changed file becomes a new version.
-    All files are validated first, so one broken file publishes nothing."""
+def load_definitions(directory: str | None = None, *, force: bool = False) -> LoadReport:
+    """Publish every definition file in `directory`; a changed file becomes a new version
+    and the call's draft. All files are checked first, so one broken file publishes
+    nothing; so is a file that would overwrite newer work done in the browser (unpublished
+    builder edits, or a version published from the browser), unless `force`."""
     directory = directory or current_app.config["FORMDESK_FORMS_DIR"]
     if not Path(directory).is_dir():  # a mistyped folder must not look like "nothing changed"
         raise DefinitionError(directory, ["no such folder of form definitions"])
-    definitions, problems = [], []
-    workflows = known_workflows()
+    documents, problems = [], []
     for path in sorted(Path(directory).glob("*.y*ml")):
         try:
-            definition = load_file(path)
+            document = read_document(path)
         except DefinitionError as exc:
             problems.append(str(exc))
             continue
-        if definition["workflow"] not in workflows:
-            problems.append(f"{path}: workflow: no workflow named '{definition['workflow']}'")
-        else:
-            workflow = get_workflow(definition["workflow"])
-            for state in sorted(set(definition.get("letters") or {}) - set(workflow.states)):
-                problems.append(f"{path}: letters.{state}: not a state of {definition['workflow']}")
-            problems += [f"{path}: {gap}" for gap in _language_gaps(definition, workflow)]
-        definitions.append(definition)
-    problems += _email_text_gaps(workflows)
-    slugs = [d["slug"] for d in definitions]
+        found = call_drafts.publish_problems(document)
+        if not found and not force:
+            refusal = call_drafts.refusal_for_file(document)
+            found = [refusal] if refusal else []
+        problems += [f"{path}: {problem}" for problem in found]
+        documents.append(document)
+    problems += _email_text_gaps(known_workflows())
+    slugs = [d.get("slug") for d in documents]
     for slug in {s for s in slugs if slugs.count(s) > 1}:
         problems.append(f"{directory}: slug '{slug}' is used by more than one file")
     if problems:
         raise DefinitionError(directory, problems)
 
     report = LoadReport([], [], [])
-    for definition in definitions:
-        publish(definition, report)
+    for document in documents:
+        publish(document, report)
     _fill_missing_snapshots()
     db.session.commit()
     return report
@@ -94,50 +93,33 @@ def _email_text_gaps(names: set[str]) -> list[str]:
     return problems + missing_texts(workflows, LANGUAGES)
 
 
-def _language_gaps(definition: dict, workflow) -> list[str]:
-    from documents.letters import DEFAULTS_FILE as LETTERS_FILE
-    from mail.texts import default_texts
-
-    letters = yaml.safe_load(LETTERS_FILE.read_text(encoding="utf-8"))
-    return language_gaps(definition, workflow, default_texts(), letters)
-
-
-def publish(definition: dict, report: LoadReport) -> FormVersion | None:
-    """A new version when the definition or its workflow changed since the current one:
-    the version keeps a snapshot of the workflow, which its submissions follow."""
-    digest = checksum(definition)
-    workflow = get_workflow(definition["workflow"]).source
-    form = db.session.scalar(select(Form).where(Form.slug == definition["slug"]))
-    current = form.current_version if form is not None else None
-    if form is None:
-        form = Form(slug=definition["slug"])
-        db.session.add(form)
-        db.session.flush()
-        report.created.append(form.slug)
-    elif (
-        current is not None
-        and current.checksum == digest
-        and current.workflow_snapshot in (None, workflow)
-    ):
-        if current.workflow_snapshot is None:
-            current.workflow_snapshot = workflow  # published before snapshots existed
-        report.unchanged.append(form.slug)
-        return None
+def publish(document: dict, report: LoadReport) -> FormVersion | None:
+    """Publish a checked document from a file (see call_drafts.publish_document)."""
+    slug = document["slug"]
+    existed = db.session.scalar(select(Form.id).where(Form.slug == slug)) is not None
+    version = call_drafts.publish_document(document, origin="file")
+    if version is None:
+        report.unchanged.append(slug)
+    elif not existed:
+        report.created.append(slug)
     else:
-        report.updated.append(f"{form.slug} (version {len(form.versions) + 1})")
-    version = FormVersion(
-        form=form,
-        number=len(form.versions) + 1,
-        definition=definition,
-        checksum=digest,
-        opens_at=datetime.fromisoformat(definition["opens_at"]),
-        closes_at=datetime.fromisoformat(definition["closes_at"]),
-        workflow_snapshot=workflow,
-    )
-    db.session.add(version)
-    db.session.flush()
-    form.current_version = version
+        report.updated.append(f"{slug} (version {version.number})")
     return version
+
+
+def export_documents(slugs: list[str], *, published: bool = False) -> dict[str, dict]:
+    """Each call's draft (or its current version) as the document a file holds."""
+    query = select(Form).order_by(Form.slug)
+    if slugs:
+        query = query.where(Form.slug.in_(slugs))
+    documents = {}
+    for form in db.session.scalars(query):
+        if published:
+            if form.current_version is not None:
+                documents[form.slug] = form.current_version.definition
+        else:
+            documents[form.slug] = call_drafts.draft_of(form).document
+    return documents
 
 
 def find_form(slug: str) -> Form | None:

@@ -511,7 +511,7 @@ def test_the_shared_show_if_table_on_the_server(case):
         (
             {"name": "town", "type": "text", "label": "Town"},
             {"town": ["Łódź"]},
-            "show_if: 'town' is a text question; a condition may refer only to a choice, "
+            "'town' is a text question; a condition may refer only to a choice, "
             "multichoice, yesno question",
         ),
         (
@@ -522,7 +522,7 @@ def test_the_shared_show_if_table_on_the_server(case):
                 "choices": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
             },
             {"answer": [True]},
-            "show_if: 'answer' never has the value(s) [True] (YAML reads a bare yes, no, true "
+            "'answer' never has the value(s) true (YAML reads a bare yes, no, true "
             'or false as a truth value: write "yes")',
         ),
     ],
@@ -532,7 +532,9 @@ def test_a_condition_the_browser_could_read_otherwise_is_refused(target, show_if
     follow = {"name": "follow", "type": "text", "label": "Follow", "show_if": show_if}
     with pytest.raises(DefinitionError) as caught:
         validate(base("refused", [{"title": "A", "fields": [target, follow]}]), "f.yaml")
-    assert f"f.yaml: pages[0].fields[1] (follow): {message}" in str(caught.value).splitlines()
+    assert (
+        f"f.yaml: pages[0].fields[1] (follow).show_if: {message}" in str(caught.value).splitlines()
+    )
 
 
 def test_an_unquoted_yes_as_a_choice_value_is_refused_with_the_reason():

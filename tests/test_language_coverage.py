@@ -77,7 +77,8 @@ def test_a_call_offering_a_language_its_own_texts_lack_is_refused(app, tmp_path,
     output = load(app, tmp_path)
     assert "created" not in output
     for code in LANGUAGES:
-        line = f"{path}: languages: '{code}' is offered but lacks the definition's own texts at"
+        # Each text is named, with the language it lacks: title.de, pages[0].title.de…
+        line = f"{path}: title.{code}: has no text in '{code}', which the call offers"
         assert (line in output) == (code not in CALLS[slug]["languages"]), output
 
 
@@ -101,10 +102,16 @@ def test_a_call_whose_workflow_lacks_one_of_its_languages_is_refused(
     path = write(forms / f"{slug}.yaml", raw)
     output = load(app, forms)
     assert "created" not in output
-    assert f"{path}: languages: '{dropped}' is offered but lacks " in output
-    assert f"the label of state '{state}' (workflows/definitions/{source.name})" in output
+    where = f"{path}: workflow: '{dropped}' is offered but"
+    assert (
+        f"{where} the label of state '{state}' has no text in it "
+        f"(workflows/definitions/{source.name})" in output
+    ), output
     step = workflow["transitions"][0]["name"]
-    assert f"the label of action '{step}' (workflows/definitions/{source.name})" in output
+    assert (
+        f"{where} the label of action '{step}' has no text in it "
+        f"(workflows/definitions/{source.name})" in output
+    ), output
 
 
 def test_emails_and_letters_missing_a_language_are_named():
@@ -123,9 +130,10 @@ def test_emails_and_letters_missing_a_language_are_named():
         emails = {event: dict(texts) for event, texts in default_texts().items()}
         del emails["receipt"][language]
         del emails["decision"][language]
-        gaps = language_gaps(definition, workflow, emails, letters)
-        assert len(gaps) == 1 and f"'{language}' is offered but lacks" in gaps[0]
-        assert "the email 'receipt' (mail/defaults.yaml)" in gaps[0]
+        gaps = [str(gap) for gap in language_gaps(definition, workflow, emails, letters)]
+        assert all(gap.startswith(f"languages: '{language}' is offered but") for gap in gaps)
+        said = "\n".join(gaps)
+        assert "the email 'receipt' has no text in it (mail/defaults.yaml)" in said
         sent_by_decision = [
             effect[6:]
             for step in workflow.transitions
@@ -133,17 +141,20 @@ def test_emails_and_letters_missing_a_language_are_named():
             if effect.startswith("email:") and effect[6:] not in emails
         ]
         for event in sent_by_decision:  # events with no text of their own use `decision`
-            assert f"the email '{event}' (mail/defaults.yaml)" in gaps[0]
+            assert f"the email '{event}' has no text in it (mail/defaults.yaml)" in said
         own_letters = set(definition.get("letters") or {})
         lettered = {
             s.target for s in workflow.transitions if "document:decision_letter" in s.effects
         }
         bare = {state: {"en": texts["en"]} for state, texts in letters.items()}
-        gaps = language_gaps(definition, workflow, default_texts(), bare)
+        gaps = [str(gap) for gap in language_gaps(definition, workflow, default_texts(), bare)]
         for code in definition["languages"]:
             said = " ".join(gap for gap in gaps if f"'{code}' is offered" in gap)
             for state in lettered:
-                named = f"the decision letter for '{state}' (documents/letters.yaml)" in said
+                named = (
+                    f"letters: '{code}' is offered but the decision letter for '{state}' "
+                    "has no text in it (documents/letters.yaml)" in said
+                )
                 assert named == (state not in own_letters and code != "en"), gaps
 
 
@@ -575,10 +586,7 @@ def test_the_first_start_refuses_a_call_its_texts_do_not_cover(tmp_path):
                 "FORMDESK_EMBEDDED_WORKER": False,
             }
         )
-    assert (
-        f"{path}: languages: 'lt' is offered but lacks the definition's own texts at title"
-        in str(refused.value)
-    )
+    assert f"{path}: title.lt: has no text in 'lt', which the call offers" in str(refused.value)
 
 
 def _emails_of(workflow, step_name: str | None) -> set[str]:

@@ -382,7 +382,10 @@ def test_a_call_is_refused_when_an_applicant_question_lacks_one_of_its_languages
     definition["title"] = {"en": "Visits", "sv": "Besök"}
     with app.app_context():
         gaps = language_gaps(definition, workflow, default_texts(), {"decision": {"*": "x"}})
-    assert gaps == [
-        "languages: 'sv' is offered but lacks the question of action 'send_information' "
-        "(workflows/definitions/request-handling.yaml)"
+    assert [str(gap) for gap in gaps] == [
+        "workflow: 'sv' is offered but the question of action 'send_information' has no text "
+        "in it (workflows/definitions/request-handling.yaml)"
+    ]
+    assert [(gap.path, gap.code) for gap in gaps] == [
+        (("workflow",), "language.action_question_missing")
     ]

@@ -73,13 +73,14 @@ class FieldType:
     def keys(self) -> frozenset[str]:
         return frozenset(setting.key for setting in self.settings)
 
-    def check(self, raw: dict, problem) -> dict:
-        """The question's options from its definition; `problem(msg)` for each mistake."""
-        options = check_settings(self.settings, raw, problem) | dict(self.fixed_options)
+    def check(self, raw: dict, report, at=lambda key: (key,)) -> dict:
+        """The question's options from its definition; `report(path, code, **params)` for
+        each mistake, the path within the question (see settings.check_settings)."""
+        options = check_settings(self.settings, raw, report, at) | dict(self.fixed_options)
         for low, high in self.ordered:
             if options.get(low) is not None and options.get(high) is not None:
                 if options[low] > options[high]:
-                    problem(f"'{low}' is greater than '{high}'")
+                    report(at(low), "setting.order", low=low, high=high)
         return options
 
     # --- the value -----------------------------------------------------------------------

@@ -21,7 +21,7 @@ CHOICES = Setting(
     "choices",
     "choices",
     required=True,
-    missing="'choices' must be a non-empty list of {value, label}",
+    missing="choices.invalid",
 )
 
 
@@ -185,7 +185,7 @@ class Consent(FieldType):
             "text",
             "text",
             required=True,
-            missing="a consent field needs 'text': the exact words the person agrees to",
+            missing="consent.text_missing",
             doc="what the person agrees to",
         ),
     )

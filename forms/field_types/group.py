@@ -231,7 +231,15 @@ class Block(FieldType):
 
     @property
     def settings(self):
-        return (Setting("text", "text", required=True, missing=f"a {self.name} needs 'text'"),)
+        return (
+            Setting(
+                "text",
+                "text",
+                required=True,
+                missing="block.text_missing",
+                missing_params=(("type", self.name),),
+            ),
+        )
 
 
 class Heading(Block):

@@ -1,0 +1,117 @@
+"""call drafts, test submissions, archived calls and preview versions
+
+Every call gets one editable draft (its current version's document to start with);
+versions say where they came from and who published them; a preview version has no
+number; submissions and drafts made through a preview link are tests.
+
+Revision ID: b8e4d2c7a913
+Revises: a7c3e9d1f024
+Create Date: 2026-12-02 04:40:00
+"""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "b8e4d2c7a913"
+down_revision = "a7c3e9d1f024"
+branch_labels = None
+depends_on = None
+
+forms = sa.table(
+    "forms", sa.column("id", sa.Integer()), sa.column("current_version_id", sa.Integer())
+)
+versions = sa.table(
+    "form_versions", sa.column("id", sa.Integer()), sa.column("definition", sa.JSON())
+)
+drafts = sa.table(
+    "form_drafts",
+    sa.column("form_id", sa.Integer()),
+    sa.column("document", sa.JSON()),
+    sa.column("revision", sa.Integer()),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+    sa.column("edited_in_browser", sa.Boolean()),
+    sa.column("published_revision", sa.Integer()),
+)
+
+
+def upgrade():
+    op.create_table(
+        "form_drafts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("form_id", sa.Integer(), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.Column("edited_in_browser", sa.Boolean(), nullable=False),
+        sa.Column("published_revision", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["form_id"], ["forms.id"]),
+        sa.ForeignKeyConstraint(["updated_by_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("form_id"),
+    )
+    with op.batch_alter_table("forms") as batch:
+        batch.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("preview_token_hash", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("form_versions") as batch:
+        batch.alter_column("number", existing_type=sa.Integer(), nullable=True)
+        batch.add_column(
+            sa.Column("origin", sa.String(length=20), server_default="file", nullable=False)
+        )
+        batch.add_column(sa.Column("published_by_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_form_versions_published_by_id_users", "users", ["published_by_id"], ["id"]
+        )
+    with op.batch_alter_table("submissions") as batch:
+        batch.add_column(
+            sa.Column("is_test", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch.create_index("ix_submissions_is_test", ["is_test"])
+    with op.batch_alter_table("drafts") as batch:
+        batch.add_column(
+            sa.Column("is_test", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+
+    bind = op.get_bind()
+    current = bind.execute(
+        sa.select(forms.c.id, versions.c.definition).join(
+            versions, versions.c.id == forms.c.current_version_id
+        )
+    ).all()
+    if current:
+        stamp = datetime.now(UTC)
+        op.bulk_insert(
+            drafts,
+            [
+                {
+                    "form_id": row.id,
+                    "document": row.definition,
+                    "revision": 1,
+                    "updated_at": stamp,
+                    "edited_in_browser": False,
+                    "published_revision": 1,
+                }
+                for row in current
+            ],
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("drafts", recreate="never") as batch:
+        batch.drop_column("is_test")
+    with op.batch_alter_table("submissions") as batch:
+        batch.drop_index("ix_submissions_is_test")
+        batch.drop_column("is_test")
+    # Preview versions have no number and no place in the older schema.
+    op.execute("DELETE FROM form_versions WHERE number IS NULL")
+    with op.batch_alter_table("form_versions") as batch:
+        batch.drop_constraint("fk_form_versions_published_by_id_users", type_="foreignkey")
+        batch.drop_column("published_by_id")
+        batch.drop_column("origin")
+        batch.alter_column("number", existing_type=sa.Integer(), nullable=False)
+    with op.batch_alter_table("forms", recreate="never") as batch:
+        batch.drop_column("preview_token_hash")
+        batch.drop_column("archived_at")
+    op.drop_table("form_drafts")

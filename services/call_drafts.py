@@ -1,0 +1,397 @@
+"""A call's definition as data: one editable draft per call, published as immutable
+versions. The builder (web/builder) and `flask forms load` both come through here, so both
+check a definition with the same rules (`publish_problems`) and both leave an audit entry.
+
+Each change is checked, made in one transaction and logged (who, when, what), the way
+pretix's services do it. A save names the draft revision it was made from; a save from an
+older revision is refused (`DraftConflict`), so two editors never overwrite each other
+unseen."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from config import LANGUAGES
+from extensions import db
+from forms.problems import Problem
+from forms.schema import SLUG, DefinitionError, checksum, language_gaps, read_document, validate
+from models import AuditEntry, Form, FormDraft, FormVersion, User
+from models.types import utcnow
+from services.access import actor_kind
+from workflows.engine import WorkflowError, get_workflow, known_workflows
+
+
+class DraftConflict(Exception):
+    """The draft changed since the editor opened it: their save is refused, not lost."""
+
+    def __init__(self, draft: FormDraft, seen_revision: int):
+        self.draft, self.seen_revision = draft, seen_revision
+        super().__init__(
+            f"draft is at revision {draft.revision}, the edit was made on {seen_revision}"
+        )
+
+
+class NotPublishable(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def draft_of(form: Form) -> FormDraft:
+    """The call's draft; a call published before drafts existed gets one from its current
+    version's document."""
+    if form.draft is None:
+        document = copy.deepcopy(form.current_version.definition) if form.current_version else {}
+        form.draft = FormDraft(form=form, document=document, revision=1, published_revision=1)
+        db.session.add(form.draft)
+        db.session.flush()
+    return form.draft
+
+
+def publish_problems(document: object) -> list[Problem]:
+    """Everything that stops a document from being published: the schema's problems, an
+    unknown workflow, a letter for a state the workflow lacks, a language it offers without
+    every text. The one check for the YAML files and the builder."""
+    try:
+        definition = validate(document, "")
+    except DefinitionError as exc:
+        return [_as_problem(p) for p in exc.problems]
+    name = definition["workflow"]
+    if name not in known_workflows():
+        return [Problem(("workflow",), "unknown_workflow", {"workflow": name})]
+    try:
+        workflow = get_workflow(name)
+    except WorkflowError as exc:
+        return [Problem(("workflow",), "broken_workflow", {"workflow": name, "error": str(exc)})]
+    problems = [
+        Problem(("letters", state), "letter_state_unknown", {"state": state, "workflow": name})
+        for state in sorted(set(definition.get("letters") or {}) - set(workflow.states))
+    ]
+    return problems + [_as_problem(gap) for gap in _language_gaps(definition, workflow)]
+
+
+def _as_problem(found) -> Problem:
+    return found if isinstance(found, Problem) else Problem((), "invalid", {"message": str(found)})
+
+
+def _language_gaps(definition: dict, workflow) -> list:
+    from documents.letters import DEFAULTS_FILE as LETTERS_FILE  # noqa: PLC0415 (read per check)
+    from mail.texts import default_texts  # noqa: PLC0415
+
+    letters = yaml.safe_load(LETTERS_FILE.read_text(encoding="utf-8"))
+    return language_gaps(definition, workflow, default_texts(), letters)
+
+
+def demo_documents() -> dict[str, dict]:
+    """The demo calls' documents, by slug: a new call may start from one."""
+    folder = Path(current_app.config["FORMDESK_FORMS_DIR"])
+    found = {}
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            document = read_document(path)
+        except DefinitionError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("slug"), str):
+            found[document["slug"]] = document
+    return found
+
+
+# --- changing -----------------------------------------------------------------------------
+
+
+def save_draft(
+    form: Form, document: dict, *, revision: int, user: User | None, summary: str
+) -> FormDraft:
+    """Store `document` as the draft, made from draft `revision`. A draft may be
+    incomplete, so nothing is validated here; publishing does that."""
+    draft = draft_of(form)
+    # One UPDATE that succeeds only from the revision the editor saw: two saves from the
+    # same revision, even at the same instant, cannot both pass.
+    changed = db.session.execute(
+        update(FormDraft)
+        .where(FormDraft.id == draft.id, FormDraft.revision == revision)
+        .values(
+            document=document,
+            revision=revision + 1,
+            updated_at=utcnow(),
+            updated_by_id=user.id if user else None,
+            edited_in_browser=True,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        db.session.rollback()
+        db.session.refresh(draft)
+        raise DraftConflict(draft, revision)
+    _audit(form, user, "call.draft_saved", {"summary": summary[:300], "revision": revision + 1})
+    db.session.commit()
+    db.session.refresh(draft)
+    return draft
+
+
+def publish_draft(form: Form, *, revision: int, user: User | None) -> FormVersion:
+    """Publish the draft as the call's new version (the workflow's snapshot with it).
+    Refused when the draft moved on since `revision`, or when it has problems."""
+    draft = draft_of(form)
+    if draft.revision != revision:
+        raise DraftConflict(draft, revision)
+    problems = publish_problems(draft.document)
+    if problems:
+        raise NotPublishable(problems)
+    version = publish_document(copy.deepcopy(draft.document), origin="browser", user=user)
+    draft.edited_in_browser = False
+    draft.published_revision = draft.revision
+    db.session.commit()
+    return version
+
+
+def publish_document(
+    document: dict, *, origin: str, user: User | None = None, draft_revision: int | None = None
+) -> FormVersion | None:
+    """A new version of the document's call when the document or its workflow changed
+    since the current version (None when nothing did). The caller has checked it and
+    commits. The draft follows a version that did not come from it (a file)."""
+    definition = validate(document, document.get("slug", ""))
+    workflow = get_workflow(definition["workflow"]).source
+    digest = checksum(document)
+    form = db.session.scalar(select(Form).where(Form.slug == definition["slug"]))
+    if form is None:
+        form = Form(slug=definition["slug"])
+        db.session.add(form)
+        db.session.flush()
+    current = form.current_version
+    # Versions stored before drafts existed hold the normalised definition: the same call.
+    same = current is not None and current.checksum in (digest, checksum(definition))
+    if same and current.workflow_snapshot in (None, workflow):
+        if current.workflow_snapshot is None:
+            current.workflow_snapshot = workflow  # published before snapshots existed
+        return None
+    number = (
+        db.session.scalar(
+            select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)
+        )
+        or 0
+    ) + 1
+    version = FormVersion(
+        form=form,
+        number=number,
+        definition=document,
+        checksum=digest,
+        opens_at=datetime.fromisoformat(definition["opens_at"]),
+        closes_at=datetime.fromisoformat(definition["closes_at"]),
+        workflow_snapshot=workflow,
+        origin=origin,
+        published_by_id=user.id if user else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    form.current_version = version
+    db.session.expire(form, ["versions"])
+    if origin == "file":
+        draft = draft_of(form)
+        draft.document = copy.deepcopy(document)
+        draft.revision += 1
+        draft.edited_in_browser = False
+        draft.published_revision = draft.revision
+        draft.updated_at, draft.updated_by_id = utcnow(), None
+    _audit(form, user, "call.published", {"version": number, "origin": origin})
+    return version
+
+
+def republish_with(
+    form: Form, *, user: User | None, change: dict, action: str, data: dict
+) -> FormVersion:
+    """A new version that is the current one with the top-level settings in `change`
+    replaced (closing early, a later deadline); the draft gets the same change, so the
+    next publication keeps it. The caller has checked the values."""
+    current = form.current_version
+    if current is None:
+        raise NotPublishable([Problem((), "not_published", {})])
+    document = {**copy.deepcopy(current.definition), **change}
+    problems = publish_problems(document)
+    if problems:
+        raise NotPublishable(problems)
+    version = publish_document(document, origin="browser", user=user)
+    draft = draft_of(form)
+    draft.document = {**draft.document, **change}
+    draft.revision += 1
+    if draft.published_revision is not None and not draft.edited_in_browser:
+        draft.published_revision = draft.revision
+    _audit(form, user, action, data)
+    db.session.commit()
+    return version or current
+
+
+def create_call(
+    *, slug: str, user: User | None, source: str, copy_from: str | None, title: str, language: str
+) -> Form:
+    """A new call with a draft and no version yet: a blank one, or a copy of another
+    call's draft (this year's from last year's) or of a demo call's file."""
+    problems = []
+    slug = (slug or "").strip().lower()
+    if not SLUG.fullmatch(slug):
+        problems.append(Problem(("slug",), "slug_format", {}))
+    elif db.session.scalar(select(Form.id).where(Form.slug == slug)) is not None:
+        problems.append(Problem(("slug",), "slug_taken", {"slug": slug}))
+    if language not in LANGUAGES:
+        problems.append(Problem(("default_language",), "unknown_language", {"language": language}))
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        problems.append(Problem(("title",), "required", {}))
+    if source == "copy":
+        document = _copied(copy_from)
+        if document is None:
+            problems.append(Problem(("copy_from",), "unknown_call", {"slug": copy_from}))
+    else:
+        document = blank_document(language)
+    if problems:
+        raise NotPublishable(problems)
+    document = {
+        **document,
+        "slug": slug,
+        "title": {**_texts(document.get("title")), language: title},
+    }
+    form = Form(slug=slug)
+    db.session.add(form)
+    db.session.flush()
+    form.draft = FormDraft(
+        form=form,
+        document=document,
+        revision=1,
+        updated_by_id=user.id if user else None,
+        edited_in_browser=True,
+    )
+    db.session.add(form.draft)
+    _audit(form, user, "call.created", {"source": source, "copy_from": copy_from})
+    db.session.commit()
+    return form
+
+
+def _texts(value) -> dict:
+    if isinstance(value, dict):
+        return dict(value)
+    return {} if value is None else {"*": str(value)}
+
+
+def _copied(slug: str | None) -> dict | None:
+    form = db.session.scalar(select(Form).where(Form.slug == (slug or "")))
+    if form is not None:
+        return copy.deepcopy(draft_of(form).document)
+    return copy.deepcopy(demo_documents().get(slug or ""))
+
+
+def blank_document(language: str) -> dict:
+    """The least a call needs to be edited into shape: one page with one question. Its
+    dates are left for the organiser (publishing asks for them)."""
+    return {
+        "reference_prefix": "CALL",
+        "default_language": language,
+        "languages": [language],
+        "title": {},
+        "organisation": {"name": {}},
+        "contact": {},
+        "timezone": "Europe/Stockholm" if language == "sv" else "Europe/Warsaw",
+        "workflow": "application-review",
+        "pages": [{"title": {}, "fields": []}],
+    }
+
+
+def archive(form: Form, user: User | None) -> None:
+    form.archived_at = utcnow()
+    _audit(form, user, "call.archived", {})
+    db.session.commit()
+
+
+def unarchive(form: Form, user: User | None) -> None:
+    form.archived_at = None
+    _audit(form, user, "call.unarchived", {})
+    db.session.commit()
+
+
+def refusal_for_file(document: dict) -> Problem | None:
+    """Why loading this file would overwrite newer work done in the browser, or None:
+    unpublished builder edits, or a version published from the browser that the file
+    does not match."""
+    form = db.session.scalar(select(Form).where(Form.slug == document.get("slug")))
+    if form is None:
+        return None
+    draft = form.draft
+    if draft is not None and draft.edited_in_browser:
+        who = db.session.get(User, draft.updated_by_id) if draft.updated_by_id else None
+        return Problem(
+            (),
+            "newer_browser_edits",
+            {
+                "slug": form.slug,
+                "revision": draft.revision,
+                "who": who.email if who else "?",
+                "when": draft.updated_at.isoformat(timespec="minutes"),
+            },
+        )
+    current = form.current_version
+    if current is not None and current.origin == "browser":
+        if current.checksum != checksum(document):
+            return Problem(
+                (),
+                "newer_browser_version",
+                {"slug": form.slug, "version": current.number},
+            )
+    return None
+
+
+def preview_version(form: Form, user: User | None) -> FormVersion:
+    """A snapshot of the draft for test submissions made through the preview link: the
+    questions they answered stay theirs whatever the draft becomes. Reused while the
+    draft has not changed."""
+    draft = draft_of(form)
+    problems = publish_problems(draft.document)
+    if problems:
+        raise NotPublishable(problems)
+    digest = checksum(draft.document)
+    existing = db.session.scalar(
+        select(FormVersion)
+        .where(
+            FormVersion.form_id == form.id,
+            FormVersion.number.is_(None),
+            FormVersion.checksum == digest,
+        )
+        .order_by(FormVersion.id.desc())
+    )
+    if existing is not None:
+        return existing
+    definition = validate(draft.document, form.slug)
+    version = FormVersion(
+        form=form,
+        number=None,
+        definition=copy.deepcopy(draft.document),
+        checksum=digest,
+        opens_at=datetime.fromisoformat(definition["opens_at"]),
+        closes_at=datetime.fromisoformat(definition["closes_at"]),
+        workflow_snapshot=get_workflow(definition["workflow"]).source,
+        origin="preview",
+        published_by_id=user.id if user else None,
+    )
+    db.session.add(version)
+    db.session.commit()
+    return version
+
+
+def _audit(form: Form, user: User | None, action: str, data: dict) -> None:
+    db.session.add(
+        AuditEntry(
+            form_id=form.id,
+            action=action,
+            actor_type=actor_kind(user) if user else "system",
+            actor_id=user.id if user else None,
+            data=data,
+        )
+    )
