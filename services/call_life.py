@@ -123,12 +123,36 @@ def shows_draft(form: Form) -> bool:
     return bool(call_drafts.draft_of(form).edited_in_browser)
 
 
+class PreviewUnavailable(Exception):
+    """The preview link shows the draft, and the draft does not pass the checks yet."""
+
+
 def preview_target(form: Form) -> FormVersion:
     """The version a new test draft answers: the draft's questions as a preview version
-    (kept, so test submissions keep their questions), or the current version."""
+    (kept, so test submissions keep their questions), or the current version. Raises
+    PreviewUnavailable while the draft has problems."""
     if shows_draft(form):
-        return call_drafts.preview_version(form, None)
+        try:
+            return call_drafts.preview_version(form, None)
+        except call_drafts.NotPublishable:
+            db.session.rollback()
+            raise PreviewUnavailable from None
     return form.current_version
+
+
+def preview_problems(form: Form, limit: int = 10) -> list[str]:
+    """What keeps the preview link from showing the draft ("where: message", in the
+    page's language), the first `limit`; empty when it can be shown."""
+    if not shows_draft(form):
+        return []
+    problems = call_drafts.publish_problems(call_drafts.draft_of(form).document)
+    return [_shown(p) for p in problems[:limit]]
+
+
+def _shown(problem) -> str:
+    """A definition problem for staff: where (with the questions' names), then what."""
+    place = problem.place
+    return f"{place}: {problem.message()}" if place else problem.message()
 
 
 # --- test submissions ----------------------------------------------------------------------
@@ -316,6 +340,30 @@ def close_early_problem(form: Form, now: datetime | None = None) -> str | None:
     return None
 
 
+def _republish(form: Form, user: User, closes_at: datetime, action: str, data: dict):
+    """The current version again with another closing time (services.call_drafts); a
+    current version that no longer passes the checks is said, not raised."""
+    try:
+        return call_drafts.republish_with(
+            form,
+            user=user,
+            change={"closes_at": closes_at.strftime(LOCAL_FORMAT)},
+            action=action,
+            data=data,
+        )
+    except call_drafts.NotPublishable as refusal:
+        db.session.rollback()
+        first = refusal.problems[0] if refusal.problems else None
+        detail = _shown(first) if first is not None else ""
+        raise LifeRefused(
+            _(
+                "The published call does not pass the checks any more, so no new version "
+                "can be made: %(problem)s",
+                problem=detail,
+            )
+        ) from None
+
+
 def close_early(form: Form, user: User, now: datetime | None = None) -> FormVersion:
     """A new version closing now (to the minute, in the call's zone). Applicants with a
     draft started before now still have the grace period to send it."""
@@ -327,13 +375,8 @@ def close_early(form: Form, user: User, now: datetime | None = None) -> FormVers
     closes_at = now.astimezone(zone).replace(second=0, microsecond=0)
     if closes_at <= version.opens_at:
         raise LifeRefused(_("The call opened less than a minute ago: wait a minute."))
-    return call_drafts.republish_with(
-        form,
-        user=user,
-        change={"closes_at": closes_at.strftime(LOCAL_FORMAT)},
-        action="call.closed_early",
-        data={"from": _local(version.closes_at, zone), "to": closes_at.strftime(LOCAL_FORMAT)},
-    )
+    data = {"from": _local(version.closes_at, zone), "to": closes_at.strftime(LOCAL_FORMAT)}
+    return _republish(form, user, closes_at, "call.closed_early", data)
 
 
 def read_local_time(text: str | None, zone: ZoneInfo) -> datetime:
@@ -380,30 +423,21 @@ def extend(form: Form, user: User, text: str | None, now: datetime | None = None
     closes_at = check_extension(form, text, now)
     zone = _zone(form)
     old = form.current_version.closes_at
-    return call_drafts.republish_with(
-        form,
-        user=user,
-        change={"closes_at": closes_at.strftime(LOCAL_FORMAT)},
-        action="call.deadline_extended",
-        data={"from": _local(old, zone), "to": closes_at.strftime(LOCAL_FORMAT)},
-    )
+    data = {"from": _local(old, zone), "to": closes_at.strftime(LOCAL_FORMAT)}
+    return _republish(form, user, closes_at, "call.deadline_extended", data)
 
 
 def archive(form: Form, user: User) -> None:
     """Leaves the public list and pages; stays in the dashboard, with its submissions."""
     if form.archived_at is not None:
         raise LifeRefused(_("The call is already archived."))
-    form.archived_at = utcnow()
-    _audit(form, user, "call.archived", {})
-    db.session.commit()
+    call_drafts.archive(form, user)
 
 
 def unarchive(form: Form, user: User) -> None:
     if form.archived_at is None:
         raise LifeRefused(_("The call is not archived."))
-    form.archived_at = None
-    _audit(form, user, "call.unarchived", {})
-    db.session.commit()
+    call_drafts.unarchive(form, user)
 
 
 # --- publishing a call that already has applicants ------------------------------------------

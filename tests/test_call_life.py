@@ -23,7 +23,12 @@ ZONE = ZoneInfo("Europe/Warsaw")
 def event_call(**extra) -> dict:
     """One page of every field type, one place, first come first served."""
     return all_types(
-        SLUG, reference_prefix="LIFE", workflow="event-registration", capacity=1, **extra
+        SLUG,
+        reference_prefix="LIFE",
+        workflow="event-registration",
+        capacity=1,
+        languages=["en", "pl"],
+        **extra,
     )
 
 
@@ -475,3 +480,83 @@ def test_a_test_draft_saved_for_later_resumes_through_the_preview_link_only(app,
     # And the public form does not pick it up as a draft of its own.
     public = other.get(f"/calls/{SLUG}/page/1").get_data(as_text=True)
     assert 'value="Tess"' not in public
+
+
+def _edit_draft(app, change: dict) -> None:
+    """An edit made in the builder and not published: the draft's title, say."""
+    with app.app_context():
+        from models import Form, User
+        from services import call_drafts
+
+        form = Form.query.filter_by(slug=SLUG).one()
+        draft = call_drafts.draft_of(form)
+        call_drafts.save_draft(
+            form,
+            {**draft.document, **change},
+            revision=draft.revision,
+            user=User.query.filter_by(email="admin@example.org").one(),
+            summary="title changed",
+        )
+
+
+def test_the_preview_link_shows_the_draft_s_edits_and_tests_keep_their_questions(app, create_form):
+    create_form(event_call())
+    admin = admin_client(app)
+    preview = make_link(admin)
+    _edit_draft(app, {"title": {"en": "Draft title", "pl": "Tytuł roboczy"}})
+    test_page = text_of(admin.get(f"/dashboard/build/{SLUG}/test").get_data(as_text=True))
+    assert "The link shows the call's draft" in test_page
+
+    tester = FormClient(app.test_client())
+    assert "Draft title" in tester.get(preview).get_data(as_text=True)
+    assert "Draft title" not in FormClient(app.test_client()).get(f"/calls/{SLUG}").get_data(
+        as_text=True
+    )
+    confirmation = apply_through(tester, preview)
+    assert "Draft title" in confirmation
+    [test] = submissions(app)
+    with app.app_context():
+        from extensions import db
+        from models import Form, FormVersion
+
+        version = db.session.get(FormVersion, test.version)
+        assert version.number is None and version.origin == "preview"
+        form = Form.query.filter_by(slug=SLUG).one()
+        assert [v.number for v in form.versions] == [1]  # the preview is no version of it
+
+    # The draft changes again: the test keeps the questions it answered.
+    _edit_draft(app, {"title": {"en": "Second title", "pl": "Drugi tytuł"}})
+    assert [s.version for s in submissions(app)] == [test.version]
+    detail = admin.get(f"/dashboard/submissions/{test.id}")
+    assert detail.status_code == 200 and "Test" in text_of(detail.get_data(as_text=True))
+    history = text_of(admin.get(f"/dashboard/build/{SLUG}/history").get_data(as_text=True))
+    assert "Draft saved: title changed" in history
+
+    admin.get(f"/dashboard/build/{SLUG}/test/delete")
+    admin.post(f"/dashboard/build/{SLUG}/test/delete", {"confirm": "yes"})
+    assert submissions(app) == []
+
+
+def test_a_draft_with_problems_gives_a_preview_not_ready_page_and_says_why(app, create_form):
+    create_form(event_call())
+    admin = admin_client(app)
+    preview = make_link(admin)
+    _edit_draft(app, {"closes_at": "2020-01-01T00:00"})  # before it opens
+    response = FormClient(app.test_client()).get(preview)
+    assert response.status_code == 409
+    assert "This preview is not ready yet" in response.get_data(as_text=True)
+    test_page = text_of(admin.get(f"/dashboard/build/{SLUG}/test").get_data(as_text=True))
+    assert "does not pass the checks yet" in test_page and "closes_at" in test_page
+
+
+def test_a_published_version_that_fails_today_s_checks_gives_a_message_not_a_500(app, create_form):
+    create_form(all_types(SLUG, reference_prefix="LIFE"))  # offers 'sv' without its texts
+    admin = admin_client(app)
+    admin.get(f"/dashboard/build/{SLUG}/status/close")
+    response = admin.post(f"/dashboard/build/{SLUG}/status/close", {"confirm": "yes"})
+    assert response.status_code == 400
+    assert "does not pass the checks any more" in text_of(response.get_data(as_text=True))
+    with app.app_context():
+        from models import Form
+
+        assert [v.number for v in Form.query.filter_by(slug=SLUG).one().versions] == [1]

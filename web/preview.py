@@ -8,7 +8,7 @@ version, so a test keeps its questions), else the call's current version."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, session
+from flask import Blueprint, abort, make_response, render_template, session
 
 from services import call_life
 from services import drafts as draft_service
@@ -25,7 +25,10 @@ def _flow(token: str) -> Flow:
     # The draft this browser started through the link, if any, decides its version; a new
     # one answers what the link shows now.
     key = f"preview:{form.preview_token_hash[:16]}"
-    version = _started_version(key) or call_life.preview_target(form)
+    try:
+        version = _started_version(key) or call_life.preview_target(form)
+    except call_life.PreviewUnavailable:
+        abort(make_response(render_template("public/preview_unavailable.html"), 409))
     return Flow("preview", {"token": token}, key, form, version, test=True)
 
 

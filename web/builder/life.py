@@ -55,6 +55,7 @@ def _test_page(form, token: str | None = None, status: int = 200):
             form=form,
             dates=call_life.call_dates(form),
             shows_draft=call_life.shows_draft(form),
+            preview_problems=call_life.preview_problems(form),
             has_link=form.preview_token_hash is not None,
             preview_url=url_for("preview.call", token=token, _external=True) if token else None,
             tests=call_life.test_counts(form),
