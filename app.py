@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
+    from web.builder import calls, presence
 
     for module in (
         health,
@@ -132,6 +133,8 @@ def _register_blueprints(app: Flask) -> None:
         account,
         oidc,
         installation,
+        calls,
+        presence,
     ):
         app.register_blueprint(module.bp)
     oidc.init_app(app)  # single sign-on, when configured

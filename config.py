@@ -120,6 +120,8 @@ class Defaults:
     FORMDESK_PROXY_COUNT = 0
     # Recently closed calls stay on the list of calls for this many days, marked closed.
     FORMDESK_RECENTLY_CLOSED_DAYS = 30
+    # How often a builder page asks whether someone else saved the call meanwhile.
+    FORMDESK_DRAFT_WATCH_SECONDS = 20
     # Who runs this installation: admins set these on the settings page (Admin → Settings,
     # models/installation.py); each of these, when set, wins over the admin's choice. The
     # name (header, emails, documents, accessibility statement, privacy notice), the contact

@@ -58,10 +58,23 @@ def export_command(slugs: tuple[str, ...], directory: str | None, published: boo
         click.echo(f"wrote {path}")
 
 
+class _Dumper(yaml.SafeDumper):
+    """Texts of several lines as literal blocks (`|`), as an author writes them."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
 def as_yaml(document: dict) -> str:
     """YAML that reads back as the same document: PyYAML quotes every string that would
-    otherwise read as something else (yes, 09:30, 2027-01-21)."""
-    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    otherwise read as something else (yes, 09:30, 2027-01-21), and falls back to quotes
+    for a text a literal block cannot hold (trailing blanks)."""
+    return yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 def init_app(app) -> None:

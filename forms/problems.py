@@ -147,6 +147,20 @@ MESSAGES: dict[str, Any] = {
         "'%(language)s' is offered but the decision letter for '%(state)s' has no text in "
         "it (%(source)s)"
     ),
+    # --- calls in the database (services/call_drafts.py) ----------------------------------
+    "workflow.broken": _l("the workflow '%(workflow)s' cannot be read: %(error)s"),
+    "call.not_published": _l("the call has no published version yet"),
+    "call.unknown_source": _l("there is no call '%(slug)s' to copy"),
+    "slug.taken": _l("the address '%(slug)s' is already used by another call"),
+    "load.newer_browser_edits": _l(
+        "%(slug)s has changes made in the browser that are not in this file (draft revision "
+        "%(revision)s, saved by %(who)s at %(when)s); save them first with `flask forms "
+        "export %(slug)s`, or overwrite them with --force"
+    ),
+    "load.newer_browser_version": _l(
+        "%(slug)s was published from the browser (version %(version)s) and this file differs "
+        "from it; export it with `flask forms export %(slug)s`, or overwrite it with --force"
+    ),
 }
 
 

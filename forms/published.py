@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from forms.schema import validate
 from forms.spec import FormSpec
 from models import FormVersion
 
@@ -22,6 +23,8 @@ def spec_for(version: FormVersion) -> FormSpec:
     if spec is None:
         if len(_specs) >= MAX_CACHED_SPECS:
             _specs.clear()  # many databases in one process (tests); rebuilt on demand
-        # A copy: the spec outlives the session, and nobody's edit of the row may reach it.
-        spec = _specs[key] = FormSpec(json.loads(json.dumps(version.definition)))
+        # The row holds the document as written; the spec reads its normalised form. A copy:
+        # the spec outlives the session, and nobody's edit of the row may reach it.
+        document = json.loads(json.dumps(version.definition))
+        spec = _specs[key] = FormSpec(validate(document, f"version {version.id}", published=True))
     return spec

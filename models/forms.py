@@ -31,9 +31,9 @@ class Form(db.Model):
     current_version: Mapped[FormVersion | None] = relationship(
         foreign_keys=[current_version_id], post_update=True
     )
-    # Published versions only: preview versions (number NULL) exist for test submissions.
+    # Published versions only: preview versions (numbers below 0) are for test submissions.
     versions: Mapped[list[FormVersion]] = relationship(
-        primaryjoin=lambda: and_(FormVersion.form_id == Form.id, FormVersion.number.is_not(None)),
+        primaryjoin=lambda: and_(FormVersion.form_id == Form.id, FormVersion.number > 0),
         foreign_keys="FormVersion.form_id",
         order_by="FormVersion.number",
         viewonly=True,
@@ -74,7 +74,8 @@ class FormVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
-    number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # NULL: a preview
+    # 1, 2, 3… as published; a preview version has a negative number (-1, -2…).
+    number: Mapped[int] = mapped_column(Integer)
     definition: Mapped[dict] = mapped_column(JSON)
     checksum: Mapped[str] = mapped_column(String(64))
     # Copied out of the definition so the list of calls is one indexed query.
@@ -88,10 +89,10 @@ class FormVersion(db.Model):
     # Where it came from: "file" (flask forms load), "browser" (the builder) or "preview"
     # (a draft's snapshot for test submissions made through its preview link).
     origin: Mapped[str] = mapped_column(String(20), default="file", server_default="file")
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    published_by_id: Mapped[int | None] = mapped_column(nullable=True)  # users.id, as audit
 
     form: Mapped[Form] = relationship(foreign_keys=[form_id])
 
     @property
     def is_preview(self) -> bool:
-        return self.number is None
+        return self.number < 0

@@ -76,3 +76,27 @@ def can_decide(user: User | None, form_id: int) -> bool:
     if user.is_admin:
         return True
     return user.role == "call_manager" and can_review(user, form_id)
+
+
+# --- managing calls (the builder, #16) -----------------------------------------------------
+# Admins build and run every call; call managers create calls and run those they review.
+
+
+def can_create_calls(user: User | None) -> bool:
+    if user is None or not user.is_authenticated or not user.active:
+        return False
+    return user.is_admin or user.role == "call_manager"
+
+
+def can_manage_call(user: User | None, form_id: int) -> bool:
+    return can_decide(user, form_id)
+
+
+def manageable_forms(user: User) -> list[Form]:
+    """Every call the user may build or run, published or not, archived or not."""
+    query = select(Form).order_by(Form.slug)
+    if not user.is_admin:
+        if user.role != "call_manager":
+            return []
+        query = only_reviewable(query, Form.id, user)
+    return list(db.session.scalars(query))

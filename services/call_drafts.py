@@ -67,13 +67,13 @@ def publish_problems(document: object) -> list[Problem]:
         return [_as_problem(p) for p in exc.problems]
     name = definition["workflow"]
     if name not in known_workflows():
-        return [Problem(("workflow",), "unknown_workflow", {"workflow": name})]
+        return [Problem(("workflow",), "workflow.unknown", {"workflow": name})]
     try:
         workflow = get_workflow(name)
     except WorkflowError as exc:
-        return [Problem(("workflow",), "broken_workflow", {"workflow": name, "error": str(exc)})]
+        return [Problem(("workflow",), "workflow.broken", {"workflow": name, "error": str(exc)})]
     problems = [
-        Problem(("letters", state), "letter_state_unknown", {"state": state, "workflow": name})
+        Problem(("letters", state), "letters.not_a_state", {"workflow": name})
         for state in sorted(set(definition.get("letters") or {}) - set(workflow.states))
     ]
     return problems + [_as_problem(gap) for gap in _language_gaps(definition, workflow)]
@@ -175,12 +175,10 @@ def publish_document(
         if current.workflow_snapshot is None:
             current.workflow_snapshot = workflow  # published before snapshots existed
         return None
-    number = (
-        db.session.scalar(
-            select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)
-        )
-        or 0
-    ) + 1
+    highest = db.session.scalar(
+        select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)
+    )
+    number = max(highest or 0, 0) + 1  # previews are numbered below 0
     version = FormVersion(
         form=form,
         number=number,
@@ -215,7 +213,7 @@ def republish_with(
     next publication keeps it. The caller has checked the values."""
     current = form.current_version
     if current is None:
-        raise NotPublishable([Problem((), "not_published", {})])
+        raise NotPublishable([Problem((), "call.not_published", {})])
     document = {**copy.deepcopy(current.definition), **change}
     problems = publish_problems(document)
     if problems:
@@ -239,18 +237,18 @@ def create_call(
     problems = []
     slug = (slug or "").strip().lower()
     if not SLUG.fullmatch(slug):
-        problems.append(Problem(("slug",), "slug_format", {}))
+        problems.append(Problem(("slug",), "slug.invalid", {}))
     elif db.session.scalar(select(Form.id).where(Form.slug == slug)) is not None:
-        problems.append(Problem(("slug",), "slug_taken", {"slug": slug}))
+        problems.append(Problem(("slug",), "slug.taken", {"slug": slug}))
     if language not in LANGUAGES:
-        problems.append(Problem(("default_language",), "unknown_language", {"language": language}))
+        problems.append(Problem(("default_language",), "languages.unknown", {"language": language}))
     title = (title or "").strip()
     if not title or len(title) > 200:
-        problems.append(Problem(("title",), "required", {}))
+        problems.append(Problem(("title",), "text.required", {}))
     if source == "copy":
         document = _copied(copy_from)
         if document is None:
-            problems.append(Problem(("copy_from",), "unknown_call", {"slug": copy_from}))
+            problems.append(Problem(("copy_from",), "call.unknown_source", {"slug": copy_from}))
     else:
         document = blank_document(language)
     if problems:
@@ -329,7 +327,7 @@ def refusal_for_file(document: dict) -> Problem | None:
         who = db.session.get(User, draft.updated_by_id) if draft.updated_by_id else None
         return Problem(
             (),
-            "newer_browser_edits",
+            "load.newer_browser_edits",
             {
                 "slug": form.slug,
                 "revision": draft.revision,
@@ -342,7 +340,7 @@ def refusal_for_file(document: dict) -> Problem | None:
         if current.checksum != checksum(document):
             return Problem(
                 (),
-                "newer_browser_version",
+                "load.newer_browser_version",
                 {"slug": form.slug, "version": current.number},
             )
     return None
@@ -361,17 +359,20 @@ def preview_version(form: Form, user: User | None) -> FormVersion:
         select(FormVersion)
         .where(
             FormVersion.form_id == form.id,
-            FormVersion.number.is_(None),
+            FormVersion.number < 0,
             FormVersion.checksum == digest,
         )
         .order_by(FormVersion.id.desc())
     )
     if existing is not None:
         return existing
+    lowest = db.session.scalar(
+        select(func.min(FormVersion.number)).where(FormVersion.form_id == form.id)
+    )
     definition = validate(draft.document, form.slug)
     version = FormVersion(
         form=form,
-        number=None,
+        number=min(lowest or 0, 0) - 1,
         definition=copy.deepcopy(draft.document),
         checksum=digest,
         opens_at=datetime.fromisoformat(definition["opens_at"]),

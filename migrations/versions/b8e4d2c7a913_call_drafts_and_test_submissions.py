@@ -1,8 +1,8 @@
 """call drafts, test submissions, archived calls and preview versions
 
 Every call gets one editable draft (its current version's document to start with);
-versions say where they came from and who published them; a preview version has no
-number; submissions and drafts made through a preview link are tests.
+versions say where they came from and who published them; a preview version has a
+negative number; submissions and drafts made through a preview link are tests.
 
 Revision ID: b8e4d2c7a913
 Revises: a7c3e9d1f024
@@ -52,24 +52,24 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("form_id"),
     )
-    with op.batch_alter_table("forms") as batch:
+    # Added in place (recreate="never"): rebuilding `submissions` on SQLite would drop the
+    # triggers that keep its full-text index current.
+    with op.batch_alter_table("forms", recreate="never") as batch:
         batch.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("preview_token_hash", sa.String(length=64), nullable=True))
-    with op.batch_alter_table("form_versions") as batch:
-        batch.alter_column("number", existing_type=sa.Integer(), nullable=True)
+    with op.batch_alter_table("form_versions", recreate="never") as batch:
         batch.add_column(
             sa.Column("origin", sa.String(length=20), server_default="file", nullable=False)
         )
+        # Who published it, like audit_log.actor_id (no constraint: SQLite could not drop
+        # the column again on downgrade).
         batch.add_column(sa.Column("published_by_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            "fk_form_versions_published_by_id_users", "users", ["published_by_id"], ["id"]
-        )
-    with op.batch_alter_table("submissions") as batch:
+    with op.batch_alter_table("submissions", recreate="never") as batch:
         batch.add_column(
             sa.Column("is_test", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
-        batch.create_index("ix_submissions_is_test", ["is_test"])
-    with op.batch_alter_table("drafts") as batch:
+    op.create_index("ix_submissions_is_test", "submissions", ["is_test"])
+    with op.batch_alter_table("drafts", recreate="never") as batch:
         batch.add_column(
             sa.Column("is_test", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
@@ -101,16 +101,13 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("drafts", recreate="never") as batch:
         batch.drop_column("is_test")
-    with op.batch_alter_table("submissions") as batch:
-        batch.drop_index("ix_submissions_is_test")
+    op.drop_index("ix_submissions_is_test", "submissions")
+    with op.batch_alter_table("submissions", recreate="never") as batch:
         batch.drop_column("is_test")
-    # Preview versions have no number and no place in the older schema.
-    op.execute("DELETE FROM form_versions WHERE number IS NULL")
-    with op.batch_alter_table("form_versions") as batch:
-        batch.drop_constraint("fk_form_versions_published_by_id_users", type_="foreignkey")
+    # Test submissions and preview versions stay, as ordinary rows: nothing is lost.
+    with op.batch_alter_table("form_versions", recreate="never") as batch:
         batch.drop_column("published_by_id")
         batch.drop_column("origin")
-        batch.alter_column("number", existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table("forms", recreate="never") as batch:
         batch.drop_column("preview_token_hash")
         batch.drop_column("archived_at")
