@@ -114,7 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
-    from web.builder import calls, presence
+    from web.builder import calls, life, presence
 
     for module in (
         health,
@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         oidc,
         installation,
         calls,
+        life,
         presence,
     ):
         app.register_blueprint(module.bp)
