@@ -114,7 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
-    from web.builder import calls, life, presence
+    from web.builder import calls, life, presence, questions
 
     for module in (
         health,
@@ -136,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
         calls,
         life,
         presence,
+        questions,
     ):
         app.register_blueprint(module.bp)
     oidc.init_app(app)  # single sign-on, when configured
