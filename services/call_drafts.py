@@ -21,9 +21,9 @@ from config import LANGUAGES
 from extensions import db
 from forms.problems import Problem
 from forms.schema import SLUG, DefinitionError, checksum, language_gaps, read_document, validate
-from models import AuditEntry, Form, FormDraft, FormVersion, User
+from models import AuditEntry, Form, FormDraft, FormVersion, ReviewerAssignment, User
 from models.types import utcnow
-from services.access import actor_kind
+from services.access import actor_kind, reviews_every_form
 from workflows.engine import WorkflowError, get_workflow, known_workflows
 
 
@@ -269,9 +269,25 @@ def create_call(
         edited_in_browser=True,
     )
     db.session.add(form.draft)
+    if user is not None and not reviews_every_form(user):
+        # A call manager runs the calls they make (services.access.can_manage_call).
+        db.session.add(ReviewerAssignment(user_id=user.id, form_id=form.id))
     _audit(form, user, "call.created", {"source": source, "copy_from": copy_from})
     db.session.commit()
     return form
+
+
+def last_editor(draft: FormDraft) -> User | None:
+    """Who saved the draft last (None: the command line)."""
+    return db.session.get(User, draft.updated_by_id) if draft.updated_by_id else None
+
+
+def last_editors(forms: list[Form]) -> dict[int, User]:
+    """Who saved each of these calls' drafts last, by user id (the calls list)."""
+    ids = {form.draft.updated_by_id for form in forms if form.draft and form.draft.updated_by_id}
+    if not ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def _texts(value) -> dict:

@@ -619,8 +619,8 @@ def test_publishing_a_call_with_submissions_says_what_changes_and_who_is_affecte
     assert "Questions added Town town" in text, text
     assert "Questions removed People people" in text
     assert "“Name” becomes “Full name”" in text
-    assert "1 draft in progress continues with the questions it was started on" in text
-    assert "2 submissions keep their questions and answers" in text
+    assert "1 application in progress continues with the questions it started on" in text
+    assert "2 sent submissions keep their questions and answers" in text
     response = admin.post("/dashboard/build/alfa/publish", {"revision": revision_of(page)})
     assert response.status_code == 302, text_of(admin.last_html)[:2000]
     with app.app_context():

@@ -8,15 +8,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from config import LANGUAGES
-from extensions import db
 from forms.call_settings import of_section, section_of, top_keys
 from forms.problems import Problem
-from models import Draft, FormVersion, ReviewerAssignment, Submission, User
 from services import call_drafts
-from services.access import can_create_calls, manageable_forms, reviews_every_form
+from services.access import can_create_calls, manageable_forms
+from services.call_life import publishing_impact
 from web.builder.common import conflict_message, languages_of, load_call, posted_revision
 from web.builder.settings import SECTION_TITLES, find_declaration
 
@@ -57,16 +55,7 @@ def index():
     if not can_create_calls(current_user) and not manageable_forms(current_user):
         abort(404)
     forms = manageable_forms(current_user)
-    editors = {
-        user.id: user
-        for user in db.session.scalars(
-            select(User).where(
-                User.id.in_(
-                    [f.draft.updated_by_id for f in forms if f.draft and f.draft.updated_by_id]
-                )
-            )
-        )
-    }
+    editors = call_drafts.last_editors(forms)
     rows = []
     for form in forms:
         draft = form.draft
@@ -165,10 +154,6 @@ def new():
                 errors.setdefault(key, []).append(problem.message())
         else:
             _use_language(form, values["language"])
-            if not current_user.is_admin and not reviews_every_form(current_user):
-                # a call manager runs the calls they make
-                db.session.add(ReviewerAssignment(user_id=current_user.id, form_id=form.id))
-                db.session.commit()
             flash(_("The call was created. Work through its tasks, then make it live."))
             return redirect(url_for("builder.task_list", slug=form.slug))
     return _new_page(values, errors, 400)
@@ -434,34 +419,6 @@ def changes(form, draft) -> dict:
     }
 
 
-def impact(form) -> dict | None:
-    """What applicants with a draft in progress and the existing submissions will see."""
-    try:
-        from services.call_life import publishing_impact  # noqa: PLC0415 (helper "life")
-    except ImportError:
-        publishing_impact = None
-    if publishing_impact is not None:
-        return {"life": publishing_impact(form)}
-    submissions = db.session.scalar(
-        select(func.count(Submission.id)).where(
-            Submission.form_id == form.id, Submission.is_test.is_(False)
-        )
-    )
-    drafts = db.session.scalar(
-        select(func.count(Draft.id))
-        .join(FormVersion, FormVersion.id == Draft.form_version_id)
-        .where(
-            FormVersion.form_id == form.id,
-            FormVersion.number > 0,  # previews are numbered below 0
-            Draft.is_test.is_(False),
-            Draft.submission_id.is_(None),
-        )
-    )
-    if not submissions and not drafts:
-        return None
-    return {"submissions": submissions or 0, "drafts": drafts or 0}
-
-
 def _publish_page(form, draft, *, conflict=None, status=200, refused=None):
     problems = refused if refused is not None else call_drafts.publish_problems(draft.document)
     return (
@@ -471,7 +428,7 @@ def _publish_page(form, draft, *, conflict=None, status=200, refused=None):
             draft=draft,
             problems=[(p, problem_link(form.slug, p)) for p in problems],
             changes=changes(form, draft),
-            impact=impact(form) if form.current_version else None,
+            impact=publishing_impact(form) if form.current_version else None,
             conflict=conflict,
             has_errors=bool(problems),
         ),

@@ -9,19 +9,18 @@ from flask import abort, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from extensions import db
 from forms.problems import Problem
-from models import Form, FormDraft, User
+from models import Form, FormDraft
 from services import call_drafts
 from services.access import can_manage_call
+from services.catalog import find_form
 
 
 def load_call(slug: str) -> tuple[Form, FormDraft]:
     """The call and its draft, for someone who may manage it; anyone else gets 404, as
     for a call that does not exist."""
-    form = db.session.scalar(select(Form).where(Form.slug == slug))
+    form = find_form(slug)
     if form is None or not can_manage_call(current_user, form.id):
         abort(404)
     return form, call_drafts.draft_of(form)
@@ -55,7 +54,7 @@ def save_or_conflict(form: Form, document: dict, summary: str) -> str | None:
 
 def editor_name(draft: FormDraft) -> str:
     """Who saved the draft last: a staff member's name or email, or the command line."""
-    editor = db.session.get(User, draft.updated_by_id) if draft.updated_by_id else None
+    editor = call_drafts.last_editor(draft)
     return (editor.name or editor.email) if editor else _("the command line")
 
 

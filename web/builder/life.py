@@ -6,25 +6,21 @@ input comes back beside its field, never as an error page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from services import call_life
-from services.access import can_manage_call
 from services.call_life import LifeRefused
-from services.catalog import find_form
+from web.builder.common import load_call
 
 bp = Blueprint("life", __name__, url_prefix="/dashboard/build")
 
 
 def _managed_call(slug: str):
-    """The call, for someone who manages it: 404 for no such call, 403 for the others."""
-    form = find_form(slug)
-    if form is None:
-        abort(404)
-    if not can_manage_call(current_user, form.id):
-        abort(403)
+    """The call, for someone who manages it; anyone else gets 404, as for a call that does
+    not exist (the rule of every builder page, web.builder.common.load_call)."""
+    form, _draft = load_call(slug)
     return form
 
 
