@@ -174,6 +174,8 @@ def publish_document(
     if same and current.workflow_snapshot in (None, workflow):
         if current.workflow_snapshot is None:
             current.workflow_snapshot = workflow  # published before snapshots existed
+        if origin == "file":  # a forced load: the file replaces the browser's draft too
+            _follow_file(form, document)
         return None
     highest = db.session.scalar(
         select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)
@@ -195,14 +197,22 @@ def publish_document(
     form.current_version = version
     db.session.expire(form, ["versions"])
     if origin == "file":
-        draft = draft_of(form)
-        draft.document = copy.deepcopy(document)
-        draft.revision += 1
-        draft.edited_in_browser = False
-        draft.published_revision = draft.revision
-        draft.updated_at, draft.updated_by_id = utcnow(), None
+        _follow_file(form, document)
     _audit(form, user, "call.published", {"version": number, "origin": origin})
     return version
+
+
+def _follow_file(form: Form, document: dict) -> None:
+    """The draft becomes the file just published (a new revision, so that an editor who
+    had the old one open is told, not overwritten); nothing to do when it already is."""
+    draft = draft_of(form)
+    if not draft.edited_in_browser and checksum(draft.document) == checksum(document):
+        return
+    draft.document = copy.deepcopy(document)
+    draft.revision += 1
+    draft.edited_in_browser = False
+    draft.published_revision = draft.revision
+    draft.updated_at, draft.updated_by_id = utcnow(), None
 
 
 def republish_with(
@@ -318,32 +328,48 @@ def unarchive(form: Form, user: User | None) -> None:
 def refusal_for_file(document: dict) -> Problem | None:
     """Why loading this file would overwrite newer work done in the browser, or None:
     unpublished builder edits, or a version published from the browser that the file
-    does not match."""
+    does not match. A file that is the draft (`flask forms export` of it) overwrites
+    nothing."""
     form = db.session.scalar(select(Form).where(Form.slug == document.get("slug")))
     if form is None:
         return None
+    digest = checksum(document)
     draft = form.draft
     if draft is not None and draft.edited_in_browser:
-        who = db.session.get(User, draft.updated_by_id) if draft.updated_by_id else None
+        if checksum(draft.document) == digest:
+            return None
         return Problem(
             (),
             "load.newer_browser_edits",
             {
                 "slug": form.slug,
                 "revision": draft.revision,
-                "who": who.email if who else "?",
-                "when": draft.updated_at.isoformat(timespec="minutes"),
+                "who": _who(draft.updated_by_id),
+                "when": _when(draft.updated_at),
             },
         )
     current = form.current_version
-    if current is not None and current.origin == "browser":
-        if current.checksum != checksum(document):
-            return Problem(
-                (),
-                "load.newer_browser_version",
-                {"slug": form.slug, "version": current.number},
-            )
+    if current is not None and current.origin == "browser" and current.checksum != digest:
+        return Problem(
+            (),
+            "load.newer_browser_version",
+            {
+                "slug": form.slug,
+                "version": current.number,
+                "who": _who(current.published_by_id),
+                "when": _when(current.published_at),
+            },
+        )
     return None
+
+
+def _who(user_id: int | None) -> str:
+    person = db.session.get(User, user_id) if user_id else None
+    return person.email if person else "?"
+
+
+def _when(moment) -> str:
+    return moment.isoformat(timespec="minutes") if moment else "?"
 
 
 def preview_version(form: Form, user: User | None) -> FormVersion:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,10 +25,13 @@ class LoadReport:
     created: list[str]
     updated: list[str]
     unchanged: list[str]
+    # With --force: what each file overwrote that was done in the browser.
+    overwritten: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return (
-            [f"created {slug} (version 1)" for slug in self.created]
+            [f"overwrote (--force) {what}" for what in self.overwritten]
+            + [f"created {slug} (version 1)" for slug in self.created]
             + [f"updated {slug}" for slug in self.updated]
             + [f"unchanged {slug}" for slug in self.unchanged]
         )
@@ -42,7 +45,7 @@ def load_definitions(directory: str | None = None, *, force: bool = False) -> Lo
     directory = directory or current_app.config["FORMDESK_FORMS_DIR"]
     if not Path(directory).is_dir():  # a mistyped folder must not look like "nothing changed"
         raise DefinitionError(directory, ["no such folder of form definitions"])
-    documents, problems = [], []
+    documents, problems, overwritten = [], [], []
     for path in sorted(Path(directory).glob("*.y*ml")):
         try:
             document = read_document(path)
@@ -50,9 +53,11 @@ def load_definitions(directory: str | None = None, *, force: bool = False) -> Lo
             problems.append(str(exc))
             continue
         found = call_drafts.publish_problems(document)
-        if not found and not force:
-            refusal = call_drafts.refusal_for_file(document)
-            found = [refusal] if refusal else []
+        refusal = None if found else call_drafts.refusal_for_file(document)
+        if refusal is not None and force:
+            overwritten.append(refusal.english())
+        elif refusal is not None:
+            found = [refusal]
         problems += [f"{path}: {problem}" for problem in found]
         documents.append(document)
     problems += _email_text_gaps(known_workflows())
@@ -62,7 +67,7 @@ def load_definitions(directory: str | None = None, *, force: bool = False) -> Lo
     if problems:
         raise DefinitionError(directory, problems)
 
-    report = LoadReport([], [], [])
+    report = LoadReport([], [], [], overwritten)
     for document in documents:
         publish(document, report)
     _fill_missing_snapshots()
