@@ -113,7 +113,10 @@ def save_draft(
 ) -> FormDraft:
     """Store `document` as the draft, made from draft `revision`. A draft may be
     incomplete, so nothing is validated here; publishing does that."""
-    draft = draft_of(form)
+    if form.draft is None:
+        draft_of(form)
+        db.session.commit()  # a conflict below rolls back, and the draft must stay
+    draft = form.draft
     # One UPDATE that succeeds only from the revision the editor saw: two saves from the
     # same revision, even at the same instant, cannot both pass.
     changed = db.session.execute(
@@ -140,18 +143,34 @@ def save_draft(
 
 def publish_draft(form: Form, *, revision: int, user: User | None) -> FormVersion:
     """Publish the draft as the call's new version (the workflow's snapshot with it).
-    Refused when the draft moved on since `revision`, or when it has problems."""
+    Refused when the draft moved on since `revision`, or when it has problems. A draft
+    that is the current version already publishes nothing and gives that version."""
     draft = draft_of(form)
     if draft.revision != revision:
         raise DraftConflict(draft, revision)
     problems = publish_problems(draft.document)
     if problems:
         raise NotPublishable(problems)
-    version = publish_document(copy.deepcopy(draft.document), origin="browser", user=user)
-    draft.edited_in_browser = False
-    draft.published_revision = draft.revision
+    document = copy.deepcopy(draft.document)
+    # Claim the draft at this revision before anything is written: a save or publication
+    # made meanwhile is a conflict, and one that comes now waits for this commit (the row
+    # lock on PostgreSQL, the write lock on SQLite). Flags set through the session would
+    # overwrite a save made in between, and with it the mark of unpublished edits.
+    claimed = db.session.execute(
+        update(FormDraft)
+        .where(FormDraft.id == draft.id, FormDraft.revision == revision)
+        .values(edited_in_browser=False, published_revision=revision)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        db.session.refresh(draft)
+        raise DraftConflict(draft, revision)
+    db.session.expire(form)  # a version published by someone else meanwhile is current now
+    version = publish_document(document, origin="browser", user=user)
     db.session.commit()
-    return version
+    db.session.refresh(draft)
+    return version or form.current_version
 
 
 def publish_document(
@@ -229,14 +248,33 @@ def republish_with(
     if problems:
         raise NotPublishable(problems)
     version = publish_document(document, origin="browser", user=user)
-    draft = draft_of(form)
-    draft.document = {**draft.document, **change}
-    draft.revision += 1
-    if draft.published_revision is not None and not draft.edited_in_browser:
-        draft.published_revision = draft.revision
+    _change_draft(form, change)
     _audit(form, user, action, data)
     db.session.commit()
     return version or current
+
+
+def _change_draft(form: Form, change: dict) -> None:
+    """The draft with `change` applied, as a new revision (an editor who has the old one
+    open is told on saving). Made from the revision read, and read again if a save came
+    in between: that save is kept, with the change on top."""
+    draft = draft_of(form)
+    db.session.flush()
+    while True:
+        seen = draft.revision
+        published = draft.published_revision is not None and not draft.edited_in_browser
+        values = {"document": {**draft.document, **change}, "revision": seen + 1}
+        if published:
+            values["published_revision"] = seen + 1
+        changed = db.session.execute(
+            update(FormDraft)
+            .where(FormDraft.id == draft.id, FormDraft.revision == seen)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(draft)
+        if changed:
+            return
 
 
 def create_call(
