@@ -24,6 +24,7 @@ from forms.schema import SLUG, DefinitionError, checksum, language_gaps, read_do
 from models import AuditEntry, Form, FormDraft, FormVersion, User
 from models.types import utcnow
 from services.access import actor_kind
+from services.capacity import lock_form
 from workflows.engine import WorkflowError, get_workflow, known_workflows
 
 
@@ -152,6 +153,9 @@ def publish_draft(form: Form, *, revision: int, user: User | None) -> FormVersio
     if problems:
         raise NotPublishable(problems)
     document = copy.deepcopy(draft.document)
+    # The call's row first, as every publication takes it (publish_document): one at a
+    # time, in one order, so none waits on another in a circle.
+    lock_form(form.id)
     # Claim the draft at this revision before anything is written: a save or publication
     # made meanwhile is a conflict, and one that comes now waits for this commit (the row
     # lock on PostgreSQL, the write lock on SQLite). Flags set through the session would
@@ -174,11 +178,19 @@ def publish_draft(form: Form, *, revision: int, user: User | None) -> FormVersio
 
 
 def publish_document(
-    document: dict, *, origin: str, user: User | None = None, draft_revision: int | None = None
+    document: dict,
+    *,
+    origin: str,
+    user: User | None = None,
+    draft_revision: int | None = None,
+    force: bool = False,
 ) -> FormVersion | None:
     """A new version of the document's call when the document or its workflow changed
     since the current version (None when nothing did). The caller has checked it and
-    commits. The draft follows a version that did not come from it (a file)."""
+    commits. The draft follows a version that did not come from it (a file): when the
+    draft is no longer at `draft_revision` (the revision the caller checked the file
+    against, see draft_revision), DraftConflict, unless `force`. Publications of one call
+    take turns (its row is locked), so two at once never both make version n."""
     definition = validate(document, document.get("slug", ""))
     workflow = get_workflow(definition["workflow"]).source
     digest = checksum(document)
@@ -187,6 +199,10 @@ def publish_document(
         form = Form(slug=definition["slug"])
         db.session.add(form)
         db.session.flush()
+    else:
+        db.session.flush()
+        lock_form(form.id)
+        db.session.refresh(form)  # the current version as it is now, under the lock
     current = form.current_version
     # Versions stored before drafts existed hold the normalised definition: the same call.
     same = current is not None and current.checksum in (digest, checksum(definition))
@@ -194,7 +210,7 @@ def publish_document(
         if current.workflow_snapshot is None:
             current.workflow_snapshot = workflow  # published before snapshots existed
         if origin == "file":  # a forced load: the file replaces the browser's draft too
-            _follow_file(form, document)
+            _follow_file(form, document, draft_revision, force)
         return None
     highest = db.session.scalar(
         select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)
@@ -216,22 +232,50 @@ def publish_document(
     form.current_version = version
     db.session.expire(form, ["versions"])
     if origin == "file":
-        _follow_file(form, document)
+        _follow_file(form, document, draft_revision, force)
     _audit(form, user, "call.published", {"version": number, "origin": origin})
     return version
 
 
-def _follow_file(form: Form, document: dict) -> None:
+def _follow_file(form: Form, document: dict, expected: int | None, force: bool) -> None:
     """The draft becomes the file just published (a new revision, so that an editor who
-    had the old one open is told, not overwritten); nothing to do when it already is."""
+    had the old one open is told, not overwritten); nothing to do when it already is.
+    A draft saved in the browser since the file was checked against revision `expected`
+    is a DraftConflict, unless `force`."""
     draft = draft_of(form)
-    if not draft.edited_in_browser and checksum(draft.document) == checksum(document):
-        return
-    draft.document = copy.deepcopy(document)
-    draft.revision += 1
-    draft.edited_in_browser = False
-    draft.published_revision = draft.revision
-    draft.updated_at, draft.updated_by_id = utcnow(), None
+    db.session.flush()
+    db.session.refresh(draft)
+    while True:
+        seen = draft.revision
+        if expected is not None and seen != expected and not force:
+            raise DraftConflict(draft, expected)
+        if not draft.edited_in_browser and checksum(draft.document) == checksum(document):
+            return
+        changed = db.session.execute(
+            update(FormDraft)
+            .where(FormDraft.id == draft.id, FormDraft.revision == seen)
+            .values(
+                document=copy.deepcopy(document),
+                revision=seen + 1,
+                edited_in_browser=False,
+                published_revision=seen + 1,
+                updated_at=utcnow(),
+                updated_by_id=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(draft)
+        if changed:
+            return
+        expected = None if force else expected
+
+
+def draft_revision(slug: object) -> int | None:
+    """The revision of the call's draft now (None: no such call or no draft yet): a load
+    reads it before it checks a file, and publishes only if it is still the same."""
+    return db.session.scalar(
+        select(FormDraft.revision).join(Form, Form.id == FormDraft.form_id).where(Form.slug == slug)
+    )
 
 
 def republish_with(
@@ -418,6 +462,9 @@ def preview_version(form: Form, user: User | None) -> FormVersion:
     problems = publish_problems(draft.document)
     if problems:
         raise NotPublishable(problems)
+    db.session.flush()
+    lock_form(form.id)  # two previews at once: the second finds the first's
+    db.session.refresh(draft)
     digest = checksum(draft.document)
     existing = db.session.scalar(
         select(FormVersion)
@@ -429,6 +476,7 @@ def preview_version(form: Form, user: User | None) -> FormVersion:
         .order_by(FormVersion.id.desc())
     )
     if existing is not None:
+        db.session.commit()
         return existing
     lowest = db.session.scalar(
         select(func.min(FormVersion.number)).where(FormVersion.form_id == form.id)

@@ -599,3 +599,45 @@ def _search_still_finds_new_answers(engine, now, reference: str = "TEST-2027-000
             {"q": f'"{word}"'},
         ).all()
         assert found == [(number,)]
+
+
+def test_two_publications_of_one_call_at_once_take_turns(app, call):
+    """Closing early while the draft is published: two versions, numbered 2 and 3, not
+    one refused by the database for a number used twice."""
+    from datetime import datetime, timedelta
+
+    from extensions import db
+    from services.call_drafts import draft_of, publish_draft, republish_with, save_draft
+
+    form = form_of(call)
+    seen = draft_of(form).revision
+    save_draft(form, titled(form, "New title"), revision=seen, user=None, summary="s")
+    db.session.commit()
+    closes = (datetime.fromisoformat(document()["opens_at"]) + timedelta(days=2)).isoformat()
+
+    def work(index: int):
+        mine = form_of(call)
+        if index == 0:
+            return publish_draft(mine, revision=seen + 1, user=None).number
+        change = {"closes_at": closes}
+        return republish_with(mine, user=None, change=change, action="call.closed", data={}).number
+
+    outcomes = _at_once(app, 2, work)
+    assert sorted(outcomes) == [2, 3], outcomes
+    form = fresh(call)
+    assert [v.number for v in form.versions] == [1, 2, 3]
+    draft = draft_of(form)
+    assert draft.document["closes_at"] == closes  # closing early is in the draft
+    assert draft.document["title"]["en"] == "New title"
+
+
+def test_two_previews_at_once_share_one_version(app, call):
+    from extensions import db
+    from models import FormVersion
+    from services.call_drafts import preview_version
+
+    db.session.commit()
+    outcomes = _at_once(app, 2, lambda _i: preview_version(form_of(call), None).id)
+    assert len(set(outcomes)) == 1 and all(isinstance(o, int) for o in outcomes), outcomes
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(FormVersion.id)).where(FormVersion.number < 0)) == 1

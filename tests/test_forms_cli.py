@@ -355,3 +355,40 @@ def test_load_of_a_missing_folder_is_refused(app, tmp_path, option):
     )
     assert result.exit_code != 0
     assert "no such folder" in result.output
+
+
+def test_a_save_in_the_browser_during_a_load_is_not_overwritten(app, tmp_path, monkeypatch):
+    """The browser saves after the load checked the file and before it wrote: the load
+    publishes nothing and says so; the browser's edit stays (another connection saves, as a
+    second process would)."""
+    import threading
+
+    from services import call_drafts
+
+    write(tmp_path, "one.yaml", loadable("one"))
+    assert load(app, tmp_path).exit_code == 0
+    write(tmp_path, "one.yaml", loadable("one", title={"en": "From the file", "pl": "Z pliku"}))
+    checked = call_drafts.refusal_for_file
+
+    def check_then_someone_saves(document):
+        found = checked(document)
+        done = threading.Thread(
+            target=_save_in_browser,
+            args=(app, "one", {"title": {"en": "From the browser", "pl": "Z przeglądarki"}}),
+        )
+        done.start()
+        done.join()
+        return found
+
+    monkeypatch.setattr(call_drafts, "refusal_for_file", check_then_someone_saves)
+    result = load(app, tmp_path)
+    assert result.exit_code != 0, (result.output, published(app))
+    assert "one was saved in the browser while the files were loaded" in result.output
+    assert published(app) == {"one": [1]}
+    from extensions import db
+    from models import Form
+
+    with app.app_context():
+        draft = db.session.scalar(select(Form).where(Form.slug == "one")).draft
+        assert draft.edited_in_browser
+        assert draft.document["title"]["en"] == "From the browser"
