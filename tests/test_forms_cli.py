@@ -159,6 +159,8 @@ def test_export_keeps_strings_yaml_would_read_as_something_else(app, tmp_path):
     assert yaml.safe_load(written) == stored
     assert stored["pages"][0]["fields"][1]["choices"][0]["value"] == "yes"
     assert {"values": tricky} == yaml.safe_load(as_yaml({"values": tricky}))
+    keys = {key: key for key in tricky}  # a language "no", a letter for state "on"…
+    assert yaml.safe_load(as_yaml(keys)) == keys
 
     clear(app)
     result = load(app, tmp_path / "out")
@@ -175,6 +177,17 @@ def test_export_to_standard_output_and_of_an_unknown_call(app):
     result = export(app, "msas", "nope")
     assert result.exit_code != 0
     assert "no such call: nope" in result.output
+    from services.call_drafts import create_call
+
+    with app.app_context():
+        create_call(
+            slug="fresh", user=None, source="blank", copy_from=None, title="F", language="en"
+        )
+    result = export(app, "fresh")
+    assert result.exit_code == 0 and yaml.safe_load(result.output)["slug"] == "fresh"
+    result = export(app, "fresh", "--published")
+    assert result.exit_code != 0
+    assert "fresh has no published version" in result.output
 
 
 # --- refusing to overwrite the browser's work ---------------------------------------------
