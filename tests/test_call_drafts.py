@@ -426,6 +426,12 @@ def test_new_calls_blank_copied_and_from_a_demo_and_bad_slugs(app_context):
     assert mine["pages"] == theirs["pages"] and mine["slug"] == "this-year"
     assert mine["title"] == {**theirs["title"], "en": "This year"}
     assert publish_problems(mine) == []
+    from services.call_drafts import publish_draft
+
+    first = publish_draft(copied, revision=draft_of(copied).revision, user=None)
+    assert (first.number, first.origin) == (1, "browser")
+    assert fresh("this-year").current_version.id == first.id
+    assert not draft_of(fresh("this-year")).edited_in_browser
 
     demo = create_call(
         slug="my-msas", user=None, source="copy", copy_from="msas", title="Mine", language="en"
