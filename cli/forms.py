@@ -45,6 +45,13 @@ def export_command(slugs: tuple[str, ...], directory: str | None, published: boo
     with --published, the versions applicants see."""
     documents = export_documents(list(slugs), published=published)
     missing = sorted(set(slugs) - set(documents))
+    if missing and published:
+        unpublished = sorted(set(missing) & set(export_documents(missing)))
+        if unpublished:
+            raise click.ClickException(
+                f"{', '.join(unpublished)} has no published version (export the draft: "
+                "leave out --published)"
+            )
     if missing:
         raise click.ClickException(f"no such call: {', '.join(missing)}")
     for slug, document in documents.items():

@@ -158,8 +158,9 @@ MESSAGES: dict[str, Any] = {
         "export %(slug)s`, or overwrite them with --force"
     ),
     "load.newer_browser_version": _l(
-        "%(slug)s was published from the browser (version %(version)s) and this file differs "
-        "from it; export it with `flask forms export %(slug)s`, or overwrite it with --force"
+        "%(slug)s was published from the browser (version %(version)s, by %(who)s at "
+        "%(when)s) and this file differs from it; export it with `flask forms export "
+        "%(slug)s`, or overwrite it with --force"
     ),
 }
 

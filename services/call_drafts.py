@@ -24,6 +24,7 @@ from forms.schema import SLUG, DefinitionError, checksum, language_gaps, read_do
 from models import AuditEntry, Form, FormDraft, FormVersion, ReviewerAssignment, User
 from models.types import utcnow
 from services.access import actor_kind, reviews_every_form
+from services.capacity import lock_form
 from workflows.engine import WorkflowError, get_workflow, known_workflows
 
 
@@ -113,7 +114,10 @@ def save_draft(
 ) -> FormDraft:
     """Store `document` as the draft, made from draft `revision`. A draft may be
     incomplete, so nothing is validated here; publishing does that."""
-    draft = draft_of(form)
+    if form.draft is None:
+        draft_of(form)
+        db.session.commit()  # a conflict below rolls back, and the draft must stay
+    draft = form.draft
     # One UPDATE that succeeds only from the revision the editor saw: two saves from the
     # same revision, even at the same instant, cannot both pass.
     changed = db.session.execute(
@@ -140,26 +144,53 @@ def save_draft(
 
 def publish_draft(form: Form, *, revision: int, user: User | None) -> FormVersion:
     """Publish the draft as the call's new version (the workflow's snapshot with it).
-    Refused when the draft moved on since `revision`, or when it has problems."""
+    Refused when the draft moved on since `revision`, or when it has problems. A draft
+    that is the current version already publishes nothing and gives that version."""
     draft = draft_of(form)
     if draft.revision != revision:
         raise DraftConflict(draft, revision)
     problems = publish_problems(draft.document)
     if problems:
         raise NotPublishable(problems)
-    version = publish_document(copy.deepcopy(draft.document), origin="browser", user=user)
-    draft.edited_in_browser = False
-    draft.published_revision = draft.revision
+    document = copy.deepcopy(draft.document)
+    # The call's row first, as every publication takes it (publish_document): one at a
+    # time, in one order, so none waits on another in a circle.
+    lock_form(form.id)
+    # Claim the draft at this revision before anything is written: a save or publication
+    # made meanwhile is a conflict, and one that comes now waits for this commit (the row
+    # lock on PostgreSQL, the write lock on SQLite). Flags set through the session would
+    # overwrite a save made in between, and with it the mark of unpublished edits.
+    claimed = db.session.execute(
+        update(FormDraft)
+        .where(FormDraft.id == draft.id, FormDraft.revision == revision)
+        .values(edited_in_browser=False, published_revision=revision)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        db.session.refresh(draft)
+        raise DraftConflict(draft, revision)
+    db.session.expire(form)  # a version published by someone else meanwhile is current now
+    version = publish_document(document, origin="browser", user=user)
     db.session.commit()
-    return version
+    db.session.refresh(draft)
+    return version or form.current_version
 
 
 def publish_document(
-    document: dict, *, origin: str, user: User | None = None, draft_revision: int | None = None
+    document: dict,
+    *,
+    origin: str,
+    user: User | None = None,
+    draft_revision: int | None = None,
+    force: bool = False,
 ) -> FormVersion | None:
     """A new version of the document's call when the document or its workflow changed
     since the current version (None when nothing did). The caller has checked it and
-    commits. The draft follows a version that did not come from it (a file)."""
+    commits. The draft follows a version that did not come from it (a file): when the
+    draft is no longer at `draft_revision` (the revision the caller checked the file
+    against, see draft_revision), DraftConflict, unless `force`. Publications of one call
+    take turns (its row is locked), so two at once never both make version n."""
     definition = validate(document, document.get("slug", ""))
     workflow = get_workflow(definition["workflow"]).source
     digest = checksum(document)
@@ -168,12 +199,18 @@ def publish_document(
         form = Form(slug=definition["slug"])
         db.session.add(form)
         db.session.flush()
+    else:
+        db.session.flush()
+        lock_form(form.id)
+        db.session.refresh(form)  # the current version as it is now, under the lock
     current = form.current_version
     # Versions stored before drafts existed hold the normalised definition: the same call.
     same = current is not None and current.checksum in (digest, checksum(definition))
     if same and current.workflow_snapshot in (None, workflow):
         if current.workflow_snapshot is None:
             current.workflow_snapshot = workflow  # published before snapshots existed
+        if origin == "file":  # a forced load: the file replaces the browser's draft too
+            _follow_file(form, document, draft_revision, force)
         return None
     highest = db.session.scalar(
         select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)
@@ -195,14 +232,50 @@ def publish_document(
     form.current_version = version
     db.session.expire(form, ["versions"])
     if origin == "file":
-        draft = draft_of(form)
-        draft.document = copy.deepcopy(document)
-        draft.revision += 1
-        draft.edited_in_browser = False
-        draft.published_revision = draft.revision
-        draft.updated_at, draft.updated_by_id = utcnow(), None
+        _follow_file(form, document, draft_revision, force)
     _audit(form, user, "call.published", {"version": number, "origin": origin})
     return version
+
+
+def _follow_file(form: Form, document: dict, expected: int | None, force: bool) -> None:
+    """The draft becomes the file just published (a new revision, so that an editor who
+    had the old one open is told, not overwritten); nothing to do when it already is.
+    A draft saved in the browser since the file was checked against revision `expected`
+    is a DraftConflict, unless `force`."""
+    draft = draft_of(form)
+    db.session.flush()
+    db.session.refresh(draft)
+    while True:
+        seen = draft.revision
+        if expected is not None and seen != expected and not force:
+            raise DraftConflict(draft, expected)
+        if not draft.edited_in_browser and checksum(draft.document) == checksum(document):
+            return
+        changed = db.session.execute(
+            update(FormDraft)
+            .where(FormDraft.id == draft.id, FormDraft.revision == seen)
+            .values(
+                document=copy.deepcopy(document),
+                revision=seen + 1,
+                edited_in_browser=False,
+                published_revision=seen + 1,
+                updated_at=utcnow(),
+                updated_by_id=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(draft)
+        if changed:
+            return
+        expected = None if force else expected
+
+
+def draft_revision(slug: object) -> int | None:
+    """The revision of the call's draft now (None: no such call or no draft yet): a load
+    reads it before it checks a file, and publishes only if it is still the same."""
+    return db.session.scalar(
+        select(FormDraft.revision).join(Form, Form.id == FormDraft.form_id).where(Form.slug == slug)
+    )
 
 
 def republish_with(
@@ -219,14 +292,33 @@ def republish_with(
     if problems:
         raise NotPublishable(problems)
     version = publish_document(document, origin="browser", user=user)
-    draft = draft_of(form)
-    draft.document = {**draft.document, **change}
-    draft.revision += 1
-    if draft.published_revision is not None and not draft.edited_in_browser:
-        draft.published_revision = draft.revision
+    _change_draft(form, change)
     _audit(form, user, action, data)
     db.session.commit()
     return version or current
+
+
+def _change_draft(form: Form, change: dict) -> None:
+    """The draft with `change` applied, as a new revision (an editor who has the old one
+    open is told on saving). Made from the revision read, and read again if a save came
+    in between: that save is kept, with the change on top."""
+    draft = draft_of(form)
+    db.session.flush()
+    while True:
+        seen = draft.revision
+        published = draft.published_revision is not None and not draft.edited_in_browser
+        values = {"document": {**draft.document, **change}, "revision": seen + 1}
+        if published:
+            values["published_revision"] = seen + 1
+        changed = db.session.execute(
+            update(FormDraft)
+            .where(FormDraft.id == draft.id, FormDraft.revision == seen)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(draft)
+        if changed:
+            return
 
 
 def create_call(
@@ -334,32 +426,48 @@ def unarchive(form: Form, user: User | None) -> None:
 def refusal_for_file(document: dict) -> Problem | None:
     """Why loading this file would overwrite newer work done in the browser, or None:
     unpublished builder edits, or a version published from the browser that the file
-    does not match."""
+    does not match. A file that is the draft (`flask forms export` of it) overwrites
+    nothing."""
     form = db.session.scalar(select(Form).where(Form.slug == document.get("slug")))
     if form is None:
         return None
+    digest = checksum(document)
     draft = form.draft
     if draft is not None and draft.edited_in_browser:
-        who = db.session.get(User, draft.updated_by_id) if draft.updated_by_id else None
+        if checksum(draft.document) == digest:
+            return None
         return Problem(
             (),
             "load.newer_browser_edits",
             {
                 "slug": form.slug,
                 "revision": draft.revision,
-                "who": who.email if who else "?",
-                "when": draft.updated_at.isoformat(timespec="minutes"),
+                "who": _who(draft.updated_by_id),
+                "when": _when(draft.updated_at),
             },
         )
     current = form.current_version
-    if current is not None and current.origin == "browser":
-        if current.checksum != checksum(document):
-            return Problem(
-                (),
-                "load.newer_browser_version",
-                {"slug": form.slug, "version": current.number},
-            )
+    if current is not None and current.origin == "browser" and current.checksum != digest:
+        return Problem(
+            (),
+            "load.newer_browser_version",
+            {
+                "slug": form.slug,
+                "version": current.number,
+                "who": _who(current.published_by_id),
+                "when": _when(current.published_at),
+            },
+        )
     return None
+
+
+def _who(user_id: int | None) -> str:
+    person = db.session.get(User, user_id) if user_id else None
+    return person.email if person else "?"
+
+
+def _when(moment) -> str:
+    return moment.isoformat(timespec="minutes") if moment else "?"
 
 
 def preview_version(form: Form, user: User | None) -> FormVersion:
@@ -370,6 +478,9 @@ def preview_version(form: Form, user: User | None) -> FormVersion:
     problems = publish_problems(draft.document)
     if problems:
         raise NotPublishable(problems)
+    db.session.flush()
+    lock_form(form.id)  # two previews at once: the second finds the first's
+    db.session.refresh(draft)
     digest = checksum(draft.document)
     existing = db.session.scalar(
         select(FormVersion)
@@ -381,6 +492,7 @@ def preview_version(form: Form, user: User | None) -> FormVersion:
         .order_by(FormVersion.id.desc())
     )
     if existing is not None:
+        db.session.commit()
         return existing
     lowest = db.session.scalar(
         select(func.min(FormVersion.number)).where(FormVersion.form_id == form.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,10 +25,13 @@ class LoadReport:
     created: list[str]
     updated: list[str]
     unchanged: list[str]
+    # With --force: what each file overwrote that was done in the browser.
+    overwritten: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return (
-            [f"created {slug} (version 1)" for slug in self.created]
+            [f"overwrote (--force) {what}" for what in self.overwritten]
+            + [f"created {slug} (version 1)" for slug in self.created]
             + [f"updated {slug}" for slug in self.updated]
             + [f"unchanged {slug}" for slug in self.unchanged]
         )
@@ -42,17 +45,20 @@ def load_definitions(directory: str | None = None, *, force: bool = False) -> Lo
     directory = directory or current_app.config["FORMDESK_FORMS_DIR"]
     if not Path(directory).is_dir():  # a mistyped folder must not look like "nothing changed"
         raise DefinitionError(directory, ["no such folder of form definitions"])
-    documents, problems = [], []
+    documents, problems, overwritten, seen = [], [], [], {}
     for path in sorted(Path(directory).glob("*.y*ml")):
         try:
             document = read_document(path)
         except DefinitionError as exc:
             problems.append(str(exc))
             continue
+        seen[document.get("slug")] = call_drafts.draft_revision(document.get("slug"))
         found = call_drafts.publish_problems(document)
-        if not found and not force:
-            refusal = call_drafts.refusal_for_file(document)
-            found = [refusal] if refusal else []
+        refusal = None if found else call_drafts.refusal_for_file(document)
+        if refusal is not None and force:
+            overwritten.append(refusal.english())
+        elif refusal is not None:
+            found = [refusal]
         problems += [f"{path}: {problem}" for problem in found]
         documents.append(document)
     problems += _email_text_gaps(known_workflows())
@@ -62,9 +68,20 @@ def load_definitions(directory: str | None = None, *, force: bool = False) -> Lo
     if problems:
         raise DefinitionError(directory, problems)
 
-    report = LoadReport([], [], [])
-    for document in documents:
-        publish(document, report)
+    report = LoadReport([], [], [], overwritten)
+    try:
+        for document in documents:
+            publish(document, report, force=force, draft_revision=seen[document["slug"]])
+    except call_drafts.DraftConflict as conflict:  # saved in the browser while loading
+        db.session.rollback()
+        slug = conflict.draft.form.slug
+        raise DefinitionError(
+            directory,
+            [
+                f"{slug} was saved in the browser while the files were loaded (draft revision "
+                f"{conflict.draft.revision}); nothing was published: run the load again"
+            ],
+        ) from conflict
     _fill_missing_snapshots()
     db.session.commit()
     return report
@@ -93,11 +110,15 @@ def _email_text_gaps(names: set[str]) -> list[str]:
     return problems + missing_texts(workflows, LANGUAGES)
 
 
-def publish(document: dict, report: LoadReport) -> FormVersion | None:
+def publish(
+    document: dict, report: LoadReport, *, force: bool = False, draft_revision: int | None = None
+) -> FormVersion | None:
     """Publish a checked document from a file (see call_drafts.publish_document)."""
     slug = document["slug"]
     existed = db.session.scalar(select(Form.id).where(Form.slug == slug)) is not None
-    version = call_drafts.publish_document(document, origin="file")
+    version = call_drafts.publish_document(
+        document, origin="file", force=force, draft_revision=draft_revision
+    )
     if version is None:
         report.unchanged.append(slug)
     elif not existed:
