@@ -209,7 +209,7 @@ def publish_document(
     if same and current.workflow_snapshot in (None, workflow):
         if current.workflow_snapshot is None:
             current.workflow_snapshot = workflow  # published before snapshots existed
-        if origin == "file":  # a forced load: the file replaces the browser's draft too
+        if origin == "file" and force:  # a forced load: the file replaces the draft too
             _follow_file(form, document, draft_revision, force)
         return None
     highest = db.session.scalar(
@@ -427,12 +427,16 @@ def refusal_for_file(document: dict) -> Problem | None:
     """Why loading this file would overwrite newer work done in the browser, or None:
     unpublished builder edits, or a version published from the browser that the file
     does not match. A file that is the draft (`flask forms export` of it) overwrites
-    nothing."""
+    nothing, nor does a file that is the current version (it publishes nothing, and the
+    draft's edits stay)."""
     form = db.session.scalar(select(Form).where(Form.slug == document.get("slug")))
     if form is None:
         return None
     digest = checksum(document)
     draft = form.draft
+    current = form.current_version
+    if current is not None and current.checksum == digest:
+        return None
     if draft is not None and draft.edited_in_browser:
         if checksum(draft.document) == digest:
             return None
@@ -446,8 +450,7 @@ def refusal_for_file(document: dict) -> Problem | None:
                 "when": _when(draft.updated_at),
             },
         )
-    current = form.current_version
-    if current is not None and current.origin == "browser" and current.checksum != digest:
+    if current is not None and current.origin == "browser":
         return Problem(
             (),
             "load.newer_browser_version",

@@ -227,6 +227,8 @@ def test_load_refuses_to_overwrite_unpublished_browser_edits_and_publishes_nothi
     assert load(app, tmp_path).exit_code == 0
     _save_in_browser(app, "one", {"title": {"en": "Edited in the browser", "pl": "Zmieniony"}})
 
+    # The file of "one" changed too, so loading it would overwrite the browser's edits.
+    write(tmp_path, "one.yaml", loadable("one", title={"en": "One, in the file", "pl": "Raz"}))
     changed = loadable("two", title={"en": "Two, changed", "pl": "Dwa"})
     write(tmp_path, "two.yaml", changed)  # a good change beside the refused file
     result = load(app, tmp_path)
@@ -250,11 +252,13 @@ def test_load_refuses_to_overwrite_unpublished_browser_edits_and_publishes_nothi
     result = force_load(app, tmp_path)
     assert result.exit_code == 0, result.output
     assert "overwrit" in result.output.lower() and "one" in result.output
-    assert published(app) == {"one": [1], "two": [1, 2]}
+    assert published(app) == {"one": [1, 2], "two": [1, 2]}
     with app.app_context():
         draft = db.session.scalar(select(Form).where(Form.slug == "one")).draft
         assert not draft.edited_in_browser
-        assert draft.document == loadable("one") | {
+        assert draft.document == loadable(
+            "one", title={"en": "One, in the file", "pl": "Raz"}
+        ) | {
             "opens_at": draft.document["opens_at"],
             "closes_at": draft.document["closes_at"],
         }
@@ -262,6 +266,27 @@ def test_load_refuses_to_overwrite_unpublished_browser_edits_and_publishes_nothi
     result = load(app, tmp_path)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["unchanged one", "unchanged two"]
+
+
+def test_an_unchanged_file_beside_browser_edits_is_unchanged_and_the_edits_stay(app, tmp_path):
+    """Loading a folder where one call's file is still its current version publishes
+    nothing for it and keeps its browser edits: nothing would be overwritten."""
+    write(tmp_path, "one.yaml", loadable("one"))
+    write(tmp_path, "two.yaml", loadable("two"))
+    assert load(app, tmp_path).exit_code == 0
+    _save_in_browser(app, "one", {"title": {"en": "Edited in the browser", "pl": "Zmieniony"}})
+    write(tmp_path, "two.yaml", loadable("two", title={"en": "Two, changed", "pl": "Dwa"}))
+    result = load(app, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["updated two (version 2)", "unchanged one"]
+    assert published(app) == {"one": [1], "two": [1, 2]}
+    with app.app_context():
+        from extensions import db
+        from models import Form
+
+        draft = db.session.scalar(select(Form).where(Form.slug == "one")).draft
+        assert draft.edited_in_browser
+        assert draft.document["title"]["en"] == "Edited in the browser"
 
 
 def _publish_in_browser(app, slug: str, change: dict, email: str = "publisher@example.org"):
@@ -320,7 +345,8 @@ def test_an_export_of_browser_edits_loads_back_without_force(app, tmp_path):
     write(tmp_path / "files", "one.yaml", loadable("one"))
     assert load(app, tmp_path / "files").exit_code == 0
     _save_in_browser(app, "one", {"title": {"en": "Draft in browser", "pl": "Szkic"}})
-    assert load(app, tmp_path / "files").exit_code != 0
+    # The unchanged file publishes nothing and keeps the browser's edits.
+    assert load(app, tmp_path / "files").output.splitlines() == ["unchanged one"]
     assert export(app, "one", "--directory", str(tmp_path / "files")).exit_code == 0
     result = load(app, tmp_path / "files")
     assert result.exit_code == 0, result.output
