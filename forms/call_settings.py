@@ -40,12 +40,12 @@ SECTIONS = ("details", "languages", "dates", "places", "next")
 @dataclass(frozen=True)
 class CallSetting:
     key: str  # a top-level key, or "organisation.name" for a key inside one
-    kind: str
+    control: str  # the input it is edited with (web/builder/settings.py)
     section: str
     label: object  # a lazy translation
     required: bool = False
     doc: object = ""  # a lazy translation: the hint under the label
-    types: tuple[str, ...] = ()  # for kind "question": the question types it may name
+    types: tuple[str, ...] = ()  # for control "question": the question types it may name
     minimum: int | None = None
     maximum: int | None = None
     default: object = None  # what an absent value means (shown, not stored)

@@ -13,6 +13,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from flask_babel import get_domain
 from babel.messages.pofile import read_po
 
 from tests.definitions import all_types
@@ -113,8 +114,8 @@ def compiled_catalogs():
 def fresh_translations(app, compiled_catalogs):
     """Flask-Babel caches loaded catalogs for the app's lifetime; after compiling, forget them."""
     if compiled_catalogs:
-        domain = app.extensions["babel"].domain_instance
-        getattr(domain, "cache", {}).clear()
+        with app.app_context():
+            get_domain().cache.clear()
 
 
 def _error_beside(html: str, field_id: str) -> str:

@@ -128,16 +128,16 @@ def values_of(document: dict, settings, languages: list[str]) -> dict:
     for setting in settings:
         value = get_in(document, setting.path)
         name = setting.key
-        if setting.kind in ("text", "longtext"):
+        if setting.control in ("text", "longtext"):
             values.update(text_values(name, value, languages))
-        elif setting.kind == "moment":
+        elif setting.control == "moment":
             values.update(moment_values(name, value, zone_of(document)))
-        elif setting.kind == "languages":
+        elif setting.control == "languages":
             values[name] = [lang for lang in value or [] if isinstance(lang, str)]
-        elif setting.kind == "truth":
+        elif setting.control == "truth":
             shown = setting.default if value is None else value
             values[name] = "yes" if shown is True else "no"
-        elif setting.kind == "rubric":
+        elif setting.control == "rubric":
             rows = value if isinstance(value, list) else []
             values["rubric"] = []
             for index, row in enumerate(rows):
@@ -147,7 +147,7 @@ def values_of(document: dict, settings, languages: list[str]) -> dict:
                 values[f"{prefix}.key"] = str(row.get("key") or "")
                 values[f"{prefix}.weight"] = "" if row.get("weight") is None else str(row["weight"])
                 values.update(text_values(f"{prefix}.label", row.get("label"), languages))
-        elif setting.kind == "letters":
+        elif setting.control == "letters":
             letters = value if isinstance(value, dict) else {}
             for state in lettered_states(document):
                 values.update(text_values(f"letters.{state}", letters.get(state), languages))
@@ -161,15 +161,15 @@ def posted_values(settings, languages: list[str], document: dict) -> dict:
     values: dict = {}
     for setting in settings:
         name = setting.key
-        if setting.kind in ("text", "longtext"):
+        if setting.control in ("text", "longtext"):
             for language in languages:
                 values[f"{name}.{language}"] = request.form.get(f"{name}.{language}", "")
-        elif setting.kind == "moment":
+        elif setting.control == "moment":
             for part in ("date", "time"):
                 values[f"{name}.{part}"] = request.form.get(f"{name}.{part}", "")
-        elif setting.kind == "languages":
+        elif setting.control == "languages":
             values[name] = request.form.getlist(name)
-        elif setting.kind == "rubric":
+        elif setting.control == "rubric":
             indexes = sorted(
                 {
                     int(m.group(1))
@@ -185,7 +185,7 @@ def posted_values(settings, languages: list[str], document: dict) -> dict:
                 for language in languages:
                     key = f"{prefix}.label.{language}"
                     values[key] = request.form.get(key, "")
-        elif setting.kind == "letters":
+        elif setting.control == "letters":
             for state in lettered_states(document):
                 for language in languages:
                     key = f"letters.{state}.{language}"
@@ -260,18 +260,18 @@ def parse_moment(values: dict, name: str, refusals: Refusals) -> str | None:
 
 
 def apply_setting(setting: CallSetting, document: dict, values: dict, languages, refusals) -> None:
-    name, kind = setting.key, setting.kind
+    name, control = setting.key, setting.control
     old = get_in(document, setting.path)
-    if kind in ("text", "longtext"):
-        new = apply_text(old, values, name, languages, refusals, kind == "longtext")
-    elif kind == "moment":
+    if control in ("text", "longtext"):
+        new = apply_text(old, values, name, languages, refusals, control == "longtext")
+    elif control == "moment":
         new = parse_moment(values, name, refusals)
-    elif kind == "languages":
+    elif control == "languages":
         chosen = [lang for lang in values.get(name) or [] if lang in LANGUAGES]
         new = [lang for lang in LANGUAGES if lang in chosen] or None
         if not new:
             refusals.add(name, _("Choose at least one language."))
-    elif kind == "truth":
+    elif control == "truth":
         raw = values.get(name)
         if raw not in ("yes", "no"):
             refusals.add(name, _("Choose yes or no."))
@@ -279,7 +279,7 @@ def apply_setting(setting: CallSetting, document: dict, values: dict, languages,
         new = raw == "yes"
         if old is None and new == setting.default:
             new = None  # the default: left out, as the file would leave it
-    elif kind == "whole":
+    elif control == "whole":
         raw = plain(values, name, refusals)
         new = None
         if raw:
@@ -297,7 +297,7 @@ def apply_setting(setting: CallSetting, document: dict, values: dict, languages,
                     )
                 refusals.add(name, message)
                 return
-    elif kind == "date":
+    elif control == "date":
         raw = plain(values, name, refusals)
         new = None
         if raw:
@@ -308,28 +308,28 @@ def apply_setting(setting: CallSetting, document: dict, values: dict, languages,
             except ValueError:
                 refusals.add(name, _("Enter a real date, like 2027-03-14."))
                 return
-    elif kind == "email":
+    elif control == "email":
         new = plain(values, name, refusals) or None
         if new and not EMAIL.fullmatch(new):
             refusals.add(name, _("Enter an email address, like name@example.org."))
             return
-    elif kind == "url":
+    elif control == "url":
         new = plain(values, name, refusals) or None
         if new and not re.fullmatch(r"https?://\S+", new):
             refusals.add(name, _("Enter a web address starting with https://."))
             return
-    elif kind == "timezone":
+    elif control == "timezone":
         new = plain(values, name, refusals) or None
         if new and new not in available_timezones():
             refusals.add(name, _("Choose a time zone from the list."))
             return
-    elif kind == "rubric":
+    elif control == "rubric":
         new = apply_rubric(old, values, languages, refusals)
-    elif kind == "letters":
+    elif control == "letters":
         new = apply_letters(old, document, values, languages, refusals)
     else:  # string, prefix, language, workflow, question
         new = plain(values, name, refusals) or None
-        if kind == "prefix" and new:
+        if control == "prefix" and new:
             new = new.upper()
     set_in(document, setting.path, new)
 
@@ -471,15 +471,15 @@ def _file_comment(name: str) -> str:
 
 def choices_for(setting: CallSetting, document: dict, languages: list[str]) -> list:
     page_language = languages[0] if languages else "en"
-    if setting.kind == "question":
+    if setting.control == "question":
         return questions_of(document, setting.types, page_language)
-    if setting.kind == "language":  # every language: one added on the same page may be it
+    if setting.control == "language":  # every language: one added on the same page may be it
         return list(LANGUAGES.items())
-    if setting.kind == "languages":
+    if setting.control == "languages":
         return list(LANGUAGES.items())
-    if setting.kind == "timezone":
+    if setting.control == "timezone":
         return [(zone, zone) for zone in timezones()]
-    if setting.kind == "workflow":
+    if setting.control == "workflow":
         return workflow_choices()
     return []
 
