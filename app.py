@@ -114,7 +114,12 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
-    from web.builder import calls, presence, questions
+    from web.builder import (
+        calls,
+        life,  # noqa: F401  (its routes are on calls.bp: Test it, status, history)
+        presence,
+        questions,
+    )
     from web.builder import settings as call_settings
 
     for module in (

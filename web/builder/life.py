@@ -14,7 +14,7 @@ from services import call_life
 from services.access import can_manage_call
 from services.call_life import LifeRefused
 from services.catalog import find_form
-from web.builder import bp
+from web.builder.calls import bp  # integration: the "builder" blueprint lives in calls.py
 
 
 def _managed_call(slug: str):
