@@ -372,7 +372,8 @@ def test_what_happens_next_rubric_rows_and_letters(app, made):
     assert [row["key"] for row in draft_document(app, "grants")["rubric"]] == ["fit"]
     page = made.get(url).get_data(as_text=True)
     assert "event-registration" in page and "First come, first served" in page
-    assert "/dashboard/calls/grants/reviewers" in page and "/admin/emails" in page
+    assert "/admin/emails" in page
+    assert "/reviewers" not in page  # the reviewers page is there once the call is published
 
 
 def test_letters_in_a_number_are_refused(app, made):
@@ -439,6 +440,8 @@ def test_a_second_save_from_the_same_revision_is_refused_and_nothing_lost(app, m
     text = text_of(other.last_html)
     assert "root@example.org saved this call" in text
     assert 'value="Eve&#39;s title"' in other.last_html  # her input is kept
+    stale = revision_of(other.last_html)
+    assert other.post(url, {**DETAILS, "title.en": "Eve's", "revision": stale}).status_code == 409
     assert draft_document(app, "grants")["title"]["en"] == "Grants 2027"
 
 
@@ -490,6 +493,8 @@ def test_publish_makes_a_version_with_the_workflow_and_the_public_page_shows_it(
     with app.app_context():
         version = db.session.query(Form).filter_by(slug="grants").one().current_version
         assert version.number == 1 and version.workflow_snapshot and version.origin == "browser"
+    next_page = made.get("/dashboard/build/grants/settings/next").get_data(as_text=True)
+    assert "/dashboard/calls/grants/reviewers" in next_page
     public = FormClient(app.test_client()).get("/calls/grants")
     assert public.status_code == 200 and "Grants 2027" in public.get_data(as_text=True)
     # A change shows what it changes, and a stale revision is refused with a message.
@@ -536,3 +541,49 @@ def test_an_unknown_section_is_404_and_never_500(app, made):
     assert made.get("/dashboard/build/grants/settings/nothing").status_code == 404
     response = made.post("/dashboard/build/grants/settings/details", {"revision": "x"})
     assert response.status_code in (400, 409)
+
+
+def test_publishing_a_call_with_submissions_says_what_changes_and_who_is_affected(
+    app, admin, create_form
+):
+    import copy
+    import secrets
+
+    from extensions import db
+    from models import Draft, Form, User
+    from services import call_drafts
+    from tests.test_dashboard_list import add
+
+    create_form(base("alfa", FIELDS, title={"en": "Alfa call"}, languages=["en"]))
+    add(app, "alfa", 2)
+    with app.app_context():
+        form = db.session.query(Form).filter_by(slug="alfa").one()
+        db.session.add(
+            Draft(
+                form_version_id=form.current_version_id,
+                token_hash=secrets.token_hex(32),
+                language="en",
+            )
+        )
+        db.session.commit()
+        draft = call_drafts.draft_of(form)
+        db.session.commit()
+        document = copy.deepcopy(draft.document)
+        fields = document["pages"][0]["fields"]
+        fields[0]["label"] = {"en": "Full name"}  # renamed: the key stays
+        del fields[2]  # people: removed
+        fields.append({"name": "town", "type": "text", "label": {"en": "Town"}})
+        user = db.session.query(User).filter_by(email="root@example.org").one()
+        call_drafts.save_draft(form, document, revision=draft.revision, user=user, summary="test")
+    page = admin.get("/dashboard/build/alfa/publish").get_data(as_text=True)
+    text = text_of(page)
+    assert "Questions added Town town" in text, text
+    assert "Questions removed People people" in text
+    assert "“Name” becomes “Full name”" in text
+    assert "1 draft in progress continues with the questions it was started on" in text
+    assert "2 submissions keep their questions and answers" in text
+    response = admin.post("/dashboard/build/alfa/publish", {"revision": revision_of(page)})
+    assert response.status_code == 302, text_of(admin.last_html)[:2000]
+    with app.app_context():
+        form = db.session.query(Form).filter_by(slug="alfa").one()
+        assert form.current_version.number == 2

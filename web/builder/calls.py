@@ -404,7 +404,11 @@ def impact(form) -> dict | None:
     drafts = db.session.scalar(
         select(func.count(Draft.id))
         .join(FormVersion, FormVersion.id == Draft.form_version_id)
-        .where(FormVersion.form_id == form.id, Draft.is_test.is_(False))
+        .where(
+            FormVersion.form_id == form.id,
+            Draft.is_test.is_(False),
+            Draft.submission_id.is_(None),
+        )
     )
     if not submissions and not drafts:
         return None
