@@ -265,7 +265,8 @@ class Builder:
 
     def preview_link(self) -> str:
         """Test it: a new shareable preview link (the token is shown once)."""
-        self.page.goto(self.home + "test")
+        self.task("Preview link and test submissions")
+        expect(self.page.locator("h1")).to_have_text("Test it")
         click_and_wait(self.page, self.page.locator('form[action$="/test/link"] button'))
         confirm = self.page.locator('main form:has(input[name="confirm"]) button[type=submit]')
         if confirm.count():

@@ -1,27 +1,174 @@
 """Issue #16's "must show", in a real browser (Debian's chromium through Playwright), on the
-app served as `make run` serves it with its mail going to a real SMTP server."""
+app served as `make run` serves it, its mail going to a real SMTP server.
+
+An admin builds a NEW call from scratch on the builder's pages only (English and Polish, a
+conditional question, a file question, a repeatable group, every required setting), looks
+at the builder's preview of its pages in both languages, sends a test submission through the
+call's preview link and publishes it. An applicant applies (with a file). The admin renames a
+question (its label; its key stays), adds another and republishes; a second applicant applies.
+Then, reading the dashboard and the export as staff do: the first submission shows its own
+questions with its answers (the renamed question under its old label, its answer attached),
+the second shows the new ones; the test submission is marked as a test and counted nowhere."""
 
 from __future__ import annotations
 
-from tests.builder_browser import SMALL_GRANTS, Builder, build_small_grants, sign_in
-from tests.test_journeys import (  # noqa: F401 (fixtures)
-    STAFF_PASSWORD,
-    journey_database,
-    journey_server,
-    smtp_server,
+import csv
+import io
+import re
+
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql_text
+from sqlalchemy.pool import NullPool
+
+from tests.builder_browser import (
+    SMALL_GRANTS,
+    TITLE,
+    Builder,
+    build_small_grants,
+    click_and_wait,
+    sign_in,
 )
+from tests.journey import Journey, call_from_database, plan_for
+from tests.test_journeys import (  # noqa: F401 (the fixtures: journey_server and its parts)
+    REFERENCE,
+    STAFF_PASSWORD,
+    fill_and_send,
+    journey_database,
+    receipt_for,
+)
+from tests.test_journeys import journey_server as journey_server  # noqa: F401
+from tests.test_journeys import smtp_server as smtp_server  # noqa: F401
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture reports it
+    expect = None
 
 ADMIN = "journey-admin@example.org"
+TEST_REFERENCE = re.compile(r"\bTEST-[A-Z0-9-]+\b")
+OLD_LABEL = {"en": "Project summary", "pl": "Streszczenie projektu"}
+NEW_LABEL = {"en": "Project description", "pl": "Opis przedsięwzięcia"}
+AMOUNT = {"en": "Amount requested in euro", "pl": "Wnioskowana kwota w euro"}
 
 
-def test_an_admin_builds_a_call_in_the_browser(journey_server, browser):
+def apply(browser, base: str, spec, language: str, start: str | None = None) -> Journey:
+    """A person applies in the browser (tests/journey.py answers every shown question, a
+    file in the file question, two items in the group) and reads the reference."""
+    journey = Journey(spec, plan_for(spec, language), base)
+    journey.plan.change = None  # no change from the check page here (test_journeys does it)
+    context = browser.new_context(locale=language, viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        fill_and_send(page, journey, start=start)
+        confirmation = page.locator("main").inner_text()
+        found = TEST_REFERENCE.search(confirmation) if start else REFERENCE.search(confirmation)
+        assert found, f"no reference on the confirmation page:\n{confirmation}"
+        journey.reference = found.group(0)
+        journey.confirmation = confirmation
+    finally:
+        context.close()
+    return journey
+
+
+def submission_page(page, base: str, reference: str, tests: bool = False) -> str:
+    """The submission's page in the dashboard, found by its reference in the list."""
+    page.goto(f"{base}/dashboard/submissions?q={reference}" + ("&tests=1" if tests else ""))
+    click_and_wait(page, page.get_by_role("link", name=reference, exact=True).first)
+    return page.locator("main").inner_text()
+
+
+def export_table(page, base: str, form_id: int, language: str = "en") -> list[list[str]]:
+    response = page.request.get(f"{base}/dashboard/exports/{form_id}.csv?lang={language}")
+    assert response.ok, response.status
+    return list(csv.reader(io.StringIO(response.text().lstrip("\ufeff"))))
+
+
+def test_an_admin_builds_publishes_and_changes_a_call_in_the_browser(
+    journey_server, smtp_server, browser
+):
+    base = journey_server.url
+    database = journey_server.env["DATABASE_URL"]
     context = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
-    sign_in(page, journey_server.url, ADMIN, STAFF_PASSWORD)
-    builder = Builder(page, journey_server.url, SMALL_GRANTS)
+    sign_in(page, base, ADMIN, STAFF_PASSWORD)
+    builder = Builder(page, base, SMALL_GRANTS)
     try:
+        # -- the admin builds the call, previews it, tests it and makes it live -------------
         build_small_grants(builder)
+        shown = {language: builder.preview(1, language) for language in ("en", "pl")}
+        assert "Contact name" in shown["en"] and "Do you apply for an organisation?" in shown["en"]
+        assert "Imię i nazwisko osoby kontaktowej" in shown["pl"]
+        assert "Czy składasz wniosek za organizację?" in shown["pl"]
+        second = {language: builder.preview(2, language) for language in ("en", "pl")}
+        for language, words in (("en", "Team members"), ("pl", "Członkowie zespołu")):
+            assert words in second[language] and OLD_LABEL[language] in second[language]
+        assert "Budget" in second["en"] and "Budżet" in second["pl"]
+
+        # the preview link shows the draft (not published yet): a test, in Polish
+        link = builder.preview_link()
+        test = apply(browser, base, call_from_database(database, SMALL_GRANTS, draft=True),
+                     "pl", start=link)  # fmt: skip
+        builder.publish()
+        spec_v1 = call_from_database(database, SMALL_GRANTS)
+
+        # -- an applicant applies to version 1, with a file ----------------------------------
+        first = apply(browser, base, spec_v1, "en")
+        receipt_for(smtp_server.inbox, first)  # the receipt reaches a real SMTP server
+
+        # -- the admin renames a question, adds one and republishes --------------------------
+        builder.relabel("summary", NEW_LABEL)
+        builder.add_question("amount", "number", AMOUNT, page=2)
+        changes = builder.publish()
+        assert "Questions renamed" in changes and "Questions added" in changes, changes
+        spec_v2 = call_from_database(database, SMALL_GRANTS)
+        assert spec_v2.raw != spec_v1.raw
+        second_person = apply(browser, base, spec_v2, "en")
+
+        # -- what staff read -------------------------------------------------------------------
+        summary, amount = builder.keys["summary"], builder.keys["amount"]
+        old = submission_page(page, base, first.reference)
+        assert OLD_LABEL["en"] in old and NEW_LABEL["en"] not in old, old
+        assert " ".join(str(first.answers[summary]).split())[:60] in " ".join(old.split())
+        assert AMOUNT["en"] not in old
+        assert "journey.pdf" in old  # the file question's answer
+        new = submission_page(page, base, second_person.reference)
+        assert NEW_LABEL["en"] in new and OLD_LABEL["en"] not in new, new
+        assert AMOUNT["en"] in new
+
+        tested = submission_page(page, base, test.reference, tests=True)
+        assert test.reference in tested
+        page.goto(f"{base}/dashboard/submissions?q={test.reference}")
+        assert test.reference not in page.locator("main").inner_text()  # not in the list
+        page.goto(f"{base}/dashboard/submissions?tests=1&q={test.reference}")
+        expect(page.locator(".tag-test").first).to_be_visible()
+
+        engine = create_engine(database, poolclass=NullPool)
+        with engine.connect() as connection:
+            form_id = connection.execute(
+                sql_text("SELECT id FROM forms WHERE slug = :slug"), {"slug": SMALL_GRANTS}
+            ).scalar_one()
+        engine.dispose()
+        table = export_table(page, base, form_id)
+        header, rows = table[0], {row[0]: row for row in table[1:] if row}
+        assert NEW_LABEL["en"] in header and AMOUNT["en"] in header, header
+        references = [r for row in table for r in row if REFERENCE.fullmatch(r)]
+        assert first.reference in references and second_person.reference in references
+        assert not any(test.reference in row for row in table), "the test is exported"
+        old_row = next(row for row in table if first.reference in row)
+        column = header.index(NEW_LABEL["en"])
+        assert " ".join(old_row[column].split()) == " ".join(str(first.answers[summary]).split())
+        assert old_row[header.index(AMOUNT["en"])] == ""
+        new_row = next(row for row in table if second_person.reference in row)
+        assert new_row[header.index(AMOUNT["en"])] == str(second_person.answers[amount])
+        del rows
+
+        page.goto(f"{base}/dashboard/")
+        overview = page.locator("main").inner_text()
+        assert TITLE["en"] in overview
     finally:
         page.screenshot(path="/tmp/j16_last.png", full_page=True)
-        open("/tmp/j16_last.html", "w").write(page.content())
+        with open("/tmp/j16_last.html", "w") as out:
+            out.write(page.content())
+        context.close()

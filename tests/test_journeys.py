@@ -139,9 +139,10 @@ class Reader:
         assert not self.problems, "\n".join(self.problems)
 
 
-def fill_and_send(page, journey: Journey) -> None:
+def fill_and_send(page, journey: Journey, start: str | None = None) -> None:
+    """`start`: where the call's page is (its preview link), when not at /calls/<slug>."""
     spec = journey.spec
-    page.goto(f"{journey.base}/calls/{spec.slug}")
+    page.goto(start or f"{journey.base}/calls/{spec.slug}")
     assert page.locator("html").get_attribute("lang") == journey.language
     with page.expect_navigation():
         page.locator("a.button.start").click()
@@ -193,8 +194,11 @@ def _choice_label(journey: Journey, name: str, value: str) -> str:
     for page_spec in journey.spec.pages:
         for f in page_spec.fields:
             if f.name == name:
-                if f.type == "yesno":
-                    return f.display(value, journey.language)
+                if f.type == "yesno":  # posted "yes" or "no": the page says Yes or No
+                    from babel.support import Translations
+
+                    words = Translations.load(ROOT / "translations", [journey.language])
+                    return words.gettext("Yes" if value == "yes" else "No")
                 for choice in f.options.get("choices", []):
                     if str(choice["value"]) == value:
                         return f.localise(choice["label"], journey.language)
