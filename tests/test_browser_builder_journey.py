@@ -16,10 +16,7 @@ import csv
 import io
 import re
 
-from sqlalchemy import create_engine
-from sqlalchemy import text as sql_text
-from sqlalchemy.pool import NullPool
-
+from tests.browser import ROOT
 from tests.builder_browser import (
     SMALL_GRANTS,
     TITLE,
@@ -29,15 +26,15 @@ from tests.builder_browser import (
     sign_in,
 )
 from tests.journey import Journey, call_from_database, plan_for
-from tests.test_journeys import (  # noqa: F401 (the fixtures: journey_server and its parts)
+from tests.test_journeys import (  # noqa: F401 (the fixtures: journey_server and its parts)  # noqa: F401 (fixtures)
     REFERENCE,
     STAFF_PASSWORD,
     fill_and_send,
     journey_database,
+    journey_server,
     receipt_for,
+    smtp_server,
 )
-from tests.test_journeys import journey_server as journey_server  # noqa: F401
-from tests.test_journeys import smtp_server as smtp_server  # noqa: F401
 
 try:
     from playwright.sync_api import expect
@@ -78,14 +75,17 @@ def submission_page(page, base: str, reference: str, tests: bool = False) -> str
     return page.locator("main").inner_text()
 
 
-def export_table(page, base: str, form_id: int, language: str = "en") -> list[list[str]]:
-    response = page.request.get(f"{base}/dashboard/exports/{form_id}.csv?lang={language}")
+def export_table(page, url: str) -> list[list[str]]:
+    """A CSV export as staff download it (the page's session)."""
+    response = page.request.get(url)
     assert response.ok, response.status
     return list(csv.reader(io.StringIO(response.text().lstrip("\ufeff"))))
 
 
 def test_an_admin_builds_publishes_and_changes_a_call_in_the_browser(
-    journey_server, smtp_server, browser
+    journey_server,  # noqa: F811 (the fixture imported above)
+    smtp_server,  # noqa: F811 (the fixture imported above)
+    browser,
 ):
     base = journey_server.url
     database = journey_server.env["DATABASE_URL"]
@@ -137,38 +137,47 @@ def test_an_admin_builds_publishes_and_changes_a_call_in_the_browser(
         assert NEW_LABEL["en"] in new and OLD_LABEL["en"] not in new, new
         assert AMOUNT["en"] in new
 
+        # the test: marked as one, in the list of tests only; in no count, no export
         tested = submission_page(page, base, test.reference, tests=True)
         assert test.reference in tested
-        page.goto(f"{base}/dashboard/submissions?q={test.reference}")
-        assert test.reference not in page.locator("main").inner_text()  # not in the list
-        page.goto(f"{base}/dashboard/submissions?tests=1&q={test.reference}")
-        expect(page.locator(".tag-test").first).to_be_visible()
-
-        engine = create_engine(database, poolclass=NullPool)
-        with engine.connect() as connection:
-            form_id = connection.execute(
-                sql_text("SELECT id FROM forms WHERE slug = :slug"), {"slug": SMALL_GRANTS}
-            ).scalar_one()
-        engine.dispose()
-        table = export_table(page, base, form_id)
-        header, rows = table[0], {row[0]: row for row in table[1:] if row}
-        assert NEW_LABEL["en"] in header and AMOUNT["en"] in header, header
-        references = [r for row in table for r in row if REFERENCE.fullmatch(r)]
-        assert first.reference in references and second_person.reference in references
-        assert not any(test.reference in row for row in table), "the test is exported"
-        old_row = next(row for row in table if first.reference in row)
-        column = header.index(NEW_LABEL["en"])
-        assert " ".join(old_row[column].split()) == " ".join(str(first.answers[summary]).split())
-        assert old_row[header.index(AMOUNT["en"])] == ""
-        new_row = next(row for row in table if second_person.reference in row)
-        assert new_row[header.index(AMOUNT["en"])] == str(second_person.answers[amount])
-        del rows
+        page.goto(f"{base}/dashboard/submissions?form={SMALL_GRANTS}&tests=1")
+        listed = page.locator("main").inner_text()
+        assert test.reference in listed and first.reference not in listed  # tests only
+        row = page.locator("tr", has=page.get_by_role("link", name=test.reference, exact=True))
+        expect(row.locator(".tag-test")).to_be_visible()
+        page.goto(f"{base}/dashboard/submissions?form={SMALL_GRANTS}")
+        listed = page.locator("main").inner_text()
+        assert test.reference not in listed, "a test in the call's list of submissions"
+        assert first.reference in listed and second_person.reference in listed
 
         page.goto(f"{base}/dashboard/")
-        overview = page.locator("main").inner_text()
-        assert TITLE["en"] in overview
+        heading = page.get_by_role("heading", name=TITLE["en"])
+        overview = page.locator("section.overview", has=heading)
+        submitted = overview.locator("tr", has=page.get_by_role("link", name="Submitted"))
+        expect(submitted.locator("td")).to_have_text("2")  # the two applicants, not the test
+        csv_link = overview.get_by_role("link", name="CSV").first.get_attribute("href")
+
+        table = export_table(page, base + csv_link)
+        header = table[0]
+        assert NEW_LABEL["en"] in header and AMOUNT["en"] in header, header
+        assert OLD_LABEL["en"] not in " ".join(header)  # a column per key, named as it is now
+        exported = [row for row in table[1:] if row]
+        assert len(exported) == 2, exported
+        assert not any(test.reference in row for row in table), "the test is exported"
+        old_row = next(row for row in exported if first.reference in row)
+        new_row = next(row for row in exported if second_person.reference in row)
+        words = " ".join(str(first.answers[summary]).split())
+        assert " ".join(old_row[header.index(NEW_LABEL["en"])].split()) == words  # attached
+        assert old_row[header.index(AMOUNT["en"])] == ""  # not asked on version 1
+        assert new_row[header.index(AMOUNT["en"])] == str(second_person.answers[amount])
     finally:
-        page.screenshot(path="/tmp/j16_last.png", full_page=True)
-        with open("/tmp/j16_last.html", "w") as out:
-            out.write(page.content())
+        keep_last_page(page)
         context.close()
+
+
+def keep_last_page(page) -> None:
+    """test-results/builder-journey.{png,html}: the page the test ended on (a failure's)."""
+    folder = ROOT / "test-results"
+    folder.mkdir(exist_ok=True)
+    page.screenshot(path=str(folder / "builder-journey.png"), full_page=True)
+    (folder / "builder-journey.html").write_text(page.content(), encoding="utf-8")
