@@ -248,7 +248,34 @@ def journeys() -> list[tuple[str, str]]:
 def test_a_person_applies_and_reads_what_they_get(
     journey_server, smtp_server, browser, slug, language
 ):
-    spec = call(slug)
+    a_person_applies_and_reads_what_they_get(
+        journey_server, smtp_server, browser, call(slug), language
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_journey_on_a_call_built_in_the_browser(journey_server, smtp_server, browser, language):
+    """The same journey, on a call that exists only in the database: built from scratch on
+    the builder's pages (tests/builder_browser.py: two languages, a yes-or-no question that
+    shows another, a file, a repeatable group) and published there. Its spec is read from
+    its published version, as the app reads it."""
+    from tests.builder_browser import SMALL_GRANTS, Builder, build_small_grants, sign_in
+    from tests.journey import call_from_database
+
+    context = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    sign_in(page, journey_server.url, "journey-admin@example.org", STAFF_PASSWORD)
+    builder = Builder(page, journey_server.url, SMALL_GRANTS)
+    build_small_grants(builder)
+    builder.publish()
+    context.close()
+    spec = call_from_database(journey_server.env["DATABASE_URL"], SMALL_GRANTS)
+    assert sorted(spec.languages) == ["en", "pl"]
+    a_person_applies_and_reads_what_they_get(journey_server, smtp_server, browser, spec, language)
+
+
+def a_person_applies_and_reads_what_they_get(journey_server, smtp_server, browser, spec, language):
     journey = Journey(spec, plan_for(spec, language), journey_server.url)
     context = browser.new_context(locale=language, viewport={"width": 1100, "height": 900})
     context.set_default_timeout(15_000)
