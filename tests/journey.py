@@ -3,7 +3,8 @@ what to answer (every question, optional ones too, a file in every file question
 items in every repeatable group, each branch of every condition), how to answer it in a
 browser, and how to read what comes back (pages, emails, PDF and DOCX) for its language.
 
-Nothing here knows a call by name: a call added later is driven the same way."""
+Nothing here knows a call by name: a call added later is driven the same way, and a call that
+exists only in the database (built in the browser) too, read by `call_from_database`."""
 
 from __future__ import annotations
 

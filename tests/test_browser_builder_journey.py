@@ -68,6 +68,17 @@ def apply(browser, base: str, spec, language: str, start: str | None = None) -> 
     return journey
 
 
+def texts_of(answers) -> list[str]:
+    """Every typed answer (a group's items too), as one line, at most 60 characters."""
+    if isinstance(answers, dict):
+        return [words for value in answers.values() for words in texts_of(value)]
+    if isinstance(answers, list):
+        return [words for value in answers for words in texts_of(value)]
+    if isinstance(answers, str) and answers not in ("yes", "no", "file"):
+        return [" ".join(answers.split())[:60]]
+    return []
+
+
 def submission_page(page, base: str, reference: str, tests: bool = False) -> str:
     """The submission's page in the dashboard, found by its reference in the list."""
     page.goto(f"{base}/dashboard/submissions?q={reference}" + ("&tests=1" if tests else ""))
@@ -121,7 +132,11 @@ def test_an_admin_builds_publishes_and_changes_a_call_in_the_browser(
         builder.relabel("summary", NEW_LABEL)
         builder.add_question("amount", "number", AMOUNT, page=2)
         changes = builder.publish()
-        assert "Questions renamed" in changes and "Questions added" in changes, changes
+        flat = " ".join(changes.split())
+        assert f"“{OLD_LABEL['en']}” becomes “{NEW_LABEL['en']}”" in flat, changes
+        assert "Questions added" in flat and AMOUNT["en"] in flat, changes
+        # who is already in the call: one sent submission (the test is not counted)
+        assert "1 sent submission keeps its questions and answers" in flat, changes
         spec_v2 = call_from_database(database, SMALL_GRANTS)
         assert spec_v2.raw != spec_v1.raw
         second_person = apply(browser, base, spec_v2, "en")
@@ -130,12 +145,16 @@ def test_an_admin_builds_publishes_and_changes_a_call_in_the_browser(
         summary, amount = builder.keys["summary"], builder.keys["amount"]
         old = submission_page(page, base, first.reference)
         assert OLD_LABEL["en"] in old and NEW_LABEL["en"] not in old, old
-        assert " ".join(str(first.answers[summary]).split())[:60] in " ".join(old.split())
         assert AMOUNT["en"] not in old
         assert "journey.pdf" in old  # the file question's answer
+        missing = [words for words in texts_of(first.answers) if words not in " ".join(old.split())]
+        assert not missing, f"the first submission's page lacks {missing}"
+        assert first.answers[summary] and first.answers[builder.keys["team"]]
         new = submission_page(page, base, second_person.reference)
         assert NEW_LABEL["en"] in new and OLD_LABEL["en"] not in new, new
         assert AMOUNT["en"] in new
+        missing = [w for w in texts_of(second_person.answers) if w not in " ".join(new.split())]
+        assert not missing, f"the second submission's page lacks {missing}"
 
         # the test: marked as one, in the list of tests only; in no count, no export
         tested = submission_page(page, base, test.reference, tests=True)
