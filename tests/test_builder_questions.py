@@ -499,6 +499,16 @@ def test_browser_adds_a_question_and_previews_it(live_server, browser):
     page.get_by_label("Language of the preview").get_by_role("link", name="Deutsch").click()
     expect(page.locator(".builder-preview-page")).to_contain_text("Favourite harbour (de)")
     check("preview")
+
+    # With the script, dragging a question posts the same move as its buttons.
+    page.goto(f"{base_url}/dashboard/build/study-visit-stralsund/questions")
+    first_page = page.locator("#page-0 ol.builder-questions > li")
+    assert first_page.count() > 1
+    with page.expect_navigation():
+        first_page.last.drag_to(first_page.first)
+    expect(page.locator("#page-0 ol.builder-questions > li").first).to_contain_text(
+        "Favourite harbour (en)"
+    )
     context.close()
     if audit:
         audit.assert_clean()

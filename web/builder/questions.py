@@ -111,7 +111,7 @@ def container_of(document: dict, at: tuple[int, ...]) -> list:
     if len(at) != 2 or not 0 <= at[1] < len(fields):
         abort(404)
     group = fields[at[1]]
-    if not isinstance(group, dict) or group.get("type") != "group":
+    if not isinstance(group, dict) or not repeats(group):
         abort(404)
     if not isinstance(group.get("fields"), list):
         group["fields"] = []
@@ -140,7 +140,7 @@ def every_question(document: dict):
             if not isinstance(field, dict):
                 continue
             yield (p, i), field
-            children = field.get("fields") if field.get("type") == "group" else None
+            children = field.get("fields") if repeats(field) else None
             for c, child in enumerate(children if isinstance(children, list) else []):
                 if isinstance(child, dict):
                     yield (p, i, c), child
@@ -457,6 +457,9 @@ def _common(form, draft, document) -> dict:
         "type_name": type_name,
         "where_text": where_text,
         "key_editable": form.current_version is None,
+        "widget_of": widget_of,
+        "default_of": default_of,
+        "repeats": repeats,
     }
 
 
@@ -775,11 +778,42 @@ def _question_page(
         setting_label=lambda setting: _setting_label(kind, setting),
         one_of_labels=ONE_OF_LABELS,
         page_count=len(pages),
-        children=_children(question) if kind.name == "group" and place else None,
+        children=_children(question) if kind.repeats and place else None,
         group=question_at(document, place[:-1]) if place and len(place) == 3 else None,
         has_errors=bool(errors),
         **_common(form, draft, document),
     ), 200
+
+
+WIDGETS = {
+    "text": "texts",
+    "choices": "choices",
+    "fields": "none",  # a group's own questions: listed under its form
+    "truth": "checkbox",
+    "one_of": "select",
+    "date": "date",
+    "time": "time",
+    "whole": "whole",
+    "number": "number",
+}
+
+
+def widget_of(setting) -> str:
+    """How the question's form asks for a setting, by the setting's kind."""
+    return WIDGETS.get(setting.kind, "line")
+
+
+def default_of(setting) -> str:
+    """The value a setting left empty has, as a hint ("" when none is worth saying)."""
+    default = setting.default
+    if default is ABSENT or default is None or isinstance(default, bool | tuple | list):
+        return ""
+    return str(default)
+
+
+def repeats(question: dict) -> bool:
+    kind = REGISTRY.get(question.get("type")) if isinstance(question.get("type"), str) else None
+    return bool(kind and kind.repeats)
 
 
 def _children(group: dict) -> list:
@@ -788,7 +822,7 @@ def _children(group: dict) -> list:
 
 
 def _setting_label(kind, setting) -> str:
-    if kind.name == "group" and setting.key in GROUP_LABELS:
+    if kind.repeats and setting.key in GROUP_LABELS:
         return str(GROUP_LABELS[setting.key])
     if kind.name in ("date", "time", "datetime") and setting.key in MOMENT_LABELS:
         return str(MOMENT_LABELS[setting.key])
@@ -843,7 +877,7 @@ def delete_question(slug: str, where: str):
     place = parse_where(where, (2, 3))
     question = question_at(document, place)
     names = {str(question["name"])} if question.get("name") else set()
-    for child in _children(question) if question.get("type") == "group" else []:
+    for child in _children(question) if repeats(question) else []:
         if isinstance(child, dict) and child.get("name"):
             names.add(str(child["name"]))
     referred = references_to(document, names, place) if names else []
