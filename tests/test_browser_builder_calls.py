@@ -72,6 +72,14 @@ def test_an_admin_creates_a_call_from_a_demo_call_and_publishes_it(live_server, 
             audit.check(page, section)
             picture(page, section.lower().replace(" ", "-"))
 
+        # At 320 px nothing needs scrolling sideways.
+        page.set_viewport_size({"width": 320, "height": 800})
+        for path in ("", "settings/details", "settings/dates", "settings/next", "publish"):
+            page.goto(base + "/dashboard/build/visit-2031/" + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 320, (path, width)
+        page.set_viewport_size({"width": 1100, "height": 900})
+
         page.goto(base + "/dashboard/build/visit-2031/")
         page.get_by_role("link", name="Make it live").click()
         audit.check(page, "make it live")
