@@ -114,12 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
-    from web.builder import (
-        calls,
-        life,  # noqa: F401  (its routes are on calls.bp: Test it, status, history)
-        presence,
-        questions,
-    )
+    from web.builder import calls, life, presence, questions
     from web.builder import settings as call_settings
 
     for module in (
@@ -140,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         oidc,
         installation,
         calls,
+        life,
         presence,
         questions,
         call_settings,
