@@ -6,9 +6,11 @@ conditional question, a file question, a repeatable group, every required settin
 at the builder's preview of its pages in both languages, sends a test submission through the
 call's preview link and publishes it. An applicant applies (with a file). The admin renames a
 question (its label; its key stays), adds another and republishes; a second applicant applies.
-Then, reading the dashboard and the export as staff do: the first submission shows its own
-questions with its answers (the renamed question under its old label, its answer attached),
-the second shows the new ones; the test submission is marked as a test and counted nowhere."""
+Then, reading the dashboard and the export as staff do (and the first applicant's own page):
+the first submission shows its own questions with its answers (the renamed question under its
+old label, its answer attached), the second shows the new ones; the export has one column per
+question key, named as it is now, with the first answer in the renamed column; the test
+submission is marked as a test, listed only among the tests, and counted and exported nowhere."""
 
 from __future__ import annotations
 
@@ -63,6 +65,8 @@ def apply(browser, base: str, spec, language: str, start: str | None = None) -> 
         assert found, f"no reference on the confirmation page:\n{confirmation}"
         journey.reference = found.group(0)
         journey.confirmation = confirmation
+        status = page.locator('a[href*="/s/"]')
+        journey.status_link = status.first.get_attribute("href") if status.count() else ""
     finally:
         context.close()
     return journey
@@ -155,6 +159,15 @@ def test_an_admin_builds_publishes_and_changes_a_call_in_the_browser(
         assert AMOUNT["en"] in new
         missing = [w for w in texts_of(second_person.answers) if w not in " ".join(new.split())]
         assert not missing, f"the second submission's page lacks {missing}"
+
+        # the first applicant's own page: their questions (version 1) and their answers
+        person = browser.new_context(locale="en-GB")
+        mine = person.new_page()
+        mine.goto(first.status_link)
+        own = " ".join(mine.locator("main").inner_text().split())
+        person.close()
+        assert OLD_LABEL["en"] in own and NEW_LABEL["en"] not in own and AMOUNT["en"] not in own
+        assert " ".join(str(first.answers[summary]).split())[:60] in own, own
 
         # the test: marked as one, in the list of tests only; in no count, no export
         tested = submission_page(page, base, test.reference, tests=True)
