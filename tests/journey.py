@@ -3,7 +3,8 @@ what to answer (every question, optional ones too, a file in every file question
 items in every repeatable group, each branch of every condition), how to answer it in a
 browser, and how to read what comes back (pages, emails, PDF and DOCX) for its language.
 
-Nothing here knows a call by name: a call added later is driven the same way."""
+Nothing here knows a call by name: a call added later is driven the same way, and a call that
+exists only in the database (built in the browser) too, read by `call_from_database`."""
 
 from __future__ import annotations
 
@@ -51,6 +52,33 @@ def calls() -> list[FormSpec]:
     return specs
 
 
+def call_from_database(database_url: str, slug: str, *, draft: bool = False) -> FormSpec:
+    """A call that exists only in the database (built in the browser): its current published
+    version's document (or, `draft`, its draft's: what its preview link shows), normalised
+    as the app does it (forms.published.spec_for)."""
+    import json
+
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql_text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            query = (
+                "SELECT d.document FROM forms f JOIN form_drafts d ON d.form_id = f.id "
+                "WHERE f.slug = :slug"
+                if draft
+                else "SELECT v.definition FROM forms f "
+                "JOIN form_versions v ON v.id = f.current_version_id WHERE f.slug = :slug"
+            )
+            definition = connection.execute(sql_text(query), {"slug": slug}).scalar_one()
+    finally:
+        engine.dispose()
+    document = json.loads(definition) if isinstance(definition, str) else definition
+    return FormSpec(validate(document, f"{slug} (database)", published=True))
+
+
 def call_languages() -> list[tuple[str, str]]:
     return [(spec.slug, language) for spec in calls() for language in spec.languages]
 
@@ -67,7 +95,8 @@ def _choices(spec: FieldSpec) -> list[str]:
 
 
 def revealing_values(spec: FormSpec) -> dict[str, list[str]]:
-    """Per controlling field, the values that show some other question, in definition order."""
+    """Per controlling field, the values that show some other question, in definition order,
+    as a browser posts them (a yes-or-no question's true and false are "yes" and "no")."""
     found: dict[str, list[str]] = {}
     for page in spec.pages:
         for f in _walk(page.fields):
@@ -77,9 +106,21 @@ def revealing_values(spec: FormSpec) -> dict[str, list[str]]:
                 wanted = values if isinstance(values, list) else [values]
                 for value in wanted:
                     found.setdefault(name, [])
-                    if str(value) not in found[name]:
-                        found[name].append(str(value))
+                    posted = {True: "yes", False: "no"}.get(value, value)
+                    if str(posted) not in found[name]:
+                        found[name].append(str(posted))
     return found
+
+
+def holds(spec: FormSpec, show_if, answers: dict) -> bool:
+    """The server's rule (forms.conditions) on answers as the browser posts them: the app
+    stores a yes-or-no answer, and compares it in conditions, as true or false."""
+    yesno = {f.name for page in spec.pages for f in _walk(page.fields) if f.type == "yesno"}
+    stored = {
+        name: {"yes": True, "no": False}.get(value, value) if name in yesno else value
+        for name, value in answers.items()
+    }
+    return condition_holds(show_if, stored)
 
 
 def _walk(fields: list[FieldSpec]):
@@ -283,7 +324,7 @@ class Journey:
             if f.type == "group":
                 self._answer_group(page, f)
                 continue
-            if not condition_holds(f.show_if, self.answers):
+            if not holds(self.spec, f.show_if, self.answers):
                 assert not is_shown(page, f.name), f"{f.name} shows, but its condition is false"
                 self.answers.pop(f.name, None)  # a hidden answer counts for nothing
                 continue
@@ -303,7 +344,7 @@ class Journey:
             for dependent in siblings:
                 if dependent.show_if and control.name in str(dependent.show_if):
                     dep_id = element_id.rsplit(control.name, 1)[0] + dependent.name
-                    expected = condition_holds(dependent.show_if, answers)
+                    expected = holds(self.spec, dependent.show_if, answers)
                     page.wait_for_timeout(50)
                     assert is_shown(page, dep_id) == expected, (
                         f"{dep_id} {'hidden' if expected else 'shown'} in the browser when "
@@ -330,7 +371,7 @@ class Journey:
                 if not child.is_input:
                     continue
                 element_id = f"{group.name}-{index}-{child.name}"
-                if not condition_holds(child.show_if, {**self.answers, **item}):
+                if not holds(self.spec, child.show_if, {**self.answers, **item}):
                     continue
                 if any(child.name in str(c.show_if) for c in group.children if c.show_if):
                     self._walk_branches(page, group.children, child, element_id, item)

@@ -16,8 +16,7 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from forms.conditions import condition_holds
-from tests.journey import Journey, Plan, upload_for, value_for
+from tests.journey import Journey, Plan, holds, upload_for, value_for
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF = ("reviewer", "admin")
@@ -180,7 +179,7 @@ def form_data(journey: Journey, page_spec, items: int) -> tuple[dict, dict]:
     """What a browser posts for one page: (fields, files)."""
     data, files = {}, {}
     for f in page_spec.fields:
-        if not f.is_input or not condition_holds(f.show_if, journey.answers):
+        if not f.is_input or not holds(journey.spec, f.show_if, journey.answers):
             continue
         if f.type == "group":
             wanted = min(max(items, f.options.get("min") or 1), f.options.get("max") or items)
@@ -188,7 +187,7 @@ def form_data(journey: Journey, page_spec, items: int) -> tuple[dict, dict]:
             for index in range(wanted):
                 item = {}
                 for child in f.children:
-                    if child.is_input and condition_holds(child.show_if, item):
+                    if child.is_input and holds(journey.spec, child.show_if, item):
                         item[child.name] = value_for(child, journey.plan, index)
                         _put(data, files, f"{f.name}-{index}-{child.name}", child, item[child.name])
                 group.append(item)
