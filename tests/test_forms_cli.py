@@ -256,9 +256,7 @@ def test_load_refuses_to_overwrite_unpublished_browser_edits_and_publishes_nothi
     with app.app_context():
         draft = db.session.scalar(select(Form).where(Form.slug == "one")).draft
         assert not draft.edited_in_browser
-        assert draft.document == loadable(
-            "one", title={"en": "One, in the file", "pl": "Raz"}
-        ) | {
+        assert draft.document == loadable("one", title={"en": "One, in the file", "pl": "Raz"}) | {
             "opens_at": draft.document["opens_at"],
             "closes_at": draft.document["closes_at"],
         }

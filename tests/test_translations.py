@@ -13,8 +13,8 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from flask_babel import get_domain
 from babel.messages.pofile import read_po
+from flask_babel import get_domain
 
 from tests.definitions import all_types
 
