@@ -3,7 +3,7 @@ call, or a demo call), each call's task list, and making the draft live (publish
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -32,18 +32,6 @@ STATUS_NAMES = {
     COMPLETED: _l("Completed"),
     HAS_PROBLEMS: _l("Has problems"),
 }
-
-
-def endpoint_url(endpoint: str, **values) -> str | None:
-    """A link to another helper's page when that page exists in this app (else None)."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
-
-
-@bp.app_template_global()
-def builder_link(endpoint: str, **values) -> str | None:
-    return endpoint_url(endpoint, **values)
 
 
 # --- the calls --------------------------------------------------------------------------------
@@ -245,7 +233,7 @@ def task_sections(form, draft, problems: list[Problem]) -> list[dict]:
     details = setting("details")
     questions = {
         "title": _l("Questions"),
-        "url": endpoint_url("questions.pages", slug=slug),
+        "url": url_for("questions.pages", slug=slug),
         "status": questions_status(document, problems),
     }
     declared = declaration_status(document, problems)
@@ -259,19 +247,12 @@ def task_sections(form, draft, problems: list[Problem]) -> list[dict]:
         "status": declared,
     }
     test_links = [
-        link
-        for link in (
-            {
-                "title": _l("Preview link and test submissions"),
-                "url": endpoint_url("life.test", slug=slug),
-            },
-            {
-                "title": _l("Close, extend or archive"),
-                "url": endpoint_url("life.status", slug=slug),
-            },
-            {"title": _l("History"), "url": endpoint_url("life.history", slug=slug)},
-        )
-        if link["url"]
+        {
+            "title": _l("Preview link and test submissions"),
+            "url": url_for("life.test", slug=slug),
+        },
+        {"title": _l("Close, extend or archive"), "url": url_for("life.status", slug=slug)},
+        {"title": _l("History"), "url": url_for("life.history", slug=slug)},
     ]
     live = {
         "title": _l("Make it live"),
@@ -294,7 +275,6 @@ def task_sections(form, draft, problems: list[Problem]) -> list[dict]:
         {
             "heading": _l("Test it"),
             "tasks": [{**t, "status": None} for t in test_links],
-            "empty": not test_links,
         },
         {"heading": _l("Make it live"), "tasks": [live]},
     ]
@@ -332,8 +312,8 @@ def problem_link(slug: str, problem: Problem) -> str | None:
     return url_for("call_settings.section", slug=slug, section=section, check=1) + "#" + anchor
 
 
-def question_link(slug: str, path: tuple) -> str | None:
-    """The questions helper's page of the question (or page) a problem's path names:
+def question_link(slug: str, path: tuple) -> str:
+    """The Questions task's page of the question (or page) a problem's path names:
     ("pages", 1, "fields", 2, ...) -> its question "1-2"; a group's child "1-2-0"."""
     numbers = []
     for index, part in enumerate(path[:6]):
@@ -345,14 +325,10 @@ def question_link(slug: str, path: tuple) -> str | None:
             break
     if len(numbers) >= 2:
         where = "-".join(str(n) for n in numbers[:3])
-        link = endpoint_url("questions.edit_question", slug=slug, where=where)
-        if link:
-            return link
+        return url_for("questions.edit_question", slug=slug, where=where)
     if len(numbers) == 1:
-        link = endpoint_url("questions.edit_page", slug=slug, page=numbers[0])
-        if link:
-            return link
-    return endpoint_url("questions.pages", slug=slug)
+        return url_for("questions.edit_page", slug=slug, page=numbers[0])
+    return url_for("questions.pages", slug=slug)
 
 
 def find_declaration_path(slug: str, path: tuple) -> str | None:
