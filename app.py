@@ -113,7 +113,7 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
-    from web.builder import calls, presence
+    from web.builder import calls, presence, questions
 
     for module in (
         health,
@@ -133,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
         installation,
         calls,
         presence,
+        questions,
     ):
         app.register_blueprint(module.bp)
     oidc.init_app(app)  # single sign-on, when configured

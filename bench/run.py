@@ -8,7 +8,8 @@
 
 Parts: submit (throughput against a reference app), rush (deadline rush), smtp (slow SMTP
 server), dashboard (100 000 submissions: pages and exports), documents (PDF and DOCX against
-the bare libraries). Each part runs in its own process, so one that fails is reported and
+the bare libraries), builder_preview (the builder's preview of a 40-question draft). Each
+part runs in its own process, so one that fails is reported and
 the others still run. Raw figures go to bench/results/ as JSON (ignored by git); the report
 ends with bench/NOTES.md (what was found and fixed, with before/after figures)."""
 
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("submit", "rush", "smtp", "dashboard", "documents")
+PARTS = ("submit", "rush", "smtp", "dashboard", "documents", "builder_preview")
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -149,6 +150,15 @@ def _summary(results: dict) -> str:
     if "documents" in results:
         for name, ratio in results["documents"].get("ratios", {}).items():
             row(name, f"{ratio:.2f}", "≤ 1.3", ratio <= 1.3)
+    if "builder_preview" in results:
+        data = results["builder_preview"]
+        for language, r in data["results"].items():
+            row(
+                f"builder preview of {data['questions']} questions, {language}, median",
+                f"{r['median_ms']:.0f} ms",
+                "< 100 ms",
+                r["median_ms"] < 100,
+            )
     if not rows:
         return ""
     return "\n".join(
