@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         staff,
     )
     from web.builder import calls, presence, questions
+    from web.builder import settings as call_settings
 
     for module in (
         health,
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         calls,
         presence,
         questions,
+        call_settings,
     ):
         app.register_blueprint(module.bp)
     oidc.init_app(app)  # single sign-on, when configured
