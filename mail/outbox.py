@@ -31,16 +31,18 @@ def enqueue(
     reply_to: str | None = None,
     attachments: list | None = None,
     greet: str = "",
+    subject_prefix: str = "",
 ) -> None:
     """Queue one message. `key` names the event (e.g. `receipt:42`); enqueuing the same key
     again does nothing, so retried requests and two workers never make two messages.
-    `greet`: the person's name for `{greeting}` (empty: a greeting without a name)."""
+    `greet`: the person's name for `{greeting}` (empty: a greeting without a name).
+    `subject_prefix`: put before the subject ("TEST – " for a test submission's mail)."""
     text = text_for(kind, language, form_id)
     # In the language the text is written in, so the first line matches the rest.
     greeting = REGISTRY["greeting"].render({"greet": greet, "language": text.language})
     values = {**values, "greeting": greeting, "installation": installation.name(text.language)}
     body = _with_footer(fill(text.body, values), text.language)
-    subject = " ".join(fill(text.subject, values).split())[:300]
+    subject = (subject_prefix + " ".join(fill(text.subject, values).split()))[:300]
     row = {
         "idempotency_key": key[:200],
         "kind": kind,

@@ -22,7 +22,7 @@ from models import Answer, Attachment, AuditEntry, Draft, Submission, Submission
 from models.types import utcnow
 from services.answers import answers_to_keep, first_page_with_problems
 from services.capacity import has_room, lock_form, seats_wanted
-from services.deadlines import accepts_answers
+from services.deadlines import window_of
 from services.submissions import _claim_attachments, attachment_ids
 from services.tokens import new_token
 from services.transitions import (
@@ -202,8 +202,11 @@ def edit_refusal(
         return None
     if allowed is None:
         return _("Your answers can no longer be changed: the organiser has dealt with them.")
-    version = submission.form_version
-    if not accepts_answers(version.opens_at, version.closes_at, started_at or now, now):
+    if submission.is_test:
+        return None  # made through a preview link: no deadline applies
+    # The dates and grace of the call's current version (an extended deadline counts).
+    version = submission.form.current_version or submission.form_version
+    if not window_of(version).accepts(started_at or now, now):
         return _("Your answers can no longer be changed: the call is closed.")
     return None
 

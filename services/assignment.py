@@ -265,7 +265,7 @@ def plan_automatic(user: User, form_id: int, per_submission: int) -> Plan:
     submissions = list(
         db.session.scalars(
             select(Submission)
-            .where(Submission.form_id == form_id)
+            .where(Submission.form_id == form_id, Submission.is_test.is_(False))
             .order_by(Submission.submitted_at, Submission.id)
         )
     )
@@ -329,7 +329,9 @@ class ReviewerProgress:
 
 
 def progress(form_id: int) -> list[ReviewerProgress]:
-    in_call = select(Submission.id).where(Submission.form_id == form_id)
+    in_call = select(Submission.id).where(
+        Submission.form_id == form_id, Submission.is_test.is_(False)
+    )
     assigned = dict(
         db.session.execute(
             select(SubmissionAssignment.user_id, func.count())

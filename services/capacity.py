@@ -25,7 +25,9 @@ def seats_taken(form_id: int, workflow: Workflow) -> int:
         return 0
     return db.session.scalar(
         select(func.coalesce(func.sum(Submission.seats), 0)).where(
-            Submission.form_id == form_id, Submission.state.in_(workflow.capacity.holds)
+            Submission.form_id == form_id,
+            Submission.state.in_(workflow.capacity.holds),
+            Submission.is_test.is_(False),  # a test made through a preview link takes none
         )
     )
 

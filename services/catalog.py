@@ -130,13 +130,14 @@ def find_form(slug: str) -> Form | None:
 
 
 def visible_calls(now: datetime | None = None) -> list[FormVersion]:
-    """Current versions of calls that are upcoming, open, or closed within the last days."""
+    """Current versions of calls that are upcoming, open, or closed within the last days;
+    archived calls are not among them."""
     now = now or utcnow()
     recent = now - timedelta(days=current_app.config["FORMDESK_RECENTLY_CLOSED_DAYS"])
     query = (
         select(FormVersion)
         .join(Form, Form.current_version_id == FormVersion.id)
-        .where(FormVersion.closes_at >= recent)
+        .where(FormVersion.closes_at >= recent, Form.archived_at.is_(None))
         .order_by(FormVersion.closes_at)
     )
     return list(db.session.scalars(query))

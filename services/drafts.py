@@ -11,11 +11,14 @@ from models import Draft, FormVersion
 from services.tokens import hash_token, new_token
 
 
-def start_draft(version: FormVersion, language: str) -> tuple[Draft, str]:
+def start_draft(version: FormVersion, language: str, test: bool = False) -> tuple[Draft, str]:
     """A new draft, added to the session but not written: the first page's answers are
-    written with it (save_answers commits), one INSERT instead of an INSERT and an UPDATE."""
+    written with it (save_answers commits), one INSERT instead of an INSERT and an UPDATE.
+    `test`: made through the call's preview link (its submission will be a test too)."""
     token, token_hash = new_token()
-    draft = Draft(form_version=version, token_hash=token_hash, language=language, answers={})
+    draft = Draft(
+        form_version=version, token_hash=token_hash, language=language, answers={}, is_test=test
+    )
     db.session.add(draft)
     return draft, token
 

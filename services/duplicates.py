@@ -38,6 +38,7 @@ def earlier_submission(
         select(Submission.id, Submission.reference, Submission.submitted_at)
         .where(
             Submission.form_id == form_id,
+            Submission.is_test.is_(False),
             Submission.submitted_at >= now - window(),
             func.lower(func.trim(Submission.applicant_email)) == email.strip().lower(),
         )

@@ -217,7 +217,7 @@ def prepare_export(
         Submission.submitted_at,
         Submission.updated_at,
         Submission.form_version_id,
-    ).where(Submission.form_id == form_id)
+    ).where(Submission.form_id == form_id, Submission.is_test.is_(False))  # never tests
     plan = _plan(form, spec, language or spec.default_language, viewer)
     query = apply_filters(query, filters or {}, spec.timezone, plan.hidden_fields)
     return Export(plan, query, batch_size)
@@ -232,7 +232,10 @@ def _plan(form: Form, spec: FormSpec, language: str, viewer: User | None) -> _Pl
     language = spec.language_for(language)
     blind = hides_identity(viewer, spec)
     versions = db.session.scalars(
-        select(FormVersion).where(FormVersion.form_id == form.id).order_by(FormVersion.number)
+        select(FormVersion)
+        # Published versions only: a preview version (no number) holds test submissions only.
+        .where(FormVersion.form_id == form.id, FormVersion.number.is_not(None))
+        .order_by(FormVersion.number)
     ).all()
     fields_by_version = {v.id: {f.name: f for f in spec_for(v).inputs} for v in versions}
     hidden_fields = {v.id: identifying_fields(spec_for(v)) for v in versions if blind}

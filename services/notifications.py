@@ -62,6 +62,15 @@ def _common(submission: Submission, spec: FormSpec, language: str) -> dict:
     }
 
 
+TEST_SUBJECT = "TEST – "  # before the subject of every email about a test submission
+
+
+def _test_mark(submission: Submission) -> dict:
+    """A test submission's emails (made through a preview link) may go out, so that staff
+    see them, but say TEST in the subject."""
+    return {"subject_prefix": TEST_SUBJECT} if submission.is_test else {}
+
+
 def _sender(spec: FormSpec, language: str) -> dict:
     return {"sender_name": spec.organisation_name(language), "reply_to": spec.contact["email"]}
 
@@ -85,7 +94,10 @@ def submission_received(submission: Submission) -> None:
             attachments=_receipt_attachments(submission, spec),
             greet=applicant_name(spec, submission.answers_by_field()),
             **_sender(spec, language),
+            **_test_mark(submission),
         )
+    if submission.is_test:
+        return  # reviewers are told of real submissions only
     for reviewer in _reviewers(submission.form_id, notify="immediate"):
         reviewer_language = language_of(reviewer)
         facts = _common(submission, spec, reviewer_language)
@@ -169,6 +181,7 @@ def transition_email(event: str, *, submission: Submission, transition, comment=
         attachments=letter_for_decision_email(submission, transition, entry),
         greet=applicant_name(spec, submission.answers_by_field()),
         **_sender(spec, language),
+        **_test_mark(submission),
     )
 
 
@@ -235,7 +248,9 @@ def send_digests(now=None) -> int:
 
 
 def _queue_digest(reviewer: User, now: datetime) -> bool:
-    query = select(Submission).where(Submission.submitted_at > now - timedelta(days=1))
+    query = select(Submission).where(
+        Submission.submitted_at > now - timedelta(days=1), Submission.is_test.is_(False)
+    )
     query = only_reviewable(query, Submission.form_id, reviewer)
     new = list(db.session.scalars(query.order_by(Submission.submitted_at)))
     if not new:

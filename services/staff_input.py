@@ -99,6 +99,7 @@ class ListQuery:
     order: str = ""
     page: str = ""
     mine: str = ""  # "1": only the submissions assigned to the person (review assignment)
+    tests: str = ""  # "1": only test submissions (made through a call's preview link)
     problems: tuple[str, ...] = field(default=())
 
     @property
@@ -188,6 +189,7 @@ def read_list_query(args: Mapping[str, str]) -> ListQuery:
         order=_word(args, "order"),
         page=_word(args, "page"),
         mine=_word(args, "mine"),
+        tests=_word(args, "tests"),
         problems=tuple(problems),
     )
 

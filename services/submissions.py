@@ -3,6 +3,7 @@ initial workflow state and the audit entry."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from models.types import utcnow
 from services import notifications
 from services.answers import answers_to_keep, first_page_with_problems
 from services.capacity import lock_form, seats_wanted
-from services.deadlines import accepts_answers
+from services.deadlines import draft_accepts_answers
 from services.duplicates import earlier_submission
 from services.tokens import hash_token, new_submission_token, submission_token
 from services.transitions import initial_state, workflow_of_version
@@ -49,7 +50,9 @@ def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = 
     spec = spec_for(version)
     if draft.submission_id is not None:
         return _sent_before(draft.submission_id)
-    if not accepts_answers(version.opens_at, version.closes_at, draft.started_at, now):
+    # The dates of the call's current version (an extended deadline keeps this draft
+    # alive); a test draft, made through a preview link, is never too early or too late.
+    if not draft_accepts_answers(draft, now):
         raise SubmissionRefused("closed")
     page = first_page_with_problems(spec, draft.answers, draft.language)
     if page is not None:
@@ -67,14 +70,20 @@ def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = 
         return _sent_before(first)
     email = kept.get(spec.applicant_email_field) if spec.applicant_email_field else None
     # Under the lock: two "Send" clicks from two tabs cannot both pass as the first.
-    earlier = earlier_submission(version.form_id, email, now)
+    test = bool(draft.is_test)
+    earlier = None if test else earlier_submission(version.form_id, email, now)
     if earlier is not None and not confirm_duplicate:
         db.session.rollback()
         raise SubmissionRefused("duplicate", earlier=earlier)
     submission = Submission(
         form_id=version.form_id,
         form_version_id=version.id,
-        reference=_next_reference(version.form_id, spec.raw["reference_prefix"], now, spec),
+        reference=(
+            _test_reference(spec.raw["reference_prefix"], now, spec)
+            if test
+            else _next_reference(version.form_id, spec.raw["reference_prefix"], now, spec)
+        ),
+        is_test=test,
         token_hash=token_hash,
         token_nonce=nonce,
         seats=seats_wanted(spec, kept),
@@ -102,6 +111,7 @@ def submit(draft: Draft, now: datetime | None = None, confirm_duplicate: bool = 
             to_state=submission.state,
             data={
                 "form_version": version.number,
+                **({"test": True} if test else {}),
                 "reference": submission.reference,
                 **({"duplicate_of": earlier.reference} if earlier is not None else {}),
             },
@@ -151,6 +161,20 @@ def _claim_attachments(draft: Draft, submission: Submission, kept: dict) -> None
 def attachment_ids(spec, answers: dict) -> set[int]:
     """The ids of the files these answers refer to, found by their questions' type."""
     return {File.attachment_id(value) for _place, value in spec.file_answers(answers)} - {None}
+
+
+TEST_PREFIX = "TEST-"
+
+
+def _test_reference(prefix: str, now: datetime, spec) -> str:
+    """`TEST-MSAS-2027-3F9A1C`: a test submission (made through a preview link) takes no
+    number from the call's counter, so real references stay without gaps."""
+    year = now.astimezone(spec.timezone).year
+    while True:
+        reference = f"{TEST_PREFIX}{prefix}-{year}-{secrets.token_hex(3).upper()}"
+        taken = select(Submission.id).where(Submission.reference == reference)
+        if db.session.scalar(taken) is None:
+            return reference
 
 
 def _next_reference(form_id: int, prefix: str, now: datetime, spec) -> str:

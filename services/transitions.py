@@ -330,7 +330,11 @@ def _fill_freed_places(form_id: int, workflow: Workflow, spec, now: datetime) ->
     promote = workflow.transition(rules.promote)
     waiting = db.session.scalars(
         select(Submission)
-        .where(Submission.form_id == form_id, Submission.state == rules.waitlist)
+        .where(
+            Submission.form_id == form_id,
+            Submission.state == rules.waitlist,
+            Submission.is_test.is_(False),  # tests take no place, and are given none
+        )
         .order_by(Submission.submitted_at, Submission.id)
     ).all()
     for candidate in waiting:

@@ -3,11 +3,14 @@ save and resume. No account needed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
     current_app,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,11 +24,11 @@ from forms.build import build_page_form
 from forms.published import spec_for
 from forms.spec import FormSpec
 from forms.validators import clean_formdata
-from models import Draft, FormVersion
+from models import Draft, Form, FormVersion
 from services import drafts as draft_service
 from services import page_flow
 from services.catalog import find_form, visible_calls
-from services.deadlines import CallStatus, accepts_answers, call_status
+from services.deadlines import CallStatus, call_status, draft_accepts_answers, window_of
 from services.duplicates import earlier_submission
 from services.page_flow import Go
 from services.submissions import (
@@ -59,11 +62,60 @@ SENT_KEY = "sent_references"  # what this browser sent, to name it again without
 # --- helpers ---------------------------------------------------------------------------
 
 
-def load_call(slug: str) -> tuple[FormVersion, FormSpec]:
+@dataclass
+class Flow:
+    """Where a person answers a call: its public pages (by slug), or its preview link
+    (web/preview.py: a test, whatever the dates, on the draft's questions or the current
+    version's). The page flow, the templates and the checks are the same for both."""
+
+    prefix: str  # the blueprint: "public" or "preview"
+    args: dict  # what its addresses need: {"slug": …} or {"token": …}
+    key: str  # this flow's draft in the session (`drafts`)
+    form: Form
+    version: FormVersion  # what a new draft answers
+    test: bool = False
+
+    def url(self, endpoint: str, **args) -> str:
+        return url_for(f"{self.prefix}.{endpoint}", **self.args, **args)
+
+    def accepts(self, draft: Draft | None) -> bool:
+        """Whether answers are taken now: a draft by its call's current dates and grace
+        (services.deadlines), a new one while the call is open; a test always."""
+        if self.test:
+            return True
+        if draft is not None:
+            return draft_accepts_answers(draft)
+        return window_of(self.version).accepts(None)
+
+    def dates_version(self) -> FormVersion:
+        """The version whose dates the pages state: the call's current one."""
+        return self.form.current_version or self.version
+
+    def template_values(self) -> dict:
+        """What the shared templates need to build this flow's addresses, and the banner."""
+        return {
+            "test_mode": self.test,
+            "flow_page_endpoint": f"{self.prefix}.page",
+            "flow_args": self.args,
+            "start_url": self.url("page", number=1),
+            "calls_url": url_for("public.calls"),
+        }
+
+
+def public_flow(slug: str) -> Flow:
+    """The call's public pages; an unknown call is not found, an archived one says that it
+    is no longer available (both 404)."""
     form = find_form(slug)
     if form is None or form.current_version is None:
         abort(404)
-    return form.current_version, spec_for(form.current_version)
+    if form.archived_at is not None:
+        abort(make_response(render_template("public/archived.html"), 404))
+    return Flow("public", {"slug": slug}, slug, form, form.current_version)
+
+
+def load_call(slug: str) -> tuple[FormVersion, FormSpec]:
+    flow = public_flow(slug)
+    return flow.version, spec_for(flow.version)
 
 
 def use_language(spec: FormSpec) -> str:
@@ -71,17 +123,20 @@ def use_language(spec: FormSpec) -> str:
     return g.language
 
 
-def _session_draft(slug: str) -> Draft | None:
-    token = session.get("drafts", {}).get(slug)
-    return draft_service.find_draft(token)
+def _session_draft(flow: Flow) -> Draft | None:
+    token = session.get("drafts", {}).get(flow.key)
+    draft = draft_service.find_draft(token)
+    if draft is not None and bool(draft.is_test) != flow.test:
+        return None  # a test draft never continues as a real one, nor the other way
+    return draft
 
 
-def _remember_draft(slug: str, token: str) -> None:
-    session["drafts"] = {**session.get("drafts", {}), slug: token}
+def _remember_draft(key: str, token: str) -> None:
+    session["drafts"] = {**session.get("drafts", {}), key: token}
 
 
-def _forget_draft(slug: str) -> None:
-    session["drafts"] = {k: v for k, v in session.get("drafts", {}).items() if k != slug}
+def _forget_draft(key: str) -> None:
+    session["drafts"] = {k: v for k, v in session.get("drafts", {}).items() if k != key}
 
 
 def _call_dates(version: FormVersion, spec: FormSpec) -> dict:
@@ -93,8 +148,12 @@ def _call_dates(version: FormVersion, spec: FormSpec) -> dict:
     }
 
 
-def _page_url(slug: str, index: int, **args) -> str:
-    return url_for("public.page", slug=slug, number=index + 1, **args)
+def _flow_dates(flow: Flow, spec: FormSpec) -> dict:
+    """The call's dates as its pages state them; a test is always open."""
+    dates = _call_dates(flow.dates_version(), spec)
+    if flow.test:
+        dates["status"] = CallStatus.OPEN.value
+    return dates
 
 
 def _returning_to_check() -> bool:
@@ -127,38 +186,45 @@ def calls():
 
 @bp.get("/calls/<slug>")
 def call(slug: str):
-    version, spec = load_call(slug)
+    return call_page(public_flow(slug))
+
+
+def call_page(flow: Flow):
+    spec = spec_for(flow.version)
     language = use_language(spec)
     return render_template(
         "public/call.html",
         spec=spec,
         language=language,
-        **_call_dates(version, spec),
-        draft=_session_draft(slug),
+        **_flow_dates(flow, spec),
+        draft=_session_draft(flow),
+        **flow.template_values(),
     )
 
 
 @bp.route("/calls/<slug>/page/<int:number>", methods=["GET", "POST"])
 @page_limit
 def page(slug: str, number: int, csrf_failed: bool = False):
-    version, _spec = load_call(slug)
-    draft = _session_draft(slug)
+    return answer_page(public_flow(slug), number, csrf_failed)
+
+
+def answer_page(flow: Flow, number: int, csrf_failed: bool = False):
+    version = flow.version
+    draft = _session_draft(flow)
     if draft is not None:
         version = draft.form_version  # a draft answers the version it was started on
     spec = spec_for(version)
     language = use_language(spec)
     if not 1 <= number <= len(spec.pages):
         abort(404)
-    if not accepts_answers(
-        version.opens_at, version.closes_at, draft.started_at if draft else None
-    ):
-        return _closed(version, spec, language)
+    if not flow.accepts(draft):
+        return _closed(flow, spec, language)
     page_spec = spec.pages[number - 1]
     form_class = build_page_form(page_spec, language, str(get_locale()))
     answers = dict(draft.answers) if draft else {}
 
     if request.method == "GET" or csrf_failed:
-        bot_checks.note_served(slug)
+        bot_checks.note_served(flow.key)
         if csrf_failed:
             # What was sent, shown again but not trusted or saved.
             form = form_class(formdata=posted_answers())
@@ -166,16 +232,16 @@ def page(slug: str, number: int, csrf_failed: bool = False):
             # Sent back from "check your answers": show what still needs an answer.
             review = bool(request.args.get("review") and draft)
             form = page_flow.page_form(form_class, spec, page_spec, answers, language, review)
-        return _render_page(spec, page_spec, form, answers, draft, csrf_failed=csrf_failed)
+        return _render_page(flow, spec, page_spec, form, answers, draft, csrf_failed=csrf_failed)
 
-    if bot_checks.refused(slug, draft):
+    if bot_checks.refused(flow.key, draft):
         # What was sent is shown again but not stored; sending it again a moment later works.
         return _render_page(
-            spec, page_spec, form_class(formdata=posted_answers()), answers, draft, robot=True
+            flow, spec, page_spec, form_class(formdata=posted_answers()), answers, draft, robot=True
         )
     if draft is None:
-        draft, token = draft_service.start_draft(version, language)
-        _remember_draft(slug, token)
+        draft, token = draft_service.start_draft(version, language, test=flow.test)
+        _remember_draft(flow.key, token)
     draft_service.set_language(draft, language)
     form = form_class(formdata=posted_answers())
     action = request.form.get("action", "continue")
@@ -184,17 +250,20 @@ def page(slug: str, number: int, csrf_failed: bool = False):
         spec, page_spec.index, saved, to_check=_returning_to_check(), save_and_back=True
     )
     if step.go is Go.SAME_PAGE:
-        return redirect(_page_url(slug, page_spec.index, **_return_args()) + step.anchor)
+        return redirect(
+            flow.url("page", number=page_spec.index + 1, **_return_args()) + step.anchor
+        )
     if step.go is Go.SAVED:
-        draft_service.save_for_later(draft, session["drafts"][slug])
-        return redirect(url_for("public.saved", slug=slug))
+        if not flow.test:  # a test's answers are not emailed anywhere
+            draft_service.save_for_later(draft, session["drafts"][flow.key])
+        return redirect(flow.url("saved"))
     if step.go is Go.START:
-        return redirect(url_for("public.call", slug=slug))
+        return redirect(flow.url("call"))
     if step.go is Go.SHOW_ERRORS:
-        return _render_page(spec, page_spec, form, saved.answers, draft)
+        return _render_page(flow, spec, page_spec, form, saved.answers, draft)
     if step.go is Go.CHECK:
-        return redirect(url_for("public.check", slug=slug))
-    return redirect(_page_url(slug, step.page))
+        return redirect(flow.url("check"))
+    return redirect(flow.url("page", number=step.page + 1))
 
 
 def _return_args() -> dict:
@@ -208,7 +277,7 @@ def posted_answers():
 
 
 def _render_page(
-    spec, page_spec, form, answers, draft, csrf_failed=False, status=None, robot=False
+    flow, spec, page_spec, form, answers, draft, csrf_failed=False, status=None, robot=False
 ):
     language = g.language
     has_errors = csrf_failed or robot or any(field.errors for field in form)
@@ -224,18 +293,20 @@ def _render_page(
             robot_suspected=robot,
             has_errors=has_errors,
             **page_flow.page_view(spec, page_spec, answers),
+            **flow.template_values(),
         ),
         status or (400 if csrf_failed or robot else 200),
     )
 
 
-def _closed(version, spec, language):
+def _closed(flow, spec, language):
     return (
         render_template(
             "public/closed.html",
             spec=spec,
             language=language,
-            **_call_dates(version, spec),
+            **_flow_dates(flow, spec),
+            **flow.template_values(),
         ),
         403,
     )
@@ -244,60 +315,61 @@ def _closed(version, spec, language):
 @bp.route("/calls/<slug>/check", methods=["GET", "POST"])
 @submit_limit
 def check(slug: str):
-    # Kept in a variable: the session holds loaded rows only while something refers to
-    # them, and the draft's version is usually this one (no second query for it).
-    _current, _spec = load_call(slug)
-    draft = _session_draft(slug)
+    return check_page(public_flow(slug))
+
+
+def check_page(flow: Flow):
+    draft = _session_draft(flow)
     if draft is None:
         # Sent already by a request that left this one's cookie behind (a double click).
-        if (sent := submitted_draft(session.get("drafts", {}).get(slug))) is not None:
-            return _confirm(slug, sent)
-        return redirect(url_for("public.call", slug=slug))
+        if (sent := submitted_draft(session.get("drafts", {}).get(flow.key))) is not None:
+            return _confirm(flow, sent)
+        return redirect(flow.url("call"))
     version = draft.form_version
     spec = spec_for(version)
     language = use_language(spec)
-    if not accepts_answers(version.opens_at, version.closes_at, draft.started_at):
-        return _closed(version, spec, language)
+    if not flow.accepts(draft):
+        return _closed(flow, spec, language)
     if request.method == "POST":
         # The receipt and later emails go in the language of the page that sent the answers.
         draft_service.set_language(draft, language)
         if bot_checks.honeypot_filled():
-            return _render_check(spec, language, draft, robot=True)
+            return _render_check(flow, spec, language, draft, robot=True)
         try:
             result = submit(draft, confirm_duplicate=request.form.get("confirm_duplicate") == "yes")
         except SubmissionRefused as refusal:
             if refusal.reason == "incomplete":
-                return redirect(_page_url(slug, refusal.page, review=1))
+                return redirect(flow.url("page", number=refusal.page + 1, review=1))
             if refusal.reason == "closed":
-                return _closed(version, spec, language)
+                return _closed(flow, spec, language)
             if refusal.reason == "duplicate":
                 return _render_check(
-                    spec, language, draft, earlier=refusal.earlier, unconfirmed=True
+                    flow, spec, language, draft, earlier=refusal.earlier, unconfirmed=True
                 )
             abort(409)
-        return _confirm(slug, result)
+        return _confirm(flow, result)
 
     if (index := page_flow.page_to_review(spec, draft.answers, language)) is not None:
-        return redirect(_page_url(slug, index, review=1))
-    return _render_check(spec, language, draft)
+        return redirect(flow.url("page", number=index + 1, review=1))
+    return _render_check(flow, spec, language, draft)
 
 
-def _confirm(slug: str, result: Submitted):
-    _forget_draft(slug)
+def _confirm(flow: Flow, result: Submitted):
+    _forget_draft(flow.key)
     sent = [r for r in session.get(SENT_KEY, []) if r != result.reference]
     session[SENT_KEY] = [*sent, result.reference][-10:]
     session["confirmation"] = {
-        "slug": slug,
+        "slug": flow.key,
         "reference": result.reference,
         "token": result.token,  # the applicant's link; the database keeps only its hash
     }
-    return redirect(url_for("public.confirmation", slug=slug))
+    return redirect(flow.url("confirmation"))
 
 
-def _render_check(spec, language, draft, earlier=None, unconfirmed=False, robot=False):
+def _render_check(flow, spec, language, draft, earlier=None, unconfirmed=False, robot=False):
     """The check page; `earlier` is an application with the same email sent recently, which
     the applicant must confirm sending again (`unconfirmed`: they pressed Send without)."""
-    if earlier is None and spec.applicant_email_field:
+    if earlier is None and spec.applicant_email_field and not flow.test:
         earlier = earlier_submission(
             draft.form_version.form_id, draft.answers.get(spec.applicant_email_field)
         )
@@ -315,6 +387,7 @@ def _render_check(spec, language, draft, earlier=None, unconfirmed=False, robot=
             unconfirmed=unconfirmed,
             robot_suspected=robot,
             has_errors=unconfirmed or robot,
+            **flow.template_values(),
         ),
         409 if unconfirmed else 400 if robot else 200,
     )
@@ -322,13 +395,18 @@ def _render_check(spec, language, draft, earlier=None, unconfirmed=False, robot=
 
 @bp.get("/calls/<slug>/confirmation")
 def confirmation(slug: str):
-    _version, spec = load_call(slug)
-    language = use_language(spec)
+    return confirmation_page(public_flow(slug))
+
+
+def confirmation_page(flow: Flow):
     confirmed = session.get("confirmation") or {}
-    if confirmed.get("slug") != slug:
-        return redirect(url_for("public.call", slug=slug))
+    if confirmed.get("slug") != flow.key:
+        return redirect(flow.url("call"))
     token = confirmed.get("token")
     submission = find_submission(token)
+    version = submission.form_version if submission is not None else flow.version
+    spec = spec_for(version)
+    language = use_language(spec)
     return render_template(
         "public/confirmation.html",
         spec=spec,
@@ -338,25 +416,31 @@ def confirmation(slug: str):
         # None only if the submission is gone since (withdrawn and removed).
         outcome=outcome_of(submission, language) if submission else None,
         applicant_url=url_for("applicant.status", token=token, _external=True) if token else None,
+        **flow.template_values(),
     )
 
 
 @bp.get("/calls/<slug>/saved")
 def saved(slug: str):
-    _version, spec = load_call(slug)
-    language = use_language(spec)
-    token = session.get("drafts", {}).get(slug)
-    draft = draft_service.find_draft(token)
+    return saved_page(public_flow(slug), "public.resume")
+
+
+def saved_page(flow: Flow, resume_endpoint: str, **resume_args):
+    token = session.get("drafts", {}).get(flow.key)
+    draft = _session_draft(flow)
     if draft is None:
-        return redirect(url_for("public.call", slug=slug))
-    version = draft.form_version
+        return redirect(flow.url("call"))
+    spec = spec_for(draft.form_version)
+    language = use_language(spec)
     return render_template(
         "public/saved.html",
         spec=spec,
         language=language,
-        resume_url=url_for("public.resume", token=token, _external=True),
-        emailed_to=draft_service.resume_link_emailed_to(draft),
-        closes_at=version.closes_at.astimezone(spec.timezone),
+        resume_url=url_for(resume_endpoint, token=token, _external=True, **resume_args),
+        emailed_to=None if flow.test else draft_service.resume_link_emailed_to(draft),
+        # The deadline of the call's current version: it is the one that counts.
+        closes_at=flow.dates_version().closes_at.astimezone(spec.timezone),
+        **flow.template_values(),
     )
 
 
@@ -365,12 +449,16 @@ def saved(slug: str):
 @token_miss_limit
 def resume(token: str):
     draft = draft_service.find_draft(token)
-    if draft is None:
+    if draft is None or draft.is_test:  # a test draft resumes through its preview link
         return render_template("public/resume_invalid.html"), 404
     slug = draft.form_version.form.slug
-    _remember_draft(slug, token)
+    return resume_draft(public_flow(slug), draft, token)
+
+
+def resume_draft(flow: Flow, draft: Draft, token: str):
+    _remember_draft(flow.key, token)
     session["lang"] = draft.language  # continue in the language the person was using
     spec = spec_for(draft.form_version)
     if (index := page_flow.first_unfinished_page(spec, draft)) is not None:
-        return redirect(_page_url(slug, index))
-    return redirect(url_for("public.check", slug=slug))
+        return redirect(flow.url("page", number=index + 1))
+    return redirect(flow.url("check"))

@@ -146,6 +146,7 @@ def waitlist_position(submission: Submission, workflow: Workflow) -> int | None:
         select(func.count(Submission.id)).where(
             Submission.form_id == submission.form_id,
             Submission.state == rules.waitlist,
+            Submission.is_test.is_(False),
             (Submission.submitted_at < submission.submitted_at)
             | (
                 (Submission.submitted_at == submission.submitted_at)

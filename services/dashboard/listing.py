@@ -106,6 +106,8 @@ class ListFilters:
     order: str = "desc"
     page: int = 1
     mine: bool = False  # only the submissions assigned to the user
+    # Only the test submissions (made through a preview link); without it, only real ones.
+    tests: bool = False
 
     def args(self, choices: ListChoices, **changes) -> dict[str, str]:
         """The query string for these filters (for links), without the defaults."""
@@ -122,6 +124,7 @@ class ListFilters:
             "order": filters.order if filters.order != "desc" else None,
             "page": str(filters.page) if filters.page != 1 else None,
             "mine": "1" if filters.mine else None,
+            "tests": "1" if filters.tests else None,
         }
         return {key: value for key, value in raw.items() if value}
 
@@ -179,6 +182,7 @@ def read_filters(query: ListQuery, choices: ListChoices) -> tuple[ListFilters, l
         filters.order = query.order
     filters.page = page_number(query.page)
     filters.mine = query.mine == "1"
+    filters.tests = query.tests == "1"
     return filters, problems
 
 
@@ -284,7 +288,10 @@ class SubmissionPage:
 
 
 def _conditions(user: User, filters: ListFilters, choices: ListChoices) -> list:
-    conditions = [Submission.form_id.in_(choices.form_ids)]
+    conditions = [
+        Submission.form_id.in_(choices.form_ids),
+        Submission.is_test.is_(filters.tests),
+    ]
     if filters.form_id is not None:
         conditions.append(Submission.form_id == filters.form_id)
     if filters.state:

@@ -54,7 +54,11 @@ def submissions_per_day(
     quarter = _quarter_hour(Submission.submitted_at)
     rows = db.session.execute(
         select(quarter, func.count())
-        .where(Submission.form_id == form_id, Submission.submitted_at >= since)
+        .where(
+            Submission.form_id == form_id,
+            Submission.submitted_at >= since,
+            Submission.is_test.is_(False),
+        )
         .group_by(quarter)
     )
     counts: Counter[date] = Counter()
@@ -83,7 +87,7 @@ def form_overviews(
         counts = dict(
             db.session.execute(
                 select(Submission.state, func.count())
-                .where(Submission.form_id == form.id)
+                .where(Submission.form_id == form.id, Submission.is_test.is_(False))
                 .group_by(Submission.state)
             ).all()
         )
