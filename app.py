@@ -114,7 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
-    from web.builder import calls, presence, questions
+    from web.builder import calls, life, presence, questions  # noqa: F401  (life: routes on calls.bp)
     from web.builder import settings as call_settings
 
     for module in (

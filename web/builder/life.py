@@ -14,7 +14,7 @@ from services import call_life
 from services.access import can_manage_call
 from services.call_life import LifeRefused
 from services.catalog import find_form
-from web.builder import bp
+from web.builder.calls import bp  # the builder blueprint (web/builder/calls.py)
 
 
 def _managed_call(slug: str):
