@@ -253,13 +253,13 @@ def task_sections(form, draft, problems: list[Problem]) -> list[dict]:
         for link in (
             {
                 "title": _l("Preview link and test submissions"),
-                "url": endpoint_url("life.preview", slug=slug),
+                "url": endpoint_url("builder.life_test", slug=slug),
             },
             {
                 "title": _l("Close, extend or archive"),
-                "url": endpoint_url("life.status", slug=slug),
+                "url": endpoint_url("builder.life_status", slug=slug),
             },
-            {"title": _l("History"), "url": endpoint_url("life.history", slug=slug)},
+            {"title": _l("History"), "url": endpoint_url("builder.life_history", slug=slug)},
         )
         if link["url"]
     ]
