@@ -1,0 +1,164 @@
+"""Screenshots of the call builder for the README: `.venv/bin/python docs/screenshots.py`.
+
+Starts this working tree's app as the browser tests do (a fresh instance folder in a
+temporary directory, the demo calls loaded on first start), makes an admin, copies the
+demo study visit into a new call through the builder's own pages, and writes
+docs/images/builder-*.png: 1280 CSS px wide, clipped to the page's main content (at most
+MAX_HEIGHT px tall) so that each file stays small (< 250 KB).
+
+Needs Debian's chromium and the Python package playwright (requirements-dev.txt)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, flask_server  # noqa: E402
+
+IMAGES = ROOT / "docs" / "images"
+WIDTH = 1280
+MAX_HEIGHT = 1100
+LIMIT = 250_000  # bytes per PNG
+ADMIN = "coordinator@example.org"
+PASSWORD = "a long screenshot password, not a real one"  # noqa: S105
+SLUG = "study-visit-2027"
+BUILD = "/dashboard/build/"
+FORM = "main form:not(.dashboard-nav form)"
+
+
+def make_admin(server) -> None:
+    subprocess.run(  # noqa: S603  (our own command line)
+        [sys.executable, "-m", "flask", "--app", "app", "users", "create", ADMIN, "--role", "admin"],
+        cwd=ROOT,
+        env=server.env,
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def shoot(page: Page, name: str, focus: str = "main") -> Path:
+    """The main content (or `focus`), at most MAX_HEIGHT px of it, as docs/images/<name>.png."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    box = page.locator(focus).first.bounding_box()
+    assert box, f"nothing to photograph for {name} on {page.url}"
+    page.set_viewport_size({"width": WIDTH, "height": int(box["y"] + min(box["height"], MAX_HEIGHT)) + 40})
+    box = page.locator(focus).first.bounding_box()
+    clip = {
+        "x": max(box["x"] - 16, 0),
+        "y": max(box["y"] - 16, 0),
+        "width": min(box["width"] + 32, WIDTH),
+        "height": min(box["height"] + 32, MAX_HEIGHT),
+    }
+    path = IMAGES / f"{name}.png"
+    page.screenshot(path=str(path), clip=clip)
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    size = path.stat().st_size
+    if size > LIMIT:  # fewer colours: text stays sharp, the file shrinks
+        from PIL import Image
+
+        Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
+        size = path.stat().st_size
+    print(f"{path.relative_to(ROOT)}: {int(clip['width'])}×{int(clip['height'])}, {size // 1000} KB")
+    assert size < LIMIT, f"{path} is {size} bytes"
+    return path
+
+
+def sign_in(page: Page, base: str) -> None:
+    page.goto(f"{base}/login?lang=en")
+    page.locator("#email").fill(ADMIN)
+    page.locator("#password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+
+def copy_demo(page: Page, base: str) -> None:
+    page.goto(base + BUILD + "new")
+    page.locator("#source-demo").check()
+    page.locator("#demo").select_option("study-visit-stralsund")
+    page.locator("#slug").fill(SLUG)
+    page.locator("#title").fill("Study visit to Stralsund 2027")
+    page.locator("#language").select_option("en")
+    with page.expect_navigation():
+        page.locator(f"{FORM} button[type=submit]").click()
+
+
+def a_question_with_a_condition(page: Page, base: str) -> str | None:
+    """The condition picker of the first question that has earlier questions to depend
+    on: a question on a later page, or the second question of the first page."""
+    page.goto(f"{base}{BUILD}{SLUG}/questions")
+    links = page.locator(".builder-question > a").all()
+    for link in links[1:]:
+        href = link.get_attribute("href")
+        if href:
+            return base + href + "/condition"
+    return None
+
+
+def main() -> None:
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "uploads").mkdir()
+        server = flask_server(root / "instance", root / "uploads", root / "server.log")
+        server.start(timeout=60)
+        try:
+            make_admin(server)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                ctx = browser.new_context(
+                    locale="en-GB", viewport={"width": WIDTH, "height": 900}, device_scale_factor=1
+                )
+                page = ctx.new_page()
+                base = server.url
+                sign_in(page, base)
+                copy_demo(page, base)
+                build = f"{base}{BUILD}{SLUG}"
+
+                page.goto(base + BUILD)
+                shoot(page, "builder-calls")
+                page.goto(build + "/")
+                shoot(page, "builder-task-list")
+                page.goto(build + "/questions")
+                shoot(page, "builder-questions")
+                page.goto(build + "/questions/q/0-0")
+                page.locator(".builder-texts").first.wait_for()
+                shoot(page, "builder-question", focus="main form.builder-question-form")
+                condition = a_question_with_a_condition(page, base)
+                if condition:
+                    page.goto(condition)
+                    shoot(page, "builder-condition")
+                page.goto(build + "/preview/1")
+                shoot(page, "builder-preview")
+                page.goto(build + "/publish")
+                shoot(page, "builder-make-it-live")
+                # the life of a call, once it is live
+                publish = page.locator(f"{FORM} button[type=submit]").filter(has_text="Publish")
+                if publish.count():
+                    with page.expect_navigation():
+                        publish.first.click()
+                for path, name in (
+                    ("/test", "builder-test"),
+                    ("/status", "builder-status"),
+                    ("/status/extend", "builder-extend"),
+                ):
+                    response = page.goto(build + path)
+                    if response and response.status == 200:
+                        shoot(page, name)
+                browser.close()
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
