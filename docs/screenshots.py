@@ -46,14 +46,25 @@ def make_admin(server) -> None:
     )
 
 
-def shoot(page: Page, name: str, focus: str = "main") -> Path:
-    """The main content (or `focus`), at most MAX_HEIGHT px of it, as docs/images/<name>.png."""
+# The content's box in page coordinates: main's children but the dashboard's navigation
+# (or the one element `focus`), without main's empty space below them.
+CONTENT_BOX = """(focus) => {
+  const kids = focus ? [document.querySelector(focus)]
+    : [...document.querySelector('main').children].filter(e => !e.matches('.dashboard-nav, script')
+        && !e.closest('.dashboard-nav') && e.getClientRects().length);
+  const boxes = kids.map(e => e.getBoundingClientRect());
+  const top = Math.min(...boxes.map(b => b.top)), bottom = Math.max(...boxes.map(b => b.bottom));
+  const left = Math.min(...boxes.map(b => b.left)), right = Math.max(...boxes.map(b => b.right));
+  return {x: left + window.scrollX, y: top + window.scrollY, width: right - left, height: bottom - top};
+}"""
+
+
+def shoot(page: Page, name: str, focus: str | None = None) -> Path:
+    """The main content (or the element `focus`), at most MAX_HEIGHT px of it, as
+    docs/images/<name>.png."""
     page.wait_for_load_state("networkidle")
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
-    box = page.locator(focus).first.bounding_box()
-    assert box, f"nothing to photograph for {name} on {page.url}"
-    page.set_viewport_size({"width": WIDTH, "height": int(box["y"] + min(box["height"], MAX_HEIGHT)) + 40})
-    box = page.locator(focus).first.bounding_box()
+    box = page.evaluate(CONTENT_BOX, focus)
     clip = {
         "x": max(box["x"] - 16, 0),
         "y": max(box["y"] - 16, 0),
@@ -61,8 +72,7 @@ def shoot(page: Page, name: str, focus: str = "main") -> Path:
         "height": min(box["height"] + 32, MAX_HEIGHT),
     }
     path = IMAGES / f"{name}.png"
-    page.screenshot(path=str(path), clip=clip)
-    page.set_viewport_size({"width": WIDTH, "height": 900})
+    page.screenshot(path=str(path), clip=clip, full_page=True)
     size = path.stat().st_size
     if size > LIMIT:  # fewer colours: text stays sharp, the file shrinks
         from PIL import Image
@@ -93,16 +103,16 @@ def copy_demo(page: Page, base: str) -> None:
         page.locator(f"{FORM} button[type=submit]").click()
 
 
-def a_question_with_a_condition(page: Page, base: str) -> str | None:
-    """The condition picker of the first question that has earlier questions to depend
-    on: a question on a later page, or the second question of the first page."""
+def open_a_condition_picker(page: Page, base: str) -> bool:
+    """The condition picker of the last question that has a choice among the earlier
+    questions to depend on (the picker offers something)."""
     page.goto(f"{base}{BUILD}{SLUG}/questions")
-    links = page.locator(".builder-question > a").all()
-    for link in links[1:]:
-        href = link.get_attribute("href")
-        if href:
-            return base + href + "/condition"
-    return None
+    links = [a.get_attribute("href") for a in page.locator(".builder-question > a").all()]
+    for href in reversed(links[1:]):
+        page.goto(base + href + "/condition")
+        if page.locator(f"{FORM} select, {FORM} input[type=radio]").count():
+            return True
+    return False
 
 
 def main() -> None:
@@ -133,10 +143,8 @@ def main() -> None:
                 shoot(page, "builder-questions")
                 page.goto(build + "/questions/q/0-0")
                 page.locator(".builder-texts").first.wait_for()
-                shoot(page, "builder-question", focus="main form.builder-question-form")
-                condition = a_question_with_a_condition(page, base)
-                if condition:
-                    page.goto(condition)
+                shoot(page, "builder-question")
+                if open_a_condition_picker(page, base):
                     shoot(page, "builder-condition")
                 page.goto(build + "/preview/1")
                 shoot(page, "builder-preview")
