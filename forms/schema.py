@@ -717,4 +717,3 @@ def _lettered_states(workflow) -> list[str]:
             if any(effect.startswith("document:") for effect in step.effects)
         )
     )
-

@@ -136,6 +136,9 @@ def test_create_from_scratch_asks_slug_title_language(app, made):
     assert document["default_language"] == "en"
     page = made.get("/dashboard/build/grants/").get_data(as_text=True)
     assert "Call details" in page and "Make it live" in page and "Has problems" in page
+    # A section with problems opens with them beside its settings.
+    assert 'href="/dashboard/build/grants/settings/dates?check=1"' in page
+    assert 'href="/dashboard/build/grants/settings/languages"' in page
 
 
 @pytest.mark.parametrize(
@@ -189,6 +192,42 @@ def test_create_from_a_demo_call(app, admin):
     document = draft_document(app, "msas-2031")
     assert document["rubric"] and document["pages"]
     assert document["title"]["pl"] == "MSAS 2031"
+    assert document["default_language"] == "pl" and document["languages"] == ["pl", "en"]
+    # Another default language: the copy starts in it, and offers it.
+    admin.post(
+        "/dashboard/build/new",
+        {
+            "source": "demo",
+            "demo": "msas",
+            "slug": "msas-sv",
+            "title": "MSAS på svenska",
+            "language": "sv",
+        },
+    )
+    document = draft_document(app, "msas-sv")
+    assert document["default_language"] == "sv" and document["languages"] == ["pl", "en", "sv"]
+    page = admin.get("/dashboard/build/msas-sv/").get_data(as_text=True)
+    assert "Has problems" in page  # its texts in Swedish are missing
+
+
+def test_a_reserved_question_name_is_a_problem_on_the_publish_page(app, made):
+    import copy
+
+    from extensions import db
+    from models import Form
+    from services import call_drafts
+
+    complete(made)
+    with app.app_context():
+        form = db.session.query(Form).filter_by(slug="grants").one()
+        draft = call_drafts.draft_of(form)
+        document = copy.deepcopy(draft.document)
+        document["pages"][0]["fields"] = [{"name": "meta", "type": "text", "label": {"en": "Meta"}}]
+        call_drafts.save_draft(form, document, revision=draft.revision, user=None, summary="test")
+    page = text_of(made.get("/dashboard/build/grants/publish").get_data(as_text=True))
+    assert "the name 'meta' is reserved" in page
+    task_list = made.get("/dashboard/build/grants/").get_data(as_text=True)
+    assert re.search(r"Questions\s*</span>\s*<strong[^>]*>Has problems", task_list)
 
 
 # --- settings pages ---------------------------------------------------------------------------
@@ -372,7 +411,8 @@ def test_what_happens_next_rubric_rows_and_letters(app, made):
     assert [row["key"] for row in draft_document(app, "grants")["rubric"]] == ["fit"]
     page = made.get(url).get_data(as_text=True)
     assert "event-registration" in page and "First come, first served" in page
-    assert "/dashboard/calls/grants/reviewers" in page and "/admin/emails" in page
+    assert "/admin/emails" in page
+    assert "/reviewers" not in page  # the reviewers page is there once the call is published
 
 
 def test_letters_in_a_number_are_refused(app, made):
@@ -439,6 +479,8 @@ def test_a_second_save_from_the_same_revision_is_refused_and_nothing_lost(app, m
     text = text_of(other.last_html)
     assert "root@example.org saved this call" in text
     assert 'value="Eve&#39;s title"' in other.last_html  # her input is kept
+    stale = revision_of(other.last_html)
+    assert other.post(url, {**DETAILS, "title.en": "Eve's", "revision": stale}).status_code == 409
     assert draft_document(app, "grants")["title"]["en"] == "Grants 2027"
 
 
@@ -490,6 +532,8 @@ def test_publish_makes_a_version_with_the_workflow_and_the_public_page_shows_it(
     with app.app_context():
         version = db.session.query(Form).filter_by(slug="grants").one().current_version
         assert version.number == 1 and version.workflow_snapshot and version.origin == "browser"
+    next_page = made.get("/dashboard/build/grants/settings/next").get_data(as_text=True)
+    assert "/dashboard/calls/grants/reviewers" in next_page
     public = FormClient(app.test_client()).get("/calls/grants")
     assert public.status_code == 200 and "Grants 2027" in public.get_data(as_text=True)
     # A change shows what it changes, and a stale revision is refused with a message.
@@ -536,3 +580,120 @@ def test_an_unknown_section_is_404_and_never_500(app, made):
     assert made.get("/dashboard/build/grants/settings/nothing").status_code == 404
     response = made.post("/dashboard/build/grants/settings/details", {"revision": "x"})
     assert response.status_code in (400, 409)
+
+
+def test_publishing_a_call_with_submissions_says_what_changes_and_who_is_affected(
+    app, admin, create_form
+):
+    import copy
+    import secrets
+
+    from extensions import db
+    from models import Draft, Form, User
+    from services import call_drafts
+    from tests.test_dashboard_list import add
+
+    create_form(base("alfa", FIELDS, title={"en": "Alfa call"}, languages=["en"]))
+    add(app, "alfa", 2)
+    with app.app_context():
+        form = db.session.query(Form).filter_by(slug="alfa").one()
+        db.session.add(
+            Draft(
+                form_version_id=form.current_version_id,
+                token_hash=secrets.token_hex(32),
+                language="en",
+            )
+        )
+        db.session.commit()
+        draft = call_drafts.draft_of(form)
+        db.session.commit()
+        document = copy.deepcopy(draft.document)
+        fields = document["pages"][0]["fields"]
+        fields[0]["label"] = {"en": "Full name"}  # renamed: the key stays
+        del fields[2]  # people: removed
+        fields.append({"name": "town", "type": "text", "label": {"en": "Town"}})
+        user = db.session.query(User).filter_by(email="root@example.org").one()
+        call_drafts.save_draft(form, document, revision=draft.revision, user=user, summary="test")
+    page = admin.get("/dashboard/build/alfa/publish").get_data(as_text=True)
+    text = text_of(page)
+    assert "Questions added Town town" in text, text
+    assert "Questions removed People people" in text
+    assert "“Name” becomes “Full name”" in text
+    assert "1 draft in progress continues with the questions it was started on" in text
+    assert "2 submissions keep their questions and answers" in text
+    response = admin.post("/dashboard/build/alfa/publish", {"revision": revision_of(page)})
+    assert response.status_code == 302, text_of(admin.last_html)[:2000]
+    with app.app_context():
+        form = db.session.query(Form).filter_by(slug="alfa").one()
+        assert form.current_version.number == 2
+
+
+WEIRD = [
+    "",
+    " ",
+    "x" * 5000,
+    "\x00",
+    "\u202e\u0000",
+    "2027-02-30",
+    "99:99",
+    "-1",
+    "1e9",
+    "１２",  # full-width digits
+    "<script>",
+    "{",
+    "NaN",
+]
+
+
+@pytest.mark.parametrize("section", ["details", "languages", "dates", "places", "next"])
+def test_garbage_on_any_settings_page_is_never_a_500(app, made, section):
+    from forms.call_settings import of_section
+
+    url = f"/dashboard/build/grants/settings/{section}"
+    names = []
+    for setting in of_section(section):
+        names += [setting.key, f"{setting.key}.en", f"{setting.key}.date", f"{setting.key}.time"]
+    names += ["rubric[0].key", "rubric[0].weight", "rubric[0].label.en", "rubric[999].key"]
+    names += ["letters.accepted.en", "workflow", "action"]
+    for weird in WEIRD:
+        made.get(url)
+        revision = revision_of(made.last_html)
+        response = made.post(url, {"revision": revision, **{name: weird for name in names}})
+        assert response.status_code < 500, (section, weird)
+        made.get(url + "?check=1")
+        assert made.get(url + "?check=1").status_code == 200, (section, weird)
+        assert made.get("/dashboard/build/grants/").status_code == 200
+        assert made.get("/dashboard/build/grants/publish").status_code == 200
+    for action in ("remove_row:x", "remove_row:", "add_row", "nonsense"):
+        made.get(url)
+        response = made.post(url, {"revision": revision_of(made.last_html), "action": action})
+        assert response.status_code < 500, action
+
+
+def test_problems_in_questions_link_to_the_questions_page_when_it_exists(app):
+    from flask import Blueprint
+
+    from forms.problems import Problem
+    from web.builder import calls
+
+    with app.test_request_context("/"):
+        path = ("pages", 1, "fields", 2, "fields", 0, "label", "pl")
+        assert calls.question_link("grants", path) is None  # no questions pages here
+    # With the questions helper's endpoints (as it names them), the link is the question's.
+    fake = Blueprint("questions", __name__, url_prefix="/fake")
+    for rule, name in (
+        ("/<slug>/q/<where>", "edit_question"),
+        ("/<slug>/p/<int:page>", "edit_page"),
+        ("/<slug>/", "pages"),
+    ):
+        fake.add_url_rule(rule, name, lambda **_: "")
+    from flask import Flask
+
+    other = Flask("other")
+    other.register_blueprint(fake)
+    with other.test_request_context("/"):
+        assert calls.question_link("g", path) == "/fake/g/q/1-2-0"
+        assert calls.question_link("g", ("pages", 1, "fields", 2, "label")) == "/fake/g/q/1-2"
+        assert calls.question_link("g", ("pages", 3, "title", "en")) == "/fake/g/p/3"
+        assert calls.question_link("g", ("pages",)) == "/fake/g/"
+    assert Problem(path).where == "pages[1].fields[2].fields[0].label.pl"

@@ -444,9 +444,20 @@ def test_browser_adds_a_question_and_previews_it(live_server, browser):
     flask(
         live_server, "users", "create", ADMIN, "--role", "admin", stdin=f"{PASSWORD}\n{PASSWORD}\n"
     )
-    context = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
+    from tests.test_browser_accessibility import AXE_JS, Audit
+
+    # axe is injected whatever the page's Content-Security-Policy says (bypass_csp).
+    context = browser.new_context(
+        locale="en-GB", viewport={"width": 1100, "height": 900}, bypass_csp=True
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
+    audit = Audit(AXE_JS.read_text(encoding="utf-8")) if AXE_JS.is_file() else None
+
+    def check(what: str) -> None:
+        if audit:
+            audit.check(page, what)
+
     base_url = live_server.url
     page.goto(f"{base_url}/login?lang=en")
     page.locator("#email").fill(ADMIN)
@@ -455,9 +466,12 @@ def test_browser_adds_a_question_and_previews_it(live_server, browser):
         page.locator("main form button[type=submit]").click()
 
     page.goto(f"{base_url}/dashboard/build/study-visit-stralsund/questions")
+    check("questions")
     page.get_by_role("link", name="Add a question to page 1").click()
+    check("choose a type")
     page.get_by_label("several of a list of options").check()
     page.get_by_role("button", name="Continue").click()
+    check("new question")
     for field in page.locator("input[name^='label.']").all():
         language = field.get_attribute("name").split(".")[1]
         field.fill(f"Favourite harbour ({language})")
@@ -469,10 +483,136 @@ def test_browser_adds_a_question_and_previews_it(live_server, browser):
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Saved.")).to_be_visible()
     expect(page.locator("main")).to_contain_text("favourite_harbour_en")
+    expect(page.locator(".builder-preview .builder-preview-page")).to_contain_text("Rostock")
+    check("question, with its live preview")
+    question_url = page.url
+    page.get_by_role("link", name="Change when it is shown").click()
+    check("condition")
+    page.goto(question_url)
+    page.get_by_role("link", name="Delete this question").click()
+    check("delete a question")
+    page.goto(question_url)
 
     page.get_by_role("link", name="Preview page 1 as applicants see it").click()
     expect(page.locator(".builder-preview-page")).to_contain_text("Favourite harbour (en)")
     expect(page.locator(".builder-preview-page")).to_contain_text("Rostock")
     page.get_by_label("Language of the preview").get_by_role("link", name="Deutsch").click()
     expect(page.locator(".builder-preview-page")).to_contain_text("Favourite harbour (de)")
+    check("preview")
+
+    # With the script, dragging a question posts the same move as its buttons.
+    page.goto(f"{base_url}/dashboard/build/study-visit-stralsund/questions")
+    first_page = page.locator("#page-0 ol.builder-questions > li")
+    assert first_page.count() > 1
+    with page.expect_navigation():
+        first_page.last.drag_to(first_page.first)
+    expect(page.locator("#page-0 ol.builder-questions > li").first).to_contain_text(
+        "Favourite harbour (en)"
+    )
     context.close()
+    if audit:
+        audit.assert_clean()
+
+
+def test_deleting_a_page_is_refused_while_a_later_page_refers_to_it(app, call, admin):
+    add(admin, "0", "yesno", label("Visa"))
+    post(admin, f"/dashboard/build/{SLUG}/questions/pages/new", {"title.en": "Two"})
+    add(admin, "1", "text", label("Embassy"))
+    url = f"/dashboard/build/{SLUG}/questions/q/1-0/condition"
+    admin.get(url)
+    admin.post(url, {"revision": revision(admin), "values.visa": "true", "action": "save"})
+    response = post(admin, f"/dashboard/build/{SLUG}/questions/pages/0/delete", {})
+    assert response.status_code == 200 and "Embassy" in unescape(admin.last_html)
+    assert len(document(app)["pages"]) == 2
+    response = post(admin, f"/dashboard/build/{SLUG}/questions/pages/1/delete", {})
+    assert response.status_code == 302
+    assert len(document(app)["pages"]) == 1
+
+
+def test_a_published_call_whose_document_is_normalised_is_edited_in_place(app, admin, create_form):
+    """Versions published before drafts kept the normalised definition (settings in
+    `options`); the builder reads them there and writes them back on the question."""
+    from forms.schema import check
+    from tests.definitions import all_types
+
+    create_form(all_types(slug=SLUG))
+    before = document(app)
+    where = next(i for i, f in enumerate(before["pages"][0]["fields"]) if f.get("name") == "story")
+    assert "max_length" in before["pages"][0]["fields"][where]["options"]
+    url = f"/dashboard/build/{SLUG}/questions/q/0-{where}"
+    page = admin.get(url).get_data(as_text=True)
+    assert 'name="max_length" value="50"' in page.replace('id="max_length" ', "")
+    assert 'name="name"' not in page  # published: the key stays
+    form = {
+        "label.en": "Story",
+        "label.pl": "Historia",
+        "label.sv": "Berättelse",
+        "max_length": "60",
+        "min_length": "5",
+        "action": "save",
+    }
+    response = post(admin, url, form)
+    assert response.status_code == 302
+    story = document(app)["pages"][0]["fields"][where]
+    assert story["max_length"] == 60 and "max_length" not in story.get("options", {})
+    with app.app_context():
+        assert check(document(app)) == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d.update(pages="nonsense"),
+        lambda d: d.update(
+            pages=[5, {"fields": "x"}, {"title": ["x"], "fields": [7, {"type": 3}]}]
+        ),
+        lambda d: d.update(pages=[{"fields": [{"type": "group", "name": "g", "fields": 5}]}]),
+        lambda d: d.update(pages=[{"fields": [{"type": ["x"], "label": {"en": 5}}]}]),
+        lambda d: d.update(
+            languages="en",
+            pages=[{"fields": [{"type": "choice", "name": "c", "choices": "x", "show_if": 3}]}],
+        ),
+    ],
+)
+def test_a_damaged_draft_never_gives_a_500(app, call, admin, damage):
+    from extensions import db
+    from models import Form
+    from services import call_drafts
+
+    with app.app_context():
+        form = db.session.scalar(select(Form).where(Form.slug == SLUG))
+        changed = dict(form.draft.document)
+        damage(changed)
+        call_drafts.save_draft(form, changed, revision=form.draft.revision, user=None, summary="t")
+    urls = [
+        "questions",
+        "questions/pages/0",
+        "questions/pages/new",
+        "questions/add/0",
+        "questions/add/0/text",
+        "questions/q/0-0",
+        "questions/q/0-1",
+        "questions/q/2-1",
+        "questions/q/0-0/condition",
+        "questions/q/0-0/delete",
+        "questions/pages/0/delete",
+        "preview/1",
+        "preview/2",
+        "questions/add/0-0",
+    ]
+    for url in urls:
+        response = admin.get(f"/dashboard/build/{SLUG}/{url}")
+        assert response.status_code in (200, 302, 404), (url, response.status_code)
+    for url, data in [
+        ("questions/q/0-0", {"label.en": "x", "choice_count": "99999999999", "action": "save"}),
+        ("questions/q/0-0/move", {"position": "999"}),
+        ("questions/q/0-0/move", {"to_page": "9"}),
+        ("questions/q/0-0/move", {"direction": "sideways"}),
+        ("questions/add/0/choice", {"label.en": "x", "choice_count": "-3"}),
+        ("questions/pages/0/move", {"direction": "up"}),
+    ]:
+        admin.get(f"/dashboard/build/{SLUG}/questions")
+        response = admin.post(
+            f"/dashboard/build/{SLUG}/{url}", {"revision": revision(admin), **data}
+        )
+        assert response.status_code in (200, 302, 400, 404), (url, response.status_code)

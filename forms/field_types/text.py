@@ -102,7 +102,8 @@ def character_count(value: str | None, maximum: int) -> dict:
     for number in range(0, 200):  # a whole number of each plural category the language has
         category = locale.plural_form(number)
         for key, over in (("remaining", False), ("too_many", True)):
-            forms[key].setdefault(category, message(over, number, "{count}"))
+            if category not in forms[key]:  # each message once, not 200 times
+                forms[key][category] = message(over, number, "{count}")
     return {
         "text": message(left < 0, abs(left), format_decimal(abs(left), locale=locale)),
         "over": left < 0,

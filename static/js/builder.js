@@ -59,6 +59,16 @@
         copy.querySelectorAll("label[for]").forEach(function (label) {
           label.htmlFor = "preview-" + label.htmlFor;
         });
+        copy.querySelectorAll("h1").forEach(function (heading) {
+          var smaller = document.createElement("h3"); // under the panel's own h2
+          smaller.innerHTML = heading.innerHTML;
+          heading.replaceWith(smaller);
+        });
+        copy.querySelectorAll("h2").forEach(function (heading) {
+          var smaller = document.createElement("h4");
+          smaller.innerHTML = heading.innerHTML;
+          heading.replaceWith(smaller);
+        });
         copy.querySelectorAll("input, select, textarea, button").forEach(function (control) {
           control.disabled = true;
         });

@@ -4,6 +4,7 @@ call, or a demo call), each call's task list, and making the draft live (publish
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -94,8 +95,6 @@ def index():
 def _title(document: dict) -> str:
     title = document.get("title") if isinstance(document, dict) else None
     if isinstance(title, dict):
-        from flask_babel import get_locale  # noqa: PLC0415
-
         return str(title.get(str(get_locale())) or next(iter(title.values()), "") or "")
     return str(title or "")
 
@@ -122,7 +121,9 @@ def new():
     if not can_create_calls(current_user):
         abort(404)
     if request.method == "GET":
-        return _new_page({"source": "blank", "language": "en"}, {})
+        page_language = str(get_locale())
+        language = page_language if page_language in LANGUAGES else "en"
+        return _new_page({"source": "blank", "language": language}, {})
     values = {
         key: request.form.get(key, "")[:300] for key in ("source", "slug", "title", "language")
     }
@@ -163,6 +164,7 @@ def new():
                 }.get(problem.where, problem.where)
                 errors.setdefault(key, []).append(problem.message())
         else:
+            _use_language(form, values["language"])
             if not current_user.is_admin and not reviews_every_form(current_user):
                 # a call manager runs the calls they make
                 db.session.add(ReviewerAssignment(user_id=current_user.id, form_id=form.id))
@@ -170,6 +172,21 @@ def new():
             flash(_("The call was created. Work through its tasks, then make it live."))
             return redirect(url_for("builder.task_list", slug=form.slug))
     return _new_page(values, errors, 400)
+
+
+def _use_language(form, language: str) -> None:
+    """A copy starts in the default language asked for (offered too, if it was not: its
+    missing texts then show as problems to fill in)."""
+    draft = call_drafts.draft_of(form)
+    document = dict(draft.document)
+    languages = [lang for lang in document.get("languages") or [] if isinstance(lang, str)]
+    if document.get("default_language") == language and language in languages:
+        return
+    document["default_language"] = language
+    document["languages"] = languages if language in languages else [*languages, language]
+    call_drafts.save_draft(
+        form, document, revision=draft.revision, user=current_user, summary="default language"
+    )
 
 
 # --- the task list ----------------------------------------------------------------------------
@@ -231,10 +248,13 @@ def task_sections(form, draft, problems: list[Problem]) -> list[dict]:
     slug = form.slug
 
     def setting(section: str) -> dict:
+        status = section_status(section, document, problems)
+        # A section with problems opens with them shown beside its settings.
+        check = {"check": 1} if status == HAS_PROBLEMS else {}
         return {
             "title": SECTION_TITLES[section],
-            "url": url_for("call_settings.section", slug=slug, section=section),
-            "status": section_status(section, document, problems),
+            "url": url_for("call_settings.section", slug=slug, section=section, **check),
+            "status": status,
         }
 
     details = setting("details")
@@ -243,23 +263,28 @@ def task_sections(form, draft, problems: list[Problem]) -> list[dict]:
         "url": endpoint_url("questions.pages", slug=slug),
         "status": questions_status(document, problems),
     }
+    declared = declaration_status(document, problems)
     declaration = {
         "title": _l("Declaration"),
-        "url": url_for("call_settings.declaration", slug=slug),
-        "status": declaration_status(document, problems),
+        "url": url_for(
+            "call_settings.declaration",
+            slug=slug,
+            **({"check": 1} if declared == HAS_PROBLEMS else {}),
+        ),
+        "status": declared,
     }
     test_links = [
         link
         for link in (
             {
                 "title": _l("Preview link and test submissions"),
-                "url": endpoint_url("builder.life_test", slug=slug),
+                "url": endpoint_url("life.test", slug=slug),
             },
             {
                 "title": _l("Close, extend or archive"),
-                "url": endpoint_url("builder.life_status", slug=slug),
+                "url": endpoint_url("life.status", slug=slug),
             },
-            {"title": _l("History"), "url": endpoint_url("builder.life_history", slug=slug)},
+            {"title": _l("History"), "url": endpoint_url("life.history", slug=slug)},
         )
         if link["url"]
     ]
@@ -314,14 +339,35 @@ def problem_link(slug: str, problem: Problem) -> str | None:
     path = problem.path
     if path[:1] == ("pages",):
         where = find_declaration_path(slug, path)
-        if where:
-            return where
-        return endpoint_url("questions.pages", slug=slug)
+        return where or question_link(slug, path)
     section = section_of(path)
     if section is None:
         return None
     anchor = problem.where
     return url_for("call_settings.section", slug=slug, section=section, check=1) + "#" + anchor
+
+
+def question_link(slug: str, path: tuple) -> str | None:
+    """The questions helper's page of the question (or page) a problem's path names:
+    ("pages", 1, "fields", 2, ...) -> its question "1-2"; a group's child "1-2-0"."""
+    numbers = []
+    for index, part in enumerate(path[:6]):
+        if index % 2 == 1:
+            if not isinstance(part, int):
+                break
+            numbers.append(part)
+        elif part != ("pages" if index == 0 else "fields"):
+            break
+    if len(numbers) >= 2:
+        where = "-".join(str(n) for n in numbers[:3])
+        link = endpoint_url("questions.edit_question", slug=slug, where=where)
+        if link:
+            return link
+    if len(numbers) == 1:
+        link = endpoint_url("questions.edit_page", slug=slug, page=numbers[0])
+        if link:
+            return link
+    return endpoint_url("questions.pages", slug=slug)
 
 
 def find_declaration_path(slug: str, path: tuple) -> str | None:
@@ -404,7 +450,12 @@ def impact(form) -> dict | None:
     drafts = db.session.scalar(
         select(func.count(Draft.id))
         .join(FormVersion, FormVersion.id == Draft.form_version_id)
-        .where(FormVersion.form_id == form.id, Draft.is_test.is_(False))
+        .where(
+            FormVersion.form_id == form.id,
+            FormVersion.number > 0,  # previews are numbered below 0
+            Draft.is_test.is_(False),
+            Draft.submission_id.is_(None),
+        )
     )
     if not submissions and not drafts:
         return None

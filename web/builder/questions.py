@@ -111,7 +111,7 @@ def container_of(document: dict, at: tuple[int, ...]) -> list:
     if len(at) != 2 or not 0 <= at[1] < len(fields):
         abort(404)
     group = fields[at[1]]
-    if not isinstance(group, dict) or group.get("type") != "group":
+    if not isinstance(group, dict) or not repeats(group):
         abort(404)
     if not isinstance(group.get("fields"), list):
         group["fields"] = []
@@ -140,8 +140,9 @@ def every_question(document: dict):
             if not isinstance(field, dict):
                 continue
             yield (p, i), field
-            for c, child in enumerate(field.get("fields") or []):
-                if isinstance(child, dict) and field.get("type") == "group":
+            children = field.get("fields") if repeats(field) else None
+            for c, child in enumerate(children if isinstance(children, list) else []):
+                if isinstance(child, dict):
                     yield (p, i, c), child
 
 
@@ -163,15 +164,16 @@ def key_from(label: str, taken: set[str], fallback: str) -> str:
     return candidate
 
 
-def references_to(document: dict, names: set[str]) -> list[str]:
-    """What refers to any of `names`: conditions of other questions and the call's
+def references_to(document: dict, names: set[str], gone: tuple[int, ...]) -> list[str]:
+    """What refers to any of `names` (the questions at `gone`, a page or a question, which
+    is deleted with what is inside it): conditions of other questions and the call's
     settings naming a question (the applicant's email, the seats, the applicant's name)."""
     found = []
     for key in REFERRING_KEYS:
         if document.get(key) in names:
             found.append(_("the call's setting “%(setting)s”", setting=key))
-    for _where, question in every_question(document):
-        if question.get("name") in names:
+    for where, question in every_question(document):
+        if where[: len(gone)] == gone:
             continue
         if names & condition_names(question.get("show_if")):
             found.append(_("the condition of “%(question)s”", question=question_title(question)))
@@ -220,8 +222,8 @@ def settings_value(question: dict, key: str):
     return options.get(key) if isinstance(options, dict) else None
 
 
-def type_name(name: str) -> str:
-    kind = REGISTRY.get(name)
+def type_name(name: object) -> str:
+    kind = REGISTRY.get(name) if isinstance(name, str) else None
     return _(kind.summary) if kind and kind.summary else str(name)
 
 
@@ -455,6 +457,9 @@ def _common(form, draft, document) -> dict:
         "type_name": type_name,
         "where_text": where_text,
         "key_editable": form.current_version is None,
+        "widget_of": widget_of,
+        "default_of": default_of,
+        "repeats": repeats,
     }
 
 
@@ -553,10 +558,7 @@ def delete_page(slug: str, page: int):
     if not 0 <= page < len(pages):
         abort(404)
     names = {str(q["name"]) for w, q in every_question(document) if w[0] == page and q.get("name")}
-    referred = [r for r in references_to(document, names)] if names else []
-    # Conditions inside the page itself go with it.
-    inside = {question_title(q) for w, q in every_question(document) if w[0] == page}
-    referred = [r for r in referred if not any(f"“{t}”" in r for t in inside)]
+    referred = references_to(document, names, (page,)) if names else []
     conflict = None
     if request.method == "POST" and not referred:
         del pages[page]
@@ -776,15 +778,51 @@ def _question_page(
         setting_label=lambda setting: _setting_label(kind, setting),
         one_of_labels=ONE_OF_LABELS,
         page_count=len(pages),
-        children=question.get("fields") if kind.name == "group" and place else None,
+        children=_children(question) if kind.repeats and place else None,
         group=question_at(document, place[:-1]) if place and len(place) == 3 else None,
         has_errors=bool(errors),
         **_common(form, draft, document),
     ), 200
 
 
+WIDGETS = {
+    "text": "texts",
+    "choices": "choices",
+    "fields": "none",  # a group's own questions: listed under its form
+    "truth": "checkbox",
+    "one_of": "select",
+    "date": "date",
+    "time": "time",
+    "whole": "whole",
+    "number": "number",
+}
+
+
+def widget_of(setting) -> str:
+    """How the question's form asks for a setting, by the setting's kind."""
+    return WIDGETS.get(setting.kind, "line")
+
+
+def default_of(setting) -> str:
+    """The value a setting left empty has, as a hint ("" when none is worth saying)."""
+    default = setting.default
+    if default is ABSENT or default is None or isinstance(default, bool | tuple | list):
+        return ""
+    return str(default)
+
+
+def repeats(question: dict) -> bool:
+    kind = REGISTRY.get(question.get("type")) if isinstance(question.get("type"), str) else None
+    return bool(kind and kind.repeats)
+
+
+def _children(group: dict) -> list:
+    fields = group.get("fields")
+    return fields if isinstance(fields, list) else []
+
+
 def _setting_label(kind, setting) -> str:
-    if kind.name == "group" and setting.key in GROUP_LABELS:
+    if kind.repeats and setting.key in GROUP_LABELS:
         return str(GROUP_LABELS[setting.key])
     if kind.name in ("date", "time", "datetime") and setting.key in MOMENT_LABELS:
         return str(MOMENT_LABELS[setting.key])
@@ -839,10 +877,10 @@ def delete_question(slug: str, where: str):
     place = parse_where(where, (2, 3))
     question = question_at(document, place)
     names = {str(question["name"])} if question.get("name") else set()
-    for child in question.get("fields") or [] if question.get("type") == "group" else []:
+    for child in _children(question) if repeats(question) else []:
         if isinstance(child, dict) and child.get("name"):
             names.add(str(child["name"]))
-    referred = references_to(document, names) if names else []
+    referred = references_to(document, names, place) if names else []
     conflict = None
     if request.method == "POST" and not referred:
         del container_of(document, place[:-1])[place[-1]]

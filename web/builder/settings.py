@@ -29,6 +29,7 @@ from services import call_drafts
 from web.builder.common import (
     languages_of,
     load_call,
+    posted_revision,
     problems_by_path,
     save_or_conflict,
     working_copy,
@@ -472,8 +473,8 @@ def choices_for(setting: CallSetting, document: dict, languages: list[str]) -> l
     page_language = languages[0] if languages else "en"
     if setting.kind == "question":
         return questions_of(document, setting.types, page_language)
-    if setting.kind == "language":
-        return [(lang, LANGUAGES.get(lang, lang)) for lang in languages]
+    if setting.kind == "language":  # every language: one added on the same page may be it
+        return list(LANGUAGES.items())
     if setting.kind == "languages":
         return list(LANGUAGES.items())
     if setting.kind == "timezone":
@@ -507,6 +508,7 @@ def _render(form, draft, section, values, *, errors, refused=None, conflict=None
             errors=errors,
             refused=refused or {},
             conflict=conflict,
+            stale={"revision": posted_revision()} if conflict else None,
             languages=languages,
             choices={s.key: choices_for(s, document, languages) for s in settings},
             states=lettered_states(
@@ -525,7 +527,7 @@ def _links(form) -> dict:
     links = {}
     if current_user.is_admin and "admin.email_texts" in views:
         links["emails"] = url_for("admin.email_texts")
-    if "assignment.reviewers" in views:
+    if "assignment.reviewers" in views and form.current_version is not None:
         links["reviewers"] = url_for("assignment.reviewers", slug=form.slug)
     return links
 
@@ -615,6 +617,7 @@ def _declaration_page(form, draft, values, *, errors, refused=None, conflict=Non
             errors=errors,
             refused=refused or {},
             conflict=conflict,
+            stale={"revision": posted_revision()} if conflict else None,
             languages=languages_of(draft.document),
             exists=find_declaration(draft.document) is not None,
             has_errors=bool(errors),
