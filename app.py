@@ -113,7 +113,7 @@ def _register_blueprints(app: Flask) -> None:
         review_detail,
         staff,
     )
-    from web.builder import calls, presence, questions
+    from web.builder import calls, life, presence, questions
     from web.builder import settings as call_settings
 
     for module in (
@@ -133,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
         oidc,
         installation,
         calls,
+        life,
         presence,
         questions,
         call_settings,

@@ -474,7 +474,7 @@ class PublishingImpact:
 
 def publishing_impact(form: Form) -> PublishingImpact:
     """Real (not test) drafts not yet sent, and real submissions, by published version."""
-    published = FormVersion.number.is_not(None)
+    published = FormVersion.number > 0  # preview versions are numbered below 0
     drafts = dict(
         db.session.execute(
             select(FormVersion.number, func.count(Draft.id))
@@ -497,7 +497,7 @@ def publishing_impact(form: Form) -> PublishingImpact:
         ).all()
     )
     last = db.session.scalar(
-        select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)
+        select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id, published)
     )
     numbers = sorted(set(drafts) | set(sent))
     return PublishingImpact(

@@ -233,8 +233,8 @@ def _plan(form: Form, spec: FormSpec, language: str, viewer: User | None) -> _Pl
     blind = hides_identity(viewer, spec)
     versions = db.session.scalars(
         select(FormVersion)
-        # Published versions only: a preview version (no number) holds test submissions only.
-        .where(FormVersion.form_id == form.id, FormVersion.number.is_not(None))
+        # Published versions only: a preview version (below 0) holds test submissions only.
+        .where(FormVersion.form_id == form.id, FormVersion.number > 0)
         .order_by(FormVersion.number)
     ).all()
     fields_by_version = {v.id: {f.name: f for f in spec_for(v).inputs} for v in versions}

@@ -341,7 +341,7 @@ def test_an_archived_call_leaves_the_public_list_but_stays_in_the_dashboard(app,
 def life_urls(app) -> list[tuple[str, str]]:
     urls = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("builder.life_"):
+        if not rule.endpoint.startswith("life."):
             continue
         url = rule.build({"slug": SLUG}, append_unknown=False)[1]
         for method in sorted(rule.methods & {"GET", "POST"}):
@@ -520,7 +520,7 @@ def test_the_preview_link_shows_the_draft_s_edits_and_tests_keep_their_questions
         from models import Form, FormVersion
 
         version = db.session.get(FormVersion, test.version)
-        assert version.number is None and version.origin == "preview"
+        assert version.number < 0 and version.is_preview and version.origin == "preview"
         form = Form.query.filter_by(slug=SLUG).one()
         assert [v.number for v in form.versions] == [1]  # the preview is no version of it
 

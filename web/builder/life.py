@@ -6,7 +6,7 @@ input comes back beside its field, never as an error page."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
@@ -14,7 +14,8 @@ from services import call_life
 from services.access import can_manage_call
 from services.call_life import LifeRefused
 from services.catalog import find_form
-from web.builder.calls import bp  # the builder blueprint (web/builder/calls.py)
+
+bp = Blueprint("life", __name__, url_prefix="/dashboard/build")
 
 
 def _managed_call(slug: str):
@@ -30,7 +31,11 @@ def _managed_call(slug: str):
 def _render(template: str, form, **values):
     """A life page: the call's title in the page's language beside what the page needs."""
     return render_template(
-        template, form=form, call_title=call_life.title_of(form, str(get_locale())), **values
+        template,
+        form=form,
+        call_form=form,  # builder/layout.html: the way back to the call's tasks
+        call_title=call_life.title_of(form, str(get_locale())),
+        **values,
     )
 
 
@@ -43,7 +48,7 @@ def _confirmed() -> bool:
 
 @bp.get("/<slug>/test")
 @login_required
-def life_test(slug: str):
+def test(slug: str):
     form = _managed_call(slug)
     return _test_page(form)
 
@@ -66,14 +71,14 @@ def _test_page(form, token: str | None = None, status: int = 200):
 
 @bp.route("/<slug>/test/link", methods=["GET", "POST"])
 @login_required
-def life_preview_link(slug: str):
+def preview_link(slug: str):
     """The first link is made at once; replacing one (the old link stops working) is
     confirmed first. The token is shown on the page that answers the POST, once."""
     form = _managed_call(slug)
     replacing = form.preview_token_hash is not None
     if request.method == "GET" or (replacing and not _confirmed()):
         if not replacing:
-            return redirect(url_for("builder.life_test", slug=slug))
+            return redirect(url_for("life.test", slug=slug))
         return _render("builder/life_confirm.html", form=form, what="replace_link")
     token = call_life.make_preview_link(form, current_user)
     return _test_page(form, token)
@@ -81,7 +86,7 @@ def life_preview_link(slug: str):
 
 @bp.route("/<slug>/test/delete", methods=["GET", "POST"])
 @login_required
-def life_delete_tests(slug: str):
+def delete_tests(slug: str):
     form = _managed_call(slug)
     counts = call_life.test_counts(form)
     if request.method == "GET" or not _confirmed():
@@ -95,7 +100,7 @@ def life_delete_tests(slug: str):
 
 @bp.get("/<slug>/status")
 @login_required
-def life_status(slug: str):
+def status(slug: str):
     form = _managed_call(slug)
     return _render(
         "builder/life_status.html",
@@ -107,7 +112,7 @@ def life_status(slug: str):
 
 @bp.route("/<slug>/status/close", methods=["GET", "POST"])
 @login_required
-def life_close(slug: str):
+def close(slug: str):
     form = _managed_call(slug)
     problem = call_life.close_early_problem(form)
     if request.method == "GET" or not _confirmed() or problem:
@@ -131,12 +136,12 @@ def life_close(slug: str):
             dates=call_life.call_dates(form),
             problem=refusal.message,
         ), 400
-    return redirect(url_for("builder.life_status", slug=slug, done="closed"))
+    return redirect(url_for("life.status", slug=slug, done="closed"))
 
 
 @bp.route("/<slug>/status/extend", methods=["GET", "POST"])
 @login_required
-def life_extend(slug: str):
+def extend(slug: str):
     """Type the new closing time; then a page saying what will happen; then done."""
     form = _managed_call(slug)
     dates = call_life.call_dates(form)
@@ -174,18 +179,18 @@ def life_extend(slug: str):
             error=refusal.message,
             error_field=refusal.field,
         ), 400
-    return redirect(url_for("builder.life_status", slug=slug, done="extended"))
+    return redirect(url_for("life.status", slug=slug, done="extended"))
 
 
 @bp.route("/<slug>/status/archive", methods=["GET", "POST"])
 @login_required
-def life_archive(slug: str):
+def archive(slug: str):
     return _archive_step(slug, archive=True)
 
 
 @bp.route("/<slug>/status/unarchive", methods=["GET", "POST"])
 @login_required
-def life_unarchive(slug: str):
+def unarchive(slug: str):
     return _archive_step(slug, archive=False)
 
 
@@ -206,7 +211,7 @@ def _archive_step(slug: str, archive: bool):
             dates=call_life.call_dates(form),
             problem=refusal.message,
         ), 400
-    return redirect(url_for("builder.life_status", slug=slug, done=f"{what}d"))
+    return redirect(url_for("life.status", slug=slug, done=f"{what}d"))
 
 
 # --- History -------------------------------------------------------------------------------
@@ -214,7 +219,7 @@ def _archive_step(slug: str, archive: bool):
 
 @bp.get("/<slug>/history")
 @login_required
-def life_history(slug: str):
+def history(slug: str):
     form = _managed_call(slug)
     return _render(
         "builder/life_history.html",
