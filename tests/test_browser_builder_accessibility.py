@@ -27,6 +27,7 @@ from urllib.parse import urldefrag, urlparse
 import pytest
 
 from tests.browser import flask_server
+from tests.conftest import need
 from tests.test_browser_accessibility import (
     ADMIN,
     AXE_JS,
@@ -36,7 +37,6 @@ from tests.test_browser_accessibility import (
     _flask,
     sign_in,
 )
-from tests.conftest import need
 
 try:
     from playwright.sync_api import Page, expect
@@ -116,17 +116,21 @@ def create_call(page: Page, base: str, slug: str, source: str = "blank", demo: s
     assert page.url.rstrip("/").endswith(f"{BUILD}{slug}"), page.url
 
 
-def fill_empty_texts(page: Page, text: str) -> None:
-    """Type `text` into every visible empty text field of the page's main form."""
-    for field in page.locator(f"{FORM} input[type=text], {FORM} textarea").all():
+def fill_empty_texts(page: Page, text: str, only: str = "") -> None:
+    """Type `text` into every visible empty text field of the page's main form (or only
+    those inside `only`: the texts in each language)."""
+    scope = f"{FORM} {only}".strip()
+    for field in page.locator(f"{scope} input[type=text], {scope} textarea").all():
         if field.is_visible() and not field.input_value():
             field.fill(text)
 
 
 def save(page: Page) -> None:
-    form = page.locator(f"{FORM}[method=post]").filter(
-        has=page.locator("button[value=save], button[type=submit]")
-    ).first
+    form = (
+        page.locator(f"{FORM}[method=post]")
+        .filter(has=page.locator("button[value=save], button[type=submit]"))
+        .first
+    )
     buttons = form.locator('button[value="save"]')
     button = buttons.first if buttons.count() else form.locator("button[type=submit]").last
     with page.expect_navigation():
@@ -152,11 +156,11 @@ def build_call_with_every_type(page: Page, base: str) -> list[str]:
         page.locator(f'input[name=type][value="{kind}"]').check()
         with page.expect_navigation():
             page.locator(f"{FORM} button[type=submit]").click()
-        fill_empty_texts(page, f"Question {number}: {kind}")
+        fill_empty_texts(page, f"Question {number}: {kind}", only=".builder-text")
         save(page)
         if page.locator(".error-summary, .error-message").count():
-            # choices, a group's own questions…: fill what is asked and send again
-            fill_empty_texts(page, f"Choice {number}")
+            # choices and the like: fill the texts asked for and send again
+            fill_empty_texts(page, f"Choice {number}", only=".builder-text")
             save(page)
         if page.locator(".error-summary").count():
             refused.append(kind)
@@ -172,7 +176,7 @@ def build_call_with_every_type(page: Page, base: str) -> list[str]:
             page.locator("input[name=type]").first.check()
             with page.expect_navigation():
                 page.locator(f"{FORM} button[type=submit]").click()
-            fill_empty_texts(page, "A question in each item")
+            fill_empty_texts(page, "A question in each item", only=".builder-text")
             save(page)
     return refused
 
@@ -201,15 +205,32 @@ MARK_STOPS = """() => {
   return out;
 }"""
 
-FOCUS_NOW = """() => {
-  const e = document.activeElement;
-  if (!e || e === document.body || e === document.documentElement) return null;
-  const style = getComputedStyle(e);
-  return {kb: e.dataset.kb === undefined ? null : Number(e.dataset.kb),
-          what: e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' "'
-                + (e.innerText || e.value || e.name || '').trim().slice(0, 40) + '"',
-          outlined: (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
-                    || style.boxShadow !== 'none'};
+# Where the focus goes, and whether it shows there, from the top of the page on.
+RECORD_FOCUS = """() => {
+  // Tab goes on from where the focus was (an error summary has it after a refused save):
+  // start from the top of the page instead.
+  let start = document.getElementById('__tab-start');
+  if (!start) {
+    start = document.createElement('span');
+    start.id = '__tab-start';
+    start.tabIndex = -1;
+    document.body.prepend(start);
+  }
+  start.focus();
+  window.scrollTo(0, 0);
+  window.__focusLog = [];
+  if (window.__focusListening) return;
+  window.__focusListening = true;
+  document.addEventListener('focusin', event => {
+    const e = event.target;
+    if (e.id === '__tab-start') return;
+    const style = getComputedStyle(e);
+    window.__focusLog.push({kb: e.dataset.kb === undefined ? null : Number(e.dataset.kb),
+      what: e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' "'
+            + (e.innerText || e.value || e.name || '').trim().slice(0, 40) + '"',
+      outlined: (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
+                || style.boxShadow !== 'none'});
+  });
 }"""
 
 # Each error message beside its field: the message and a field share a parent close by
@@ -261,26 +282,31 @@ class Crawl:
     def keyboard(self, what: str) -> None:
         page = self.page
         stops = page.evaluate(MARK_STOPS)
-        page.evaluate("() => { document.activeElement && document.activeElement.blur(); "
-                      "window.scrollTo(0, 0); }")
-        reached: list[int] = []
-        for _ in range(len(stops) + 5):
+        page.evaluate(RECORD_FOCUS)
+        # A date field takes a Tab per part, the live preview adds links: press until the
+        # last stop is reached or the focus comes round again.
+        for press in range(3 * len(stops) + 20):
             page.keyboard.press("Tab")
-            focused = page.evaluate(FOCUS_NOW)
-            if focused is None:
-                if reached:
-                    break
+            if press % 4 != 3:
                 continue
+            log = page.evaluate("() => window.__focusLog.map(f => f.kb)")
+            if log and (log[-1] == len(stops) - 1 or (len(log) > 1 and log[-1] == 0)):
+                break
+        reached: list[int] = []
+        for focused in page.evaluate("() => window.__focusLog"):
             if not focused["outlined"]:
-                self.problems.append(f"keyboard, {what} ({page.url}): no visible focus on "
-                                     f"{focused['what']}")
+                self.problems.append(
+                    f"keyboard, {what} ({page.url}): no visible focus on {focused['what']}"
+                )
             if focused["kb"] is None:
                 continue  # something the script added after marking (the live preview)
             if reached and focused["kb"] <= reached[-1]:
                 if focused["kb"] == 0:
                     break  # round again
-                self.problems.append(f"keyboard, {what} ({page.url}): Tab went back from "
-                                     f"{stops[reached[-1]]} to {focused['what']}")
+                self.problems.append(
+                    f"keyboard, {what} ({page.url}): Tab went back from "
+                    f"{stops[reached[-1]]} to {focused['what']}"
+                )
             reached.append(focused["kb"])
         missed = [stops[i] for i in range(len(stops)) if i not in set(reached)]
         if missed:
@@ -319,8 +345,11 @@ class Crawl:
             kind = field.get_attribute("type") or "text"
             field.fill("not a number!" if numeric or kind == "email" else "")
         buttons = best.locator('button[value="save"]')
-        button = buttons.first if buttons.count() else best.locator(
-            "button[type=submit], button:not([type])").last
+        button = (
+            buttons.first
+            if buttons.count()
+            else best.locator("button[type=submit], button:not([type])").last
+        )
         if not button.count():
             return
         with page.expect_navigation() as navigation:
@@ -349,6 +378,8 @@ def wanted(url: str, base: str, slugs: set[str]) -> bool:
     if f"{parsed.scheme}://{parsed.netloc}" != base or not parsed.path.startswith(BUILD):
         return False
     rest = parsed.path[len(BUILD) :].split("/")[0]
+    if "lang=" in parsed.query:  # the language switcher: other languages are visited below
+        return False
     return (rest in ("", "new") or rest in slugs) and not parsed.path.endswith("draft-revision")
 
 
@@ -366,15 +397,24 @@ def test_every_builder_page_passes_axe_keyboard_and_320_px(site, browser, axe_so
         slugs = {DEMO_SLUG, SCRATCH, EVERY_TYPE}
         queue, seen = [site.url + BUILD], {site.url + BUILD}
         per_shape: Counter = Counter()
+        first_of_shape: dict[str, str] = {}
         while queue:
             url = queue.pop(0)
             path = urlparse(url).path
-            # the demo call's many questions: two of each kind of page are enough there
-            key = shape(urlparse(url).path + "?" + urlparse(url).query)
-            if f"/{DEMO_SLUG}/" in path:
-                per_shape[key] += 1
-                if per_shape[key] > 2:
-                    continue
+            # Pages of one kind for many questions: three of each are enough, but every
+            # question's own page of the call with every type (its settings differ by type).
+            key = shape(path + "?" + urlparse(url).query)
+            per_shape[key] += 1
+            if per_shape[key] > 3 and not (
+                f"/{EVERY_TYPE}/" in path and key.endswith("/questions/q/#?")
+            ):
+                continue
+            first_of_shape.setdefault(
+                key.replace(f"/{DEMO_SLUG}/", "/*/")
+                .replace(f"/{SCRATCH}/", "/*/")
+                .replace(f"/{EVERY_TYPE}/", "/*/"),
+                url,
+            )
             response = page.goto(url)
             if response is None or response.status >= 400:
                 crawl.problems.append(f"{url}: HTTP {response.status if response else '?'}")
@@ -392,6 +432,13 @@ def test_every_builder_page_passes_axe_keyboard_and_320_px(site, browser, axe_so
                     queue.append(link)
             page.goto(url)
             crawl.send_nonsense(what)
+            print(f"{len(seen) - len(queue)}/{len(seen)} {what}: {dict(crawl.counts)}", flush=True)
+        # Each kind of page once more in two other languages (long German words at 320 px).
+        for language in ("pl", "de"):
+            for url in first_of_shape.values():
+                page.goto(url + ("&" if "?" in url else "?") + f"lang={language}")
+                crawl.all_checks(f"{urlparse(url).path[len(BUILD) :]} [{language}]")
+        page.goto(site.url + BUILD + "?lang=en")
         counts = dict(crawl.counts)
         print(f"builder pages crawled: {len(seen)}; checks: {counts}")
         assert len(seen) > 20, f"the crawl found only {len(seen)} pages: {sorted(seen)}"
@@ -424,8 +471,10 @@ def test_a_question_is_moved_and_its_label_saved_with_the_keyboard_alone(site, b
         first, second = names.nth(0).inner_text(), names.nth(1).inner_text()
 
         # Move the first question down: its "Down" button, reached with Tab, pressed with Enter.
-        tab_until(page, "() => document.activeElement.matches('#page-0 li:first-child "
-                        "button[value=down]')")
+        tab_until(
+            page,
+            "() => document.activeElement.matches('#page-0 li:first-child button[value=down]')",
+        )
         with page.expect_navigation():
             page.keyboard.press("Enter")
         expect(names.nth(0)).to_have_text(second)
