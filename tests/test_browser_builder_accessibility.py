@@ -158,11 +158,10 @@ def build_call_with_every_type(page: Page, base: str) -> list[str]:
             page.locator(f"{FORM} button[type=submit]").click()
         fill_empty_texts(page, f"Question {number}: {kind}", only=".builder-text")
         save(page)
-        if page.locator(".error-summary, .error-message").count():
-            # choices and the like: fill the texts asked for and send again
+        if "/add/" in page.url:  # not added: fill the texts asked for (choices) and again
             fill_empty_texts(page, f"Choice {number}", only=".builder-text")
             save(page)
-        if page.locator(".error-summary").count():
+        if "/add/" in page.url:  # still not added (a saved question opens its own page)
             refused.append(kind)
     # The group (if any) gets a question of its own.
     page.goto(questions)
