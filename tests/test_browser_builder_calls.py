@@ -4,9 +4,6 @@ finds no violation on the builder's pages."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import need
@@ -19,15 +16,6 @@ except ImportError:  # the `browser` fixture reports it
     expect = None
 
 ADMIN = "root@example.org"
-
-
-# FORMDESK_SCREENSHOTS=docs makes the README's pictures of the builder (PNG, full page).
-SCREENSHOTS = os.environ.get("FORMDESK_SCREENSHOTS")
-
-
-def picture(page, name: str) -> None:
-    if SCREENSHOTS:
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"builder-{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -52,17 +40,14 @@ def test_an_admin_creates_a_call_from_a_demo_call_and_publishes_it(live_server, 
         page.get_by_label("Title").fill("Study visit 2031")
         page.get_by_label("Default language").select_option("en")
         audit.check(page, "new call")
-        picture(page, "new-call")
         page.get_by_role("button", name="Create the call").click()
         expect(page.locator("h1")).to_have_text("Study visit 2031")
         audit.check(page, "task list")
-        picture(page, "task-list")
 
         page.get_by_role("link", name="Dates").click()
         page.locator("#closes_at\\.date").fill("2031-05-31")
         page.locator("#closes_at\\.time").fill("18:00")
         audit.check(page, "dates")
-        picture(page, "dates")
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("status")).to_contain_text("Saved")
 
@@ -70,7 +55,6 @@ def test_an_admin_creates_a_call_from_a_demo_call_and_publishes_it(live_server, 
             page.goto(base + "/dashboard/build/visit-2031/")
             page.get_by_role("link", name=section).click()
             audit.check(page, section)
-            picture(page, section.lower().replace(" ", "-"))
 
         # At 320 px nothing needs scrolling sideways.
         page.set_viewport_size({"width": 320, "height": 800})
@@ -83,11 +67,9 @@ def test_an_admin_creates_a_call_from_a_demo_call_and_publishes_it(live_server, 
         page.goto(base + "/dashboard/build/visit-2031/")
         page.get_by_role("link", name="Make it live").click()
         audit.check(page, "make it live")
-        picture(page, "make-it-live")
         page.get_by_role("button", name="Publish").click()
         expect(page.locator("h1")).to_have_text("The call is live")
         audit.check(page, "published")
-        picture(page, "published")
         page.locator("a[href$='/calls/visit-2031']").click()
         expect(page.locator("h1")).to_contain_text("Study visit 2031")
     finally:
