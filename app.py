@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
         health,
         installation,
         oidc,
+        preview,
         public,
         review_detail,
         staff,
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     for module in (
         health,
         public,
+        preview,
         about,
         applicant,
         auth,
@@ -219,9 +221,14 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         # On a form page, show the answers again instead of losing them with a bare 400.
-        if request.endpoint == "public.page" and request.view_args:
-            from web.public import page
+        # (A preview link that opens nothing: a plain 400, as for any other POST.)
+        from web import preview, public
 
+        pages = {"public.page": public.page, "preview.page": preview.page}
+        page = pages.get(request.endpoint)
+        if request.endpoint == "preview.page" and not preview.opens(request.view_args or {}):
+            page = None
+        if page is not None and request.view_args:
             try:
                 return page(**request.view_args, csrf_failed=True)
             except HTTPException as missing:  # an unknown call or page: not a 500
