@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import FormClient
 from tests.definitions import base
-from tests.test_auth import PASSWORD, sign_in
+from tests.test_dashboard_list import signed_in, staff
 
 FIELDS = [
     {
@@ -23,21 +23,6 @@ FIELDS = [
         ],
     }
 ]
-
-
-def staff(app, email: str, role: str = "call_manager", *forms: str) -> str:
-    args = ["users", "create", email, "--role", role]
-    for slug in forms:
-        args += ["--form", slug]
-    result = app.test_cli_runner().invoke(args=args, input=f"{PASSWORD}\n{PASSWORD}\n")
-    assert result.exit_code == 0, result.output
-    return email
-
-
-def signed_in(app, email: str) -> FormClient:
-    client = FormClient(app.test_client())
-    assert sign_in(client, email).status_code == 302
-    return client
 
 
 def text_of(html: str) -> str:
