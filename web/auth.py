@@ -98,9 +98,12 @@ class SignInDelay:
 
     def __init__(self, email: str):
         who = f"{(email or '').strip().lower()[:320]}/{request.remote_addr}"
-        self.failures_key = f"signin-failures/{who}"
-        self.wait_key = f"signin-wait/{who}"
         self.config = current_app.config
+        # Namespaced like the limiter's own keys: installations (or test runs) sharing one
+        # Redis must not count each other's failures (they are kept a day).
+        prefix = self.config.get("RATELIMIT_KEY_PREFIX") or ""
+        self.failures_key = f"{prefix}signin-failures/{who}"
+        self.wait_key = f"{prefix}signin-wait/{who}"
         # Limits switched off (RATELIMIT_ENABLED=False: benchmarks) leave no storage to count in.
         self.storage = limiter.storage if self.config.get("RATELIMIT_ENABLED", True) else None
 
