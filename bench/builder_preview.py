@@ -4,7 +4,7 @@ the page rendered as applicants see it, through the app in one process (no serve
 in as an administrator. Target: under 100 ms per preview (issue #16). Measured, never
 asserted in a test.
 
-    .venv/bin/python -m bench.builder_preview [--repeat 50]
+    .venv/bin/python -m bench.builder_preview [--quick]
     .venv/bin/python -m bench.run --part builder_preview"""
 
 from __future__ import annotations
