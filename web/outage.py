@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from extensions import db
@@ -21,7 +21,8 @@ SQLITE_PASSING = ("database is locked", "unable to open database", "disk i/o err
 
 
 def database_unreachable(error: BaseException) -> bool:
-    if isinstance(error, PoolTimeout):
+    # PendingRollbackError: a statement of this request already lost its connection.
+    if isinstance(error, PoolTimeout | PendingRollbackError):
         return True
     if not isinstance(error, DBAPIError):
         return False
@@ -34,18 +35,22 @@ def install(app: Flask) -> None:
     # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order): ending a
     # session whose connection the server cut raises from the rollback, and raised there it
     # threw away the finished page and gave gunicorn's bare 500 instead.
+    # Whatever ending the session raises, the response is already made: raising here would
+    # only swap it for gunicorn's bare 500. An unexpected error is logged with its traceback.
     @app.teardown_appcontext
     def end_session_quietly(_error):
         try:
             db.session.remove()
         except Exception as error:
-            if not database_unreachable(error):
-                raise
             db.session.registry.clear()  # the pool replaces the connection
-            app.logger.warning("database connection lost while ending a request")
+            if database_unreachable(error):
+                app.logger.warning("database connection lost while ending a request")
+            else:
+                app.logger.error("ending the database session failed", exc_info=error)
 
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
+    @app.errorhandler(PendingRollbackError)
     def database_error(error):
         if not database_unreachable(error):
             raise error  # a real bug: Flask's 500 page, logged with its traceback
